@@ -1,0 +1,2 @@
+CREATE VIEW order_report AS
+SELECT * FROM orders WHERE status = 'paid';

@@ -1,0 +1,115 @@
+"""sql-injection: SQL text formatted from non-constant values reaching a query API."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+from libcst.metadata import QualifiedNameProvider
+
+from reviewbot.checks.python.strings import Built, StringTracker
+from reviewbot.rule import PythonRule
+
+# Functions that take SQL text, resolved through imports and aliases.
+RESOLVED_SINKS = frozenset(
+    {
+        "sqlalchemy.text",
+        "sqlalchemy.sql.text",
+        "sqlalchemy.sql.expression.text",
+        "django.db.models.RawSQL",
+        "django.db.models.expressions.RawSQL",
+        "pandas.read_sql",
+        "pandas.read_sql_query",
+    }
+)
+# Methods whose receiver type we cannot know statically (a cursor, a session, an asyncpg
+# connection); the text must also look like SQL before it counts.
+METHOD_SINKS = frozenset(
+    {
+        "execute",
+        "executemany",
+        "executescript",
+        "exec_driver_sql",
+        "raw",
+        "fetch",
+        "fetchrow",
+        "fetchval",
+        "read_sql",
+        "read_sql_query",
+    }
+)
+SQL_KEYWORD_ARGS = ("sql", "query", "statement", "operation", "stmt")
+LOOKS_LIKE_SQL = re.compile(
+    r"^\s*\(?\s*(select|insert|update|delete|with|create|alter|drop|truncate|merge|replace|"
+    r"grant|revoke|call|exec|explain|analyze|vacuum|copy|pragma|upsert|lock|set|show|declare)\b",
+    re.IGNORECASE,
+)
+LOOKS_LIKE_SQL_BODY = re.compile(
+    r"\b(from|where|values|set|join|order\s+by|group\s+by|limit)\b", re.IGNORECASE
+)
+
+
+def looks_like_sql(built: Built) -> bool:
+    fragments = [f for f in built.fragments if f.strip()]
+    if not fragments:
+        return False
+    if any(LOOKS_LIKE_SQL.match(f) for f in fragments):
+        return True
+    # A query assembled from clauses (`base + " WHERE " + cond`) may not start with a keyword.
+    return sum(1 for f in fragments if LOOKS_LIKE_SQL_BODY.search(f)) >= 2
+
+
+class SqlInjection(StringTracker, PythonRule):
+    id = "sql-injection"
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    prefilter = (
+        "execute",
+        "text",
+        "raw",
+        "RawSQL",
+        "read_sql",
+        "fetch",
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        sink = self._sink_name(node)
+        if sink is None:
+            return
+        argument = self._sql_argument(node)
+        if argument is None:
+            return
+        built = self.follow(argument)
+        if built.constant or not built.how:
+            # Nothing was spliced in by formatting: either constant text, or a value passed
+            # through unchanged (a query object, a parameter) that this rule cannot judge.
+            return
+        if sink.startswith(".") and not looks_like_sql(built):
+            return
+        parts = ", ".join(f"`{d}`" for d in dict.fromkeys(built.dynamic))
+        how = ", ".join(dict.fromkeys(built.how))
+        self.report(
+            argument,
+            f"SQL passed to `{sink.lstrip('.')}` is built with {how} from {parts}; pass values as "
+            "query parameters (placeholders plus a separate argument) instead of formatting them "
+            "into the SQL text.",
+        )
+
+    def _sink_name(self, node: cst.Call) -> str | None:
+        names = self.qualified_names(node.func)
+        for name in names:
+            if name in RESOLVED_SINKS:
+                return name
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in METHOD_SINKS:
+            return "." + func.attr.value
+        return None
+
+    @staticmethod
+    def _sql_argument(node: cst.Call) -> cst.BaseExpression | None:
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in SQL_KEYWORD_ARGS:
+                return arg.value
+        for arg in node.args:
+            if arg.keyword is None and not arg.star:
+                return arg.value
+        return None

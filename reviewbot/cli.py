@@ -1,0 +1,315 @@
+"""Command line: `reviewbot scan | rules | explain | init`; exit 0 clean, 1 findings, 2 usage."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from reviewbot import __version__
+from reviewbot.baseline import write_baseline
+from reviewbot.catalog import CatalogError, RuleMeta, load_catalog
+from reviewbot.config import (
+    CONFIG_NAMES,
+    FAIL_ON_VALUES,
+    ConfigError,
+    check_rule_id,
+    closest,
+    parse_dialect,
+    parse_fail_on,
+)
+from reviewbot.reporters import REPORTERS
+from reviewbot.runner import ScanRequest, run_scan
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+def _id_list(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="reviewbot",
+        description="Enforce the checklists in your agent documents with static rules.",
+    )
+    parser.add_argument("--version", action="version", version=f"reviewbot {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    scan = commands.add_parser("scan", help="scan files and report findings")
+    scan.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
+    scan.add_argument("--config", type=Path, help="config file (default: nearest .reviewbot.yml)")
+    scan.add_argument("--select", type=_id_list, help="run exactly these rules: id,id,... or all")
+    scan.add_argument("--ignore", type=_id_list, default=(), help="do not run these rules")
+    scan.add_argument("--fail-on", help=f"exit 1 at this severity: {'|'.join(FAIL_ON_VALUES)}")
+    scan.add_argument("--sql-dialect", help="sqlglot dialect for .sql files (default postgres)")
+    scan.add_argument("--format", default="text", help=f"output: {'|'.join(REPORTERS)}")
+    scan.add_argument("--output", type=Path, help="write the report to this file")
+    scan.add_argument("--baseline", type=Path, help="report only findings not in this baseline")
+    scan.add_argument("--write-baseline", type=Path, help="record current findings and exit 0")
+    scan.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+
+    rules = commands.add_parser("rules", help="list every rule")
+    rules.add_argument("--format", choices=("text", "json"), default="text")
+
+    explain = commands.add_parser("explain", help="show a rule's documentation and examples")
+    explain.add_argument("rule")
+
+    init = commands.add_parser("init", help="write a commented starter .reviewbot.yml")
+    init.add_argument("--force", action="store_true", help="overwrite an existing file")
+    init.add_argument("--path", type=Path, default=Path(CONFIG_NAMES[0]))
+    return parser
+
+
+def _validate_scan_args(args: argparse.Namespace) -> None:
+    if args.format not in REPORTERS:
+        raise UsageError(
+            f"--format must be one of {', '.join(REPORTERS)}, not `{args.format}`"
+            f"{closest(args.format, list(REPORTERS))}"
+        )
+    for rule_id in args.select or ():
+        check_rule_id(rule_id, "--select", allow_selectors=True)
+    for rule_id in args.ignore:
+        check_rule_id(rule_id, "--ignore", allow_selectors=True)
+    if args.fail_on is not None:
+        args.fail_on = parse_fail_on(args.fail_on, "--fail-on")
+    else:
+        args.fail_on = "config"
+    if args.sql_dialect is not None:
+        args.sql_dialect = parse_dialect(args.sql_dialect, "--sql-dialect")
+
+
+def _use_color(mode: str, to_file: bool) -> bool:
+    if mode != "auto":
+        return mode == "always"
+    if to_file or os.environ.get("NO_COLOR"):
+        return False
+    return sys.stdout.isatty() or bool(os.environ.get("FORCE_COLOR"))
+
+
+def cmd_scan(args: argparse.Namespace) -> int:
+    _validate_scan_args(args)
+    outcome = run_scan(
+        ScanRequest(
+            paths=list(args.paths),
+            config_path=args.config,
+            select=args.select,
+            ignore=args.ignore,
+            fail_on=args.fail_on,
+            sql_dialect=args.sql_dialect,
+            baseline=args.baseline,
+        )
+    )
+    if args.write_baseline is not None:
+        write_baseline(args.write_baseline, outcome.result.findings)
+        print(
+            f"Wrote {len(outcome.result.findings)} findings to baseline {args.write_baseline}.",
+            file=sys.stderr,
+        )
+        return EXIT_OK
+    context = outcome.report_context(color=_use_color(args.color, args.output is not None))
+    report = REPORTERS[args.format](outcome.result, context)
+    if args.output is not None:
+        try:
+            args.output.write_text(report, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"--output {args.output}: cannot write: {exc.strerror}") from exc
+        print(f"Wrote {args.format} report to {args.output}.", file=sys.stderr)
+    else:
+        sys.stdout.write(report)
+    return EXIT_FINDINGS if outcome.failed else EXIT_OK
+
+
+def _rule_row(meta: RuleMeta) -> dict[str, object]:
+    return {
+        "id": meta.id,
+        "severity": meta.severity.label,
+        "language": meta.language,
+        "tags": list(meta.tags),
+        "default": meta.default,
+        "status": meta.status,
+        "title": meta.title,
+    }
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    rows = [_rule_row(m) for m in catalog.values()]
+    if args.format == "json":
+        print(json.dumps({"rules": rows}, indent=2))
+        return EXIT_OK
+    header = ("ID", "SEVERITY", "LANGUAGE", "ENABLED", "TAGS", "TITLE")
+    table = [header]
+    for meta in catalog.values():
+        enabled = "planned" if meta.planned else ("default" if meta.default else "opt-in")
+        table.append(
+            (meta.id, meta.severity.label, meta.language, enabled, ",".join(meta.tags), meta.title)
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(header) - 1)]
+    for row in table:
+        cells = [cell.ljust(widths[i]) for i, cell in enumerate(row[:-1])]
+        print("  ".join([*cells, row[-1]]))
+    planned = sum(1 for m in catalog.values() if m.planned)
+    print(
+        f"\n{len(catalog) - planned} rules ({sum(1 for m in catalog.values() if m.default and not m.planned)}"
+        f" on by default){f', {planned} planned' if planned else ''}. "
+        "`reviewbot explain RULE` shows one in full."
+    )
+    return EXIT_OK
+
+
+def explain_text(meta: RuleMeta) -> str:
+    enabled = "on by default" if meta.default else "opt-in"
+    if meta.planned:
+        enabled = "planned, not implemented yet"
+    lines = [
+        f"{meta.id}: {meta.title}",
+        f"severity: {meta.severity.label}   language: {meta.language}   {enabled}",
+        f"tags: {', '.join(meta.tags)}",
+        "",
+    ]
+    if meta.summary:
+        lines += [meta.summary, ""]
+    if meta.docs:
+        lines += [meta.docs, ""]
+    if meta.options:
+        lines.append("## Options")
+        for option in meta.options.values():
+            lines.append(f"- `{option.name}` (default {option.default!r}): {option.description}")
+        lines.append("")
+    for title, examples in (("Flagged", meta.invalid), ("Not flagged", meta.valid)):
+        if not examples:
+            continue
+        lines.append(f"## {title}")
+        for example in examples:
+            for path, text in example.files.items():
+                lines.append(f"{path}:" if len(example.files) > 1 else "")
+                lines.extend("    " + line for line in text.rstrip("\n").split("\n"))
+            lines.append("")
+    phrases = [p if isinstance(p, str) else json.dumps(p) for p in meta.checklist]
+    if phrases:
+        lines.append("## Checklist wording it enforces")
+        lines.extend(f"- {p}" for p in phrases)
+        lines.append("")
+    if meta.references:
+        lines.append("## References")
+        lines.extend(f"- {r}" for r in meta.references)
+    return "\n".join(line for line in lines).rstrip() + "\n"
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    catalog = load_catalog()
+    if args.rule not in catalog:
+        raise UsageError(
+            f"unknown rule `{args.rule}`{closest(args.rule, list(catalog))}; "
+            "`reviewbot rules` lists them"
+        )
+    sys.stdout.write(explain_text(catalog[args.rule]))
+    return EXIT_OK
+
+
+def starter_config() -> str:
+    catalog = [m for m in load_catalog().values() if not m.planned]
+    lines = [
+        "# reviewbot configuration; the README section Configuration explains every key.",
+        "# Rules run only when opted in here, by id, by `tag:<tag>`, or through the checklists of",
+        "# the agent documents listed under `agents`.",
+        "",
+        "# Agent documents whose checklist items switch on the rules that enforce them.",
+        "agents:",
+        "  - .claude/agents/*.md",
+        "",
+        "# Rules to run. `recommended` is the default set; list ids to add more.",
+        "enable:",
+        "  - recommended",
+    ]
+    for meta in catalog:
+        marker = "  # " if meta.default else "  # - "
+        prefix = f"{marker}{meta.id}" if not meta.default else f"{marker}{meta.id} (in recommended)"
+        lines.append(f"{prefix:<52} {meta.severity.label:<8} {meta.title}")
+    lines += [
+        "",
+        "# Rules to switch off even when something above enables them.",
+        "disable: []",
+        "",
+        "# Per-rule severity: error | warning | info.",
+        "severity: {}",
+        "#  select-star: warning",
+        "",
+        "# Exit with status 1 when a finding reaches this severity: error | warning | info | never.",
+        "fail-on: warning",
+        "",
+        "# Dialect for .sql files and embedded SQL (any sqlglot dialect).",
+        "sql-dialect: postgres",
+        "",
+        "# Paths never scanned (gitignore-style globs; .gitignore is honoured already).",
+        "exclude: []",
+        "",
+        "# Rules ignored in some files.",
+        "per-file-ignores: {}",
+        '#  "tests/**": [hardcoded-secret]',
+    ]
+    with_options = [m for m in catalog if m.options]
+    lines += ["", "# Rule options."]
+    if with_options:
+        lines.append("options:")
+        for meta in with_options:
+            lines.append(f"  {meta.id}:")
+            for option in meta.options.values():
+                lines.append(f"    {option.name}: {json.dumps(option.default)}")
+    else:
+        lines.append("options: {}")
+    return "\n".join(lines) + "\n"
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    target: Path = args.path
+    if target.exists() and not args.force:
+        raise UsageError(f"{target} already exists; pass --force to overwrite it")
+    try:
+        target.write_text(starter_config(), encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
+    print(f"Wrote {target}. Edit `enable` and `agents`, then run `reviewbot scan`.")
+    return EXIT_OK
+
+
+COMMANDS = {"scan": cmd_scan, "rules": cmd_rules, "explain": cmd_explain, "init": cmd_init}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help()
+            return EXIT_USAGE
+        return COMMANDS[args.command](args)
+    except (UsageError, ConfigError, CatalogError) as exc:
+        print(f"reviewbot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("reviewbot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # never show a user a traceback
+        print(
+            f"reviewbot: internal error: {type(exc).__name__}: {exc}. "
+            "Please report it with the command you ran.",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE

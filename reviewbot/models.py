@@ -1,0 +1,133 @@
+"""Plain data shared by every stage: severities, findings, scan errors and checklist references."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+
+class Severity(enum.IntEnum):
+    """Ordered so that `severity >= threshold` reads naturally."""
+
+    INFO = 1
+    WARNING = 2
+    ERROR = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        return cls[value.upper()]
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistRef:
+    """One checklist item of an agent document that a finding enforces."""
+
+    agent: str
+    path: str
+    line: int
+    text: str
+    section: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One rule violation. Positions are 1-based; `path` is posix and relative to the scan root."""
+
+    rule: str
+    severity: Severity
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    snippet: str = ""
+    suggestion: str | None = None
+    checklist: tuple[ChecklistRef, ...] = ()
+    fingerprint: str = ""
+
+    def with_fingerprint(self, occurrence: int) -> Finding:
+        """Fingerprint from rule, path and the flagged code's text, never its line number."""
+        code = " ".join(self.snippet.split())
+        digest = hashlib.sha256(
+            f"{self.rule}\x00{self.path}\x00{code}\x00{occurrence}".encode()
+        ).hexdigest()
+        return replace(self, fingerprint=digest[:32])
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity.label,
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "message": self.message,
+            "suggestion": self.suggestion,
+            "fingerprint": self.fingerprint,
+            "checklist": [ref.to_dict() for ref in self.checklist],
+        }
+
+
+class ErrorKind(enum.StrEnum):
+    PARSE_ERROR = "parse-error"
+    DECODE_ERROR = "decode-error"
+    BINARY_FILE = "binary-file"
+    READ_ERROR = "read-error"
+    TOO_LARGE = "too-large"
+    RULE_CRASH = "rule-crash"
+    AGENT_DOCUMENT = "agent-document"
+
+
+@dataclass(frozen=True, slots=True)
+class ScanError:
+    """Something that could not be scanned; the scan goes on without it."""
+
+    kind: ErrorKind
+    path: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": str(self.kind),
+            "path": self.path,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+@dataclass(slots=True)
+class ScanSummary:
+    files_scanned: int = 0
+    python_files: int = 0
+    sql_files: int = 0
+    rules_enabled: tuple[str, ...] = ()
+    rule_source: str = ""
+    suppressed: int = 0
+    baselined: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files_scanned": self.files_scanned,
+            "python_files": self.python_files,
+            "sql_files": self.sql_files,
+            "rules_enabled": list(self.rules_enabled),
+            "rule_source": self.rule_source,
+            "suppressed": self.suppressed,
+            "baselined": self.baselined,
+            "counts": dict(sorted(self.counts.items())),
+        }

@@ -1,0 +1,142 @@
+"""Config loading and validation (exit 2 naming the key) and opt-in semantics."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewbot.config import ConfigError, load_config, select_rules
+
+INJECTION = "def f(c, x):\n    c.execute(f'SELECT a FROM t WHERE b = {x}')\n"
+STAR_SQL = "SELECT * FROM t;\n"
+
+
+@pytest.mark.parametrize(
+    ("config", "fragment"),
+    [
+        ("enabel: [select-star]\n", "`enabel` is not a reviewbot setting (did you mean `enable`?)"),
+        ("enable: [select-stra]\n", "unknown rule `select-stra` (did you mean `select-star`?)"),
+        ("enable: [tag:securty]\n", "unknown tag `securty` (did you mean `security`?)"),
+        ("fail-on: erorr\n", "`fail-on` must be one of error, warning, info, never, not `erorr`"),
+        ("sql-dialect: postgress\n", "(did you mean `postgres`?)"),
+        (
+            "severity:\n  select-star: loud\n",
+            "`severity.select-star` must be error, warning or info",
+        ),
+        ("severity: [1]\n", "`severity` must map rule ids"),
+        ("enable: 3\n", "`enable` must be a list of strings"),
+        ("per-file-ignores:\n  'tests/**': [nope]\n", "unknown rule `nope`"),
+        ("options:\n  select-star:\n    depth: 1\n", "is not an option of select-star"),
+        ("- just\n- a list\n", "must be a mapping of keys"),
+        ("enable: [select-star\n", "invalid YAML at line"),
+        ("enable: [n-plus-one]\n", "is planned and not implemented yet"),
+    ],
+)
+def test_bad_config_exits_2_naming_the_key(make_repo, run_cli, config, fragment) -> None:
+    root = make_repo({".reviewbot.yml": config, "q.sql": STAR_SQL})
+    run = run_cli("scan", str(root))
+    assert run.code == 2
+    assert fragment in run.err
+    assert "Traceback" not in run.err
+
+
+def test_pyproject_tool_section_is_read(make_repo) -> None:
+    root = make_repo({"pyproject.toml": "[tool.reviewbot]\nenable = ['select-star']\n"})
+    config = load_config(root)
+    assert config.path == root / "pyproject.toml"
+    assert config.enable == ("select-star",)
+
+
+def test_pyproject_tool_section_is_validated(make_repo) -> None:
+    root = make_repo({"pyproject.toml": "[tool.reviewbot]\nfail_on = 'error'\n"})
+    with pytest.raises(
+        ConfigError, match=r"`fail_on` is not a reviewbot setting \(did you mean `fail-on`"
+    ):
+        load_config(root)
+
+
+def test_no_config_runs_the_recommended_set(make_repo, run_cli) -> None:
+    root = make_repo({"q.sql": STAR_SQL, "a.py": INJECTION})
+    run = run_cli("scan", str(root), "--format", "json")
+    import json
+
+    report = json.loads(run.out)
+    rules = set(report["summary"]["rules_enabled"])
+    assert {"sql-injection", "select-star"} <= rules
+    assert "recommended set" in report["summary"]["rule_source"]
+    assert {f["rule"] for f in report["findings"]} == {"sql-injection", "select-star"}
+
+
+def test_config_runs_exactly_what_it_opts_in(make_repo, run_cli) -> None:
+    root = make_repo(
+        {".reviewbot.yml": "enable: [select-star]\n", "q.sql": STAR_SQL, "a.py": INJECTION}
+    )
+    run = run_cli("scan", str(root), "--format", "json")
+    import json
+
+    report = json.loads(run.out)
+    assert report["summary"]["rules_enabled"] == ["select-star"]
+    assert [f["rule"] for f in report["findings"]] == ["select-star"]
+
+
+def test_config_with_nothing_opted_in_runs_nothing_and_says_so(make_repo, run_cli) -> None:
+    root = make_repo({".reviewbot.yml": "fail-on: error\n", "q.sql": STAR_SQL})
+    run = run_cli("scan", str(root))
+    assert run.code == 0
+    assert "No rules are enabled" in run.out
+
+
+def test_disable_and_tags(make_repo) -> None:
+    root = make_repo({".reviewbot.yml": "enable: [tag:sql]\ndisable: [select-star]\n"})
+    selection = select_rules(load_config(root))
+    assert "sql-injection" in selection.rules
+    assert "select-star" not in selection.rules
+
+
+def test_cli_select_and_ignore_override_config(make_repo) -> None:
+    root = make_repo({".reviewbot.yml": "enable: [select-star]\n"})
+    config = load_config(root)
+    assert select_rules(config, cli_select=("sql-injection",)).rules == {"sql-injection"}
+    everything = select_rules(config, cli_select=("all",), cli_ignore=("select-star",)).rules
+    assert "select-star" not in everything and "sql-injection" in everything
+
+
+def test_cli_flags_validated(make_repo, run_cli) -> None:
+    root = make_repo({"q.sql": STAR_SQL})
+    assert run_cli("scan", str(root), "--select", "select-stars").code == 2
+    assert run_cli("scan", str(root), "--fail-on", "sometimes").code == 2
+    run = run_cli("scan", str(root), "--format", "jsn")
+    assert run.code == 2 and "did you mean `json`" in run.err
+    assert run_cli("scan", str(root), "--sql-dialect", "oracle2").code == 2
+
+
+def test_explicit_config_path(make_repo, run_cli, tmp_path) -> None:
+    root = make_repo({"q.sql": STAR_SQL})
+    other = tmp_path / "strict.yml"
+    other.write_text("enable: [select-star]\nfail-on: info\n")
+    assert run_cli("scan", str(root), "--config", str(other)).code == 1
+    assert run_cli("scan", str(root), "--config", str(tmp_path / "missing.yml")).code == 2
+
+
+def test_severity_override_and_fail_on(make_repo, run_cli) -> None:
+    root = make_repo(
+        {".reviewbot.yml": "enable: [select-star]\nfail-on: warning\n", "q.sql": STAR_SQL}
+    )
+    assert run_cli("scan", str(root)).code == 0  # select-star is info
+    (root / ".reviewbot.yml").write_text(
+        "enable: [select-star]\nfail-on: warning\nseverity:\n  select-star: error\n"
+    )
+    run = run_cli("scan", str(root))
+    assert run.code == 1
+    assert "error select-star" in run.out
+    assert run_cli("scan", str(root), "--fail-on", "never").code == 0
+
+
+def test_sql_dialect_reaches_the_parser(make_repo, run_cli) -> None:
+    # Backtick identifiers are MySQL; in postgres they do not tokenize as identifiers.
+    root = make_repo({"q.sql": "SELECT * FROM `orders`;\n"})
+    mysql = run_cli(
+        "scan", str(root), "--select", "select-star", "--sql-dialect", "mysql", "--format", "json"
+    )
+    import json
+
+    assert [f["rule"] for f in json.loads(mysql.out)["findings"]] == ["select-star"]
