@@ -21,6 +21,8 @@ from reviewbot.config import (
     parse_dialect,
     parse_fail_on,
 )
+from reviewbot.github.diff import local_changes
+from reviewbot.github.filtering import ChangeSet, FilterMode, filter_outcome
 from reviewbot.reporters import REPORTERS
 from reviewbot.runner import ScanRequest, run_scan
 
@@ -61,6 +63,14 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--baseline", type=Path, help="report only findings not in this baseline")
     scan.add_argument("--write-baseline", type=Path, help="record current findings and exit 0")
     scan.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    scan.add_argument(
+        "--diff",
+        metavar="REF",
+        help="report only findings in what changed since HEAD's merge base with REF",
+    )
+    scan.add_argument(
+        "--filter", help=f"with --diff: {'|'.join(FilterMode)} (default {FilterMode.ADDED})"
+    )
 
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json"), default="text")
@@ -90,6 +100,11 @@ def _validate_scan_args(args: argparse.Namespace) -> None:
         args.fail_on = "config"
     if args.sql_dialect is not None:
         args.sql_dialect = parse_dialect(args.sql_dialect, "--sql-dialect")
+    if args.filter is not None and args.diff is None:
+        raise UsageError("--filter needs --diff REF (the change to filter by)")
+    if args.diff is not None and args.write_baseline is not None:
+        raise UsageError("--write-baseline records every finding; drop --diff")
+    args.filter = FilterMode.parse(args.filter) if args.filter is not None else FilterMode.ADDED
 
 
 def _use_color(mode: str, to_file: bool) -> bool:
@@ -113,6 +128,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
             baseline=args.baseline,
         )
     )
+    if args.diff is not None:
+        _, diffs = local_changes(outcome.config.root, args.diff)
+        filter_outcome(outcome, ChangeSet.from_diffs(diffs, label=args.diff), args.filter)
     if args.write_baseline is not None:
         write_baseline(args.write_baseline, outcome.result.findings)
         print(
@@ -287,7 +305,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"scan": cmd_scan, "rules": cmd_rules, "explain": cmd_explain, "init": cmd_init}
+COMMANDS = {
+    "scan": cmd_scan,
+    "rules": cmd_rules,
+    "explain": cmd_explain,
+    "init": cmd_init,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
