@@ -1,4 +1,4 @@
-"""Command line: `reviewbot scan | rules | explain | init`; exit 0 clean, 1 findings, 2 usage."""
+"""Command line: `reviewbot scan | rules | explain | init | github`; exit 0 clean, 1 findings, 2 usage."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from reviewbot.config import (
     parse_dialect,
     parse_fail_on,
 )
+from reviewbot.github import command as github_command
 from reviewbot.github.diff import local_changes
 from reviewbot.github.filtering import ChangeSet, FilterMode, filter_outcome
 from reviewbot.reporters import REPORTERS
@@ -77,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     explain = commands.add_parser("explain", help="show a rule's documentation and examples")
     explain.add_argument("rule")
+
+    github_command.add_parser(commands)
 
     init = commands.add_parser("init", help="write a commented starter .reviewbot.yml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -310,6 +313,7 @@ COMMANDS = {
     "rules": cmd_rules,
     "explain": cmd_explain,
     "init": cmd_init,
+    "github": github_command.run,
 }
 
 
