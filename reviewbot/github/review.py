@@ -23,7 +23,10 @@ from reviewbot.models import Finding, ScanError, Severity
 COMMENT_BUDGET = 60_000
 # GITHUB_STEP_SUMMARY accepts up to 1 MiB per step.
 STEP_SUMMARY_BUDGET = 900_000
-STATE_BUDGET = 20_000
+STATE_BUDGET = 30_000
+# The state keeps a fingerprint prefix: ample to tell a pull request's findings apart, and half
+# the size, so about 1,500 findings fit.
+STATE_FP = 16
 
 FP_MARKER = "<!-- reviewbot:fp={} -->"
 FIXED_MARKER = "<!-- reviewbot:fixed -->"
@@ -117,7 +120,7 @@ class ReviewPlan:
     @property
     def new_not_inline(self) -> list[tuple[Finding, Reason]]:
         """Findings for this run's review body: not inline and not reported by an earlier run."""
-        return [(f, r) for f, r in self.not_inline if f.fingerprint not in self.previous]
+        return [(f, r) for f, r in self.not_inline if f.fingerprint[:STATE_FP] not in self.previous]
 
     def reject(self, rejected: Iterable[InlineComment], reason: Reason) -> None:
         """Move inline comments GitHub would not take to the body, so they are not lost."""
@@ -301,8 +304,10 @@ def plan_review(
         if not comment.fixed:
             open_comments.setdefault(comment.fingerprint, comment)
     plan = ReviewPlan(
-        previous=frozenset(e.fingerprint for e in previous) | frozenset(open_comments),
+        previous=frozenset(e.fingerprint[:STATE_FP] for e in previous)
+        | frozenset(fp[:STATE_FP] for fp in open_comments),
     )
+    current_short = {fp[:STATE_FP] for fp in current}
     plan.fixed_comments = [c for fp, c in open_comments.items() if fp not in current]
     budget = max(0, max_comments - sum(1 for fp in open_comments if fp in current))
     for finding in sorted(findings, key=_order):
@@ -320,12 +325,14 @@ def plan_review(
             body = render_comment(finding, start, line, ctx)
             plan.inline.append(InlineComment(finding, path, line, start, body))
     gone: dict[str, StateEntry] = {
-        e.fingerprint: e for e in previous if e.fingerprint not in current
+        e.fingerprint[:STATE_FP]: e
+        for e in previous
+        if e.fingerprint[:STATE_FP] not in current_short
     }
     for comment in plan.fixed_comments:
         meta_rule = _rule_from_body(comment.body)
         gone.setdefault(
-            comment.fingerprint,
+            comment.fingerprint[:STATE_FP],
             StateEntry(comment.fingerprint, meta_rule, comment.path, comment.line or 0),
         )
     plan.fixed = sorted(gone.values(), key=lambda e: (e.path, e.line, e.rule))
@@ -343,7 +350,8 @@ def _rule_from_body(body: str) -> str:
 def encode_state(findings: list[Finding], ctx: RenderContext) -> str:
     """A hidden marker recording this run's findings (fingerprint, rule, path, line), compact."""
     entries = [
-        [f.fingerprint, f.rule, ctx.repo_path(f.path), f.line] for f in sorted(findings, key=_order)
+        [f.fingerprint[:STATE_FP], f.rule, ctx.repo_path(f.path), f.line]
+        for f in sorted(findings, key=_order)
     ]
     while True:
         raw = json.dumps({"v": 1, "f": entries}, separators=(",", ":")).encode()
