@@ -224,3 +224,25 @@ def test_load_env(tmp_path: Path) -> None:
         push.require_pull_request()
     with pytest.raises(ActionsEnvError, match="no GitHub token"):
         push.require_token()
+
+
+def test_summary_counts_per_rule_and_agent_checklist() -> None:
+    ref = ChecklistRef("backend-engineer", ".claude/agents/be.md", 14, "Use parameterized queries")
+    other = ChecklistRef("dba", ".claude/agents/dba.md", 3, "List the columns you read")
+    findings = [
+        finding(2, snippet="a", checklist=(ref,)),
+        finding(3, snippet="b", checklist=(ref,)),
+        finding(4, snippet="c", rule="select-star", severity=Severity.INFO, checklist=(other,)),
+    ]
+    fixed = [StateEntry("9" * 16, "select-star", "svc/q.sql", 7)]
+    summary = Summary(findings, FilterMode.FILE, "#7", Severity.ERROR, fixed=fixed, inline=3)
+    body = render_summary(summary, CTX, sticky=False)
+    assert "### ❌ reviewbot: 3 findings (2 error, 1 info)" in body
+    assert "| `sql-injection` SQL text built from non-constant values | error | 2 |" in body
+    assert (
+        "| backend-engineer | Use parameterized queries (`.claude/agents/be.md:14`) | 2 |" in body
+    )
+    assert "| dba | List the columns you read (`.claude/agents/dba.md:3`) | 1 |" in body
+    assert "**Fixed since the last run (1)**" in body and "~~`svc/q.sql:7` `select-star`~~" in body
+    assert "in files this pull request changes (#7), filter `file`" in body
+    assert "reviewbot fails at `error`, so this check fails" in body

@@ -273,8 +273,11 @@ def test_fork_pull_request_falls_back_to_annotations(action, fake: FakeGitHub) -
     assert "::error file=app/orders.py,line=9," in run.out
     assert "::notice file=sql/report.sql,line=2," in run.out
     assert "app/orders.py,line=13" not in run.out  # still only the change
-    assert "::warning title=reviewbot::This pull request comes from a fork" in run.out
-    assert "comes from a fork" in run.summary and "**Findings (4)**" in run.summary
+    assert "::notice title=reviewbot::This pull request comes from a fork" in run.out
+    assert run.summary.startswith(
+        "### ❌ reviewbot: 4 findings (3 error, 1 info)\n\n> [!NOTE]\n> This pull request comes from a fork"
+    )
+    assert "**Findings (4)**" in run.summary
     assert action("--fail-on", "never").code == 0
 
     # When the pull request says the token cannot push, nothing is even attempted.
@@ -336,11 +339,19 @@ def test_no_token_or_no_pull_request_is_a_clear_usage_error(
     assert bad.code == 2 and "did you mean `review`" in bad.err
 
 
-def test_a_bad_token_is_reported_without_showing_it(action, fake: FakeGitHub) -> None:
+def test_a_bad_token_is_reported_without_showing_it(action, fake: FakeGitHub, monkeypatch) -> None:
     wrong = "ghp_wrongTOKENabcdefabcdef0123456789"
     run = action(GITHUB_TOKEN=wrong)
     assert run.code == 2 and "401" in run.err and "Bad credentials" in run.err
     assert all(wrong not in text for text in (run.out, run.err, run.summary, fake.all_text))
+
+    def leaky(self):
+        raise RuntimeError(f"unexpected failure with Authorization: token {self.env.token}")
+
+    monkeypatch.setattr(GitHubApi, "pull", leaky)
+    run = action()  # the fixture asserts the token is absent everywhere
+    assert run.code == 2 and "internal error while reporting to GitHub: RuntimeError" in run.err
+    assert "token ***" in run.err
 
 
 def test_max_comments_caps_open_comments_across_runs(action, fake: FakeGitHub) -> None:

@@ -143,6 +143,13 @@ def run_github(
             return _Run(opts, env, api_factory or make_api, scrub).main()
         except GitHubApiError as exc:
             raise ActionsEnvError(scrub(str(exc))) from None
+        except ConfigError:
+            raise
+        except Exception as exc:
+            # Whatever PyGithub or requests raised, its text is shown only without the token.
+            raise ActionsEnvError(
+                scrub(f"internal error while reporting to GitHub: {type(exc).__name__}: {exc}")
+            ) from None
 
 
 class _Run:
@@ -168,8 +175,8 @@ class _Run:
     def out(self, text: str) -> None:
         sys.stdout.write(self.scrub(text if text.endswith("\n") or not text else text + "\n"))
 
-    def warn(self, text: str) -> None:
-        self.out(f"::warning title=reviewbot::{_escape(text)}")
+    def warn(self, text: str, level: str = "warning") -> None:
+        self.out(f"::{level} title=reviewbot::{_escape(text)}")
 
     # -- the run -----------------------------------------------------------------------------------
 
@@ -215,7 +222,7 @@ class _Run:
             return self._review()
         if self.opts.mode == "sarif":
             return self._sarif()
-        return self._annotations(note="")
+        return self._annotations()
 
     def _changes(self) -> ChangeSet:
         pr = self.env.require_pull_request()
@@ -277,22 +284,26 @@ class _Run:
 
     # -- modes -------------------------------------------------------------------------------------
 
-    def _annotations(self, note: str) -> int:
+    def _annotations(self, note: str = "", level: str = "notice") -> int:
         """Workflow annotations plus the step summary: for `--mode annotations`, and the fallback
-        when the token cannot write (a fork's pull request)."""
+        when the review cannot be posted (`note` says why; a fork's pull request is expected and
+        only a notice)."""
         result = self.outcome.result
         self.out(REPORTERS["github"](result, self.outcome.report_context()))
+        if note:
+            self.warn(note, level)
+        notes = []
         levels = Counter(f.severity for f in result.findings)
-        notes = [note] if note else []
         if any(n > ANNOTATIONS_SHOWN for n in levels.values()):
             notes.append(
                 f"GitHub shows only {ANNOTATIONS_SHOWN} annotations of each level per step; all "
-                f"{len(result.findings)} findings are listed in this summary."
+                f"{len(result.findings)} findings are listed in the job summary."
             )
-        for text in notes:
-            self.warn(text)
+            self.warn(notes[-1], "notice")
         listed: list[tuple[Finding, Reason | None]] = [(f, None) for f in result.findings]
-        self._step_summary(self._summary(listed, "Findings", notes))
+        summary = self._summary(listed, "Findings", notes)
+        summary.lead = note
+        self._step_summary(summary)
         return self._exit()
 
     def _sarif(self) -> int:
@@ -332,7 +343,7 @@ class _Run:
             checkout_matcher(self.top, changes),
         )
         if pr.from_fork and _cannot_push(self.pull):
-            return self._annotations(note=FORK_NOTE)
+            return self._annotations(FORK_NOTE)
         try:
             published = publish_review(
                 api,
@@ -341,11 +352,14 @@ class _Run:
                 lambda p, run_id: render_review_body(p, self.render, run_id),
             )
         except ReadOnlyToken:
-            return self._annotations(note=FORK_NOTE if pr.from_fork else READ_ONLY_NOTE)
+            if pr.from_fork:
+                return self._annotations(FORK_NOTE)
+            return self._annotations(READ_ONLY_NOTE, "warning")
         except GitHubApiError as exc:
             return self._annotations(
-                note=f"The review could not be posted ({exc}); findings are reported as "
-                "annotations instead."
+                f"The review could not be posted ({exc}); findings are reported as annotations "
+                "instead.",
+                "warning",
             )
         notes = list(published.notes)
         stale = sum(1 for _, reason in plan.not_inline if reason is Reason.CHECKOUT_DIFFERS)

@@ -436,6 +436,7 @@ class Summary:
     head_sha: str = ""
     listed: list[tuple[Finding, Reason | None]] = field(default_factory=list)
     listed_title: str = "Not commented inline"
+    lead: str = ""  # a note that must be read first (why there are no review comments)
     inline: int = 0
     fixed: list[StateEntry] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
@@ -486,7 +487,10 @@ def render_summary(
 ) -> str:
     """The sticky PR comment (`sticky=True`, with its hidden markers) or the step summary."""
     out: list[str] = [SUMMARY_MARKER] if sticky else []
-    out += [_headline(summary), "", _scope(summary), ""]
+    out += [_headline(summary), ""]
+    if summary.lead:
+        out += [f"> [!NOTE]\n> {_one_line(summary.lead)}", ""]
+    out += [_scope(summary), ""]
     if summary.findings:
         by_rule = Counter(f.rule for f in summary.findings)
         severities = {f.rule: f.severity for f in summary.findings}
