@@ -385,3 +385,11 @@ def test_annotations_and_sarif_modes_only_read(action, fake: FakeGitHub, tmp_pat
     assert run.code == 1 and f"sarif-file={sarif}" in run.outputs
     assert sarif.read_text().count('"ruleId": "sql-injection"') == 4
     assert _writes(fake) == []
+
+
+def test_a_token_that_cannot_read_the_pull_request_says_which_permission(
+    action, fake: FakeGitHub
+) -> None:
+    fake.fail("files", Fault(403, {"message": "Resource not accessible by integration"}))
+    run = action("--mode", "sarif")
+    assert run.code == 2 and "needs `pull-requests: read`" in run.err

@@ -340,14 +340,14 @@ def parse_diff(text: str) -> list[FileDiff]:
             hunk, i = _parse_hunk(header, lines, i + 1)
             entry.hunks.append(hunk)
             continue
-        if line.startswith("--- "):
-            entry.old_path = _side_path(line[4:], "a/") or entry.old_path
-            if _side_path(line[4:], "a/") is None:
-                entry.status = FileStatus.ADDED
-        elif line.startswith("+++ "):
-            entry.new_path = _side_path(line[4:], "b/") or entry.new_path
-            if _side_path(line[4:], "b/") is None:
-                entry.status = FileStatus.DELETED
+        if line.startswith(("--- ", "+++ ")):
+            side = _side_path(line[4:], "a/" if line[0] == "-" else "b/")
+            if line[0] == "-":
+                entry.old_path = side or entry.old_path
+                entry.status = FileStatus.ADDED if side is None else entry.status
+            else:
+                entry.new_path = side or entry.new_path
+                entry.status = FileStatus.DELETED if side is None else entry.status
         else:
             _apply_extended_header(entry, line)  # anything else (binary patch data) is skipped
         i += 1

@@ -250,7 +250,7 @@ class GitHubApi:
                         if found is not None:
                             return found
                     continue
-                raise self._error(what, status, message) from None
+                raise self._error(what, status, message, write) from None
             except RequestException as exc:
                 if server_retries < self.policy.server_retries:
                     server_retries += 1
@@ -260,10 +260,16 @@ class GitHubApi:
                     self.scrub(f"{what}: cannot reach GitHub ({type(exc).__name__})")
                 ) from None
 
-    def _error(self, what: str, status: int, message: str) -> GitHubApiError:
+    def _error(self, what: str, status: int, message: str, write: bool) -> GitHubApiError:
         text = self.scrub(f"{what}: GitHub answered {status}" + (f": {message}" if message else ""))
-        if status == 403:
+        if status == 403 and write:
             return ReadOnlyToken(text, status)
+        if status in (403, 404) and not write:
+            return GitHubApiError(
+                f"{text} (check the job's `permissions:`: reading a pull request needs "
+                "`pull-requests: read` and `contents: read`)",
+                status,
+            )
         if status == 422:
             return Unprocessable(text, status)
         if status == 401:
