@@ -10,7 +10,7 @@ import pytest
 from reviewbot.catalog import load_catalog
 from reviewbot.github.diff import parse_hunks
 from reviewbot.github.event import ActionsEnvError, load_env
-from reviewbot.github.filtering import ChangeSet, FilterMode
+from reviewbot.github.filtering import ChangeSet, FilterMode, in_change
 from reviewbot.github.publisher import file_diff
 from reviewbot.github.review import (
     COMMENT_BUDGET,
@@ -122,8 +122,15 @@ def test_place_anchors_on_the_hunk_and_clips_the_range() -> None:
     assert place(finding(10), diff, ok, "svc/app/db.py") is Reason.OUTSIDE_DIFF
     assert place(finding(2), None, ok, "x") is Reason.OUTSIDE_DIFF
     assert place(finding(2), diff, lambda p, n: False, "svc/app/db.py") is Reason.CHECKOUT_DIFFERS
-    big = file_diff("svc/app/db.py", "modified", None, None)
+    big = file_diff("svc/app/db.py", "modified", None, None, changes=12000)
     assert place(finding(2), big, ok, "svc/app/db.py") is Reason.NO_PATCH
+    changes = ChangeSet.from_diffs(
+        [big, file_diff("svc/b.py", "renamed", None, "svc/a.py", changes=0)]
+    )
+    # Lines of a diff too large to show all count as changed; a pure rename changes none.
+    assert in_change(changes, FilterMode.ADDED, "svc/app/db.py", 5)
+    assert not in_change(changes, FilterMode.ADDED, "svc/b.py", 5)
+    assert in_change(changes, FilterMode.FILE, "svc/b.py", 5)
     assert file_diff("a.py", "removed", None, None).new_path is None
     assert parse_hunks(PATCH)[1].new_text == {22: "e", 23: "f", 24: "g"}
 

@@ -129,8 +129,8 @@ def test_one_review_with_inline_comments_and_a_summary(action, fake: FakeGitHub)
     assert "**Why it matters.** Values formatted into SQL text" in first
     assert "**Instead.** Keep the SQL text constant" in first
     assert "4 commented inline" in review.body["body"]
-    # Every list was read through all its pages (page size 2: 3 files = 2 pages).
-    assert [r.query.get("page") for r in fake.calls("files")] == [None, ["2"]]
+    # Every list was read through all its pages (page size 2: 5 files = 3 pages).
+    assert [r.query.get("page") for r in fake.calls("files")] == [None, ["2"], ["3"]]
     (summary,) = fake.issue_comments
     assert summary["body"].startswith("<!-- reviewbot:summary -->")
     assert "4 findings (3 error, 1 info)" in summary["body"]
@@ -224,6 +224,11 @@ def test_a_refused_comment_moves_to_the_body_and_the_rest_posts(action, fake: Fa
     assert [r["state"] for r in fake.reviews] == ["COMMENTED"]
     body = fake.issue_comments[0]["body"]
     assert "**Not commented inline (1)**" in body and "GitHub refused 1 inline comment(s)" in body
+    # A re-run remembers the refusal: no probing again, no empty review, still listed.
+    requests = len(fake.calls("create_review"))
+    action()
+    assert len(fake.calls("create_review")) == requests
+    assert "`app/search.py:13`" in fake.issue_comments[0]["body"]
 
 
 def test_rate_limits_are_waited_out_as_github_asks(action, fake: FakeGitHub) -> None:
@@ -393,3 +398,21 @@ def test_a_token_that_cannot_read_the_pull_request_says_which_permission(
     fake.fail("files", Fault(403, {"message": "Resource not accessible by integration"}))
     run = action("--mode", "sarif")
     assert run.code == 2 and "needs `pull-requests: read`" in run.err
+
+
+def test_a_clean_pull_request_gets_no_comment(action, fake: FakeGitHub, pr: PullRequest) -> None:
+    pr.push(
+        {
+            "app/search.py": None,
+            "app/orders.py": (pr.root / "app/orders.py")
+            .read_text()
+            .replace(
+                "by_email(cur, email):\n    cur.execute(f\"SELECT id FROM orders WHERE email = '{email}'\")",
+                'by_email(cur, email):\n    cur.execute("SELECT id FROM orders WHERE email = %s", (email,))',
+            ),
+            "sql/report.sql": "SELECT id, total FROM report;\n",
+        }
+    )
+    run = action()
+    assert run.code == 0 and _writes(fake) == []
+    assert "### ✅ reviewbot: no findings" in run.summary

@@ -33,6 +33,7 @@ from reviewbot.github.review import (
     Reason,
     RenderContext,
     Summary,
+    decode_refused,
     decode_state,
     encode_state,
     plan_review,
@@ -332,6 +333,7 @@ class _Run:
         existing = api.review_comments()
         sticky = api.summary_comment()
         previous = decode_state(sticky.body or "") if sticky is not None else []
+        refused = decode_refused(sticky.body or "") if sticky is not None else {}
         plan = plan_review(
             result.findings,
             self.all_fingerprints,
@@ -341,6 +343,7 @@ class _Run:
             self.opts.max_comments,
             self.render,
             checkout_matcher(self.top, changes),
+            refused,
         )
         if pr.from_fork and _cannot_push(self.pull):
             return self._annotations(FORK_NOTE)
@@ -376,13 +379,14 @@ class _Run:
         summary = self._summary(list(plan.not_inline), "Not commented inline", notes)
         summary.inline = len(plan.inline) + len(plan.already_commented)
         summary.fixed = plan.fixed
-        body = render_summary(
-            summary, self.render, sticky=True, state=encode_state(result.findings, self.render)
-        )
-        try:
-            upsert_summary(api, sticky, body)
-        except GitHubApiError as exc:
-            self.warn(f"the summary comment could not be updated: {exc}")
+        state = encode_state(result.findings, self.render, plan.refused)
+        body = render_summary(summary, self.render, sticky=True, state=state)
+        # A clean pull request gets no summary comment; one that had findings sees it go green.
+        if sticky is not None or result.findings or result.errors or plan.fixed:
+            try:
+                upsert_summary(api, sticky, body)
+            except GitHubApiError as exc:
+                self.warn(f"the summary comment could not be updated: {exc}")
         self._step_summary(summary)
         self.out(
             f"Review: {len(plan.inline)} new inline comment(s), "

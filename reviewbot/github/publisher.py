@@ -286,7 +286,7 @@ class GitHubApi:
 
         def read() -> list[FileDiff]:
             return [
-                file_diff(f.filename, f.status, f.patch, f.previous_filename)
+                file_diff(f.filename, f.status, f.patch, f.previous_filename, f.changes)
                 for f in self._pull.get_files()
             ]
 
@@ -396,7 +396,13 @@ class GitHubApi:
         )
 
 
-def file_diff(filename: str, status: str, patch: str | None, previous: str | None) -> FileDiff:
+def file_diff(
+    filename: str,
+    status: str,
+    patch: str | None,
+    previous: str | None,
+    changes: int | None = None,
+) -> FileDiff:
     """A FileDiff from one entry of GET /pulls/{n}/files."""
     kind = {
         "added": FileStatus.ADDED,
@@ -410,8 +416,9 @@ def file_diff(filename: str, status: str, patch: str | None, previous: str | Non
         new_path=None if kind is FileStatus.DELETED else filename,
         status=kind,
         hunks=hunks,
-        # GitHub leaves `patch` out for binary files and for diffs too large to show.
-        lines_known=bool(patch) or kind is FileStatus.DELETED or status == "unchanged",
+        # GitHub leaves `patch` out of pure renames and binary files (no line changed) and of
+        # diffs too large to show (lines changed, which ones unknown).
+        lines_known=bool(patch) or kind is FileStatus.DELETED or changes == 0,
     )
 
 
@@ -493,17 +500,18 @@ def publish_review(
     except Unprocessable:
         rejected = find_rejected(api, commit, list(plan.inline), result)
         plan.reject(rejected, Reason.REJECTED)
+        if rejected:
+            result.notes.append(
+                f"GitHub refused {len(rejected)} inline comment(s) (422); they are listed instead."
+            )
+        if not plan.inline and not plan.new_not_inline:
+            return result  # only comments refused before: nothing new to say
         try:
             data = _create(api, commit, render_body(plan, run_id), plan.inline, pending=False)
         except Unprocessable:
             # GitHub changed its mind between probes (a push landed): keep everything in the body.
             plan.reject(list(plan.inline), Reason.REJECTED)
             data = _create(api, commit, render_body(plan, run_id), [], pending=False)
-        if rejected:
-            result.notes.append(
-                f"GitHub refused {len(rejected)} inline comment(s) (422); they are listed in the "
-                "review body instead."
-            )
     result.review_id = int(data["id"]) if data and "id" in data else None
     result.inline = len(plan.inline)
     return result

@@ -116,6 +116,9 @@ class ReviewPlan:
     fixed_comments: list[ExistingComment] = field(default_factory=list)
     fixed: list[StateEntry] = field(default_factory=list)
     previous: frozenset[str] = frozenset()
+    # Fingerprint prefix -> line of inline comments GitHub refused, remembered so a re-run does
+    # not probe them again while they stay on that line.
+    refused: dict[str, int] = field(default_factory=dict)
 
     @property
     def new_not_inline(self) -> list[tuple[Finding, Reason]]:
@@ -128,6 +131,8 @@ class ReviewPlan:
         moved = [c for c in self.inline if id(c) in gone]
         self.inline = [c for c in self.inline if id(c) not in gone]
         self.not_inline.extend((c.finding, reason) for c in moved)
+        if reason is Reason.REJECTED:
+            self.refused.update((c.finding.fingerprint[:STATE_FP], c.line) for c in moved)
         self.not_inline.sort(key=lambda item: _order(item[0]))
 
 
@@ -289,6 +294,7 @@ def plan_review(
     max_comments: int,
     ctx: RenderContext,
     line_matches: Callable[[str, int], bool] = lambda _path, _line: True,
+    refused: Mapping[str, int] | None = None,
 ) -> ReviewPlan:
     """Decide, for one run, which findings get a new inline comment, which were commented before,
     which go to the body, and which earlier comments are now fixed.
@@ -318,6 +324,9 @@ def plan_review(
         where = place(finding, changes.get(path), line_matches, path)
         if isinstance(where, Reason):
             plan.not_inline.append((finding, where))
+        elif (refused or {}).get(finding.fingerprint[:STATE_FP]) == where[1]:
+            plan.not_inline.append((finding, Reason.REJECTED))
+            plan.refused[finding.fingerprint[:STATE_FP]] = where[1]
         elif len(plan.inline) >= budget:
             plan.not_inline.append((finding, Reason.OVER_LIMIT))
         else:
@@ -347,32 +356,52 @@ def _rule_from_body(body: str) -> str:
 # -- the state a summary carries to the next run ---------------------------------------------------
 
 
-def encode_state(findings: list[Finding], ctx: RenderContext) -> str:
-    """A hidden marker recording this run's findings (fingerprint, rule, path, line), compact."""
+def encode_state(
+    findings: list[Finding], ctx: RenderContext, refused: Mapping[str, int] | None = None
+) -> str:
+    """A hidden marker recording this run's findings (fingerprint prefix, rule, path, line) and
+    the comments GitHub refused, compactly; the most severe findings first if it must be cut."""
     entries = [
         [f.fingerprint[:STATE_FP], f.rule, ctx.repo_path(f.path), f.line]
         for f in sorted(findings, key=_order)
     ]
     while True:
-        raw = json.dumps({"v": 1, "f": entries}, separators=(",", ":")).encode()
+        data = {"v": 1, "f": entries, "r": dict(refused or {})}
+        raw = json.dumps(data, separators=(",", ":")).encode()
         token = base64.urlsafe_b64encode(zlib.compress(raw, 9)).decode()
         if len(token) <= STATE_BUDGET or not entries:
             return f"<!-- reviewbot:state={token} -->"
         entries = entries[: len(entries) * 3 // 4]
 
 
-def decode_state(body: str) -> list[StateEntry]:
+def _state(body: str) -> dict[str, Any]:
     match = _STATE_RE.search(body or "")
     if match is None:
-        return []
+        return {}
     try:
         data = json.loads(zlib.decompress(base64.urlsafe_b64decode(match[1])))
+    except (ValueError, zlib.error):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def decode_state(body: str) -> list[StateEntry]:
+    """The findings an earlier summary recorded (none if its marker is missing or mangled)."""
+    try:
         return [
             StateEntry(str(fp), str(rule), str(path), int(line))
-            for fp, rule, path, line in data["f"]
+            for fp, rule, path, line in _state(body).get("f", [])
         ]
-    except (ValueError, TypeError, KeyError, zlib.error):
+    except (ValueError, TypeError):
         return []  # a hand-edited or foreign marker: start afresh
+
+
+def decode_refused(body: str) -> dict[str, int]:
+    """Inline comments GitHub refused in earlier runs: fingerprint prefix -> line."""
+    raw = _state(body).get("r", {})
+    if not isinstance(raw, dict):
+        return {}
+    return {str(k): v for k, v in raw.items() if isinstance(v, int)}
 
 
 # -- review body and summary -----------------------------------------------------------------------
