@@ -20,7 +20,6 @@ from reviewbot import __version__
 from reviewbot.github.diff import FileDiff, FileStatus, parse_hunks
 from reviewbot.github.event import ActionsEnv
 from reviewbot.github.review import (
-    RUN_MARKER,
     SUMMARY_MARKER,
     ExistingComment,
     InlineComment,
@@ -86,7 +85,8 @@ class Scrubber:
         self.token = token
 
     def __call__(self, text: str) -> str:
-        return text.replace(self.token, "***") if self.token else text
+        # A real token is long; masking a one-letter placeholder would mangle every message.
+        return text.replace(self.token, "***") if len(self.token) >= 8 else text
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -95,7 +95,7 @@ class Scrubber:
 
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
-            if scrub.token:
+            if len(scrub.token) >= 8:
                 try:
                     message = record.getMessage()
                 except Exception:  # a malformed log call is not ours to fix
@@ -564,7 +564,6 @@ def write_output(path: Path | None, name: str, value: str) -> None:
 
 
 __all__ = [
-    "RUN_MARKER",
     "GitHubApi",
     "GitHubApiError",
     "Published",
