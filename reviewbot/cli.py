@@ -199,7 +199,7 @@ def explain_text(meta: RuleMeta) -> str:
                 lines.append(f"{path}:" if len(example.files) > 1 else "")
                 lines.extend("    " + line for line in text.rstrip("\n").split("\n"))
             lines.append("")
-    phrases = [p if isinstance(p, str) else json.dumps(p) for p in meta.checklist]
+    phrases = [str(p) for p in meta.checklist]
     if phrases:
         lines.append("## Checklist wording it enforces")
         lines.extend(f"- {p}" for p in phrases)
