@@ -26,6 +26,7 @@ _BOLD_START = re.compile(r"^\s*(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 LABEL_SEPARATORS = (":", "-", "\u2013", "\u2014")
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
+_SPAN_REF = re.compile("\ue100(\\d+)\ue101")
 
 
 _PRIVATE = 0xE000  # escaped characters hide in the private-use area while emphasis is removed
@@ -50,14 +51,17 @@ def strip_markdown(text: str) -> str:
     if len(text) > MAX_TEXT:
         # Long lines stay items, but inline parsing of megabyte lines is not worth its cost.
         text = text[:MAX_TEXT] + "\u2026"
-    out: list[str] = []
-    pos = 0
-    for match in _CODE_SPAN.finditer(text):
-        out.append(_strip_prose(text[pos : match.start()]))
-        out.append(match.group(2).strip())
-        pos = match.end()
-    out.append(_strip_prose(text[pos:]))
-    return " ".join("".join(out).split())
+    # Code spans are set aside first (emphasis may wrap them: **`NOT NULL` columns**) and put
+    # back verbatim, so `SELECT *` and `snake_case` survive emphasis stripping.
+    spans: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        spans.append(match.group(2).strip())
+        return f"\ue100{len(spans) - 1}\ue101"
+
+    text = _strip_prose(_CODE_SPAN.sub(keep, text))
+    text = _SPAN_REF.sub(lambda m: spans[int(m.group(1))], text)
+    return " ".join(text.split())
 
 
 def bold_only(text: str) -> bool:
