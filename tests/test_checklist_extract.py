@@ -279,6 +279,21 @@ def test_markdown_is_stripped_but_code_and_identifiers_survive() -> None:
     ]
 
 
+def test_emphasis_around_code_and_unicode_bullets() -> None:
+    d = doc(
+        """
+        - **`NOT NULL` column added without a default** to a busy table
+        - **`SELECT *`** in production queries
+        • Pasted bullet from a chat tool
+        """
+    )
+    assert texts(d) == [
+        "NOT NULL column added without a default to a busy table",
+        "SELECT * in production queries",
+        "Pasted bullet from a chat tool",
+    ]
+
+
 def test_blockquotes_and_thematic_breaks() -> None:
     d = doc("> - quoted item\n\n---\n\n* * *\n- after breaks\n")
     assert texts(d) == ["quoted item", "after breaks"]

@@ -27,7 +27,8 @@ MAX_QUESTION = 300
 _HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
 _BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
-_ENTRY = re.compile(r"^(?P<indent> *)(?P<marker>[-*+]|\d{1,9}[.)])(?:[ \t]+(?P<text>.*))?$")
+# `\u2022` is not markdown, but documents pasted from chat tools and word processors use it.
+_ENTRY = re.compile(r"^(?P<indent> *)(?P<marker>[-*+\u2022]|\d{1,9}[.)])(?:[ \t]+(?P<text>.*))?$")
 _CHECKBOX = re.compile(r"^\[(?P<mark>[ xX])\][ \t]+")
 _FENCE = re.compile(r"^ *(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _QUOTE = re.compile(r"^ {0,3}>[ ]?")
