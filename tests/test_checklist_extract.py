@@ -6,6 +6,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reviewbot.checklist.extract import (
     AgentDocument,
@@ -231,6 +233,22 @@ def test_code_fences_comments_and_examples_are_not_checklist() -> None:
         """
     )
     assert texts(d) == ["real item one", "real item two", "real item three", "real item four"]
+    assert not d.notes
+
+
+def test_markup_named_in_inline_code_is_text() -> None:
+    d = doc(
+        """
+        - Wrap usage samples in `<example>` tags
+        - Never leave `<!--` comments in prompts
+        - still here
+        """
+    )
+    assert texts(d) == [
+        "Wrap usage samples in <example> tags",
+        "Never leave <!-- comments in prompts",
+        "still here",
+    ]
     assert not d.notes
 
 
@@ -508,3 +526,41 @@ def test_seed_sections_and_lines() -> None:
     by_line = {i.line: i for i in d.items}
     assert by_line[39].section == ("Your Core Responsibilities", "Security Best Practices")
     assert by_line[67].text == "Query Safety: Use parameterized queries, never string concatenation"
+
+
+FRAGMENTS = [
+    "---",
+    "name: x",
+    "- item",
+    "  - nested",
+    "1. **Label**: text",
+    "**Bold:**",
+    "When writing SQL:",
+    "```",
+    "~~~",
+    "<!--",
+    "-->",
+    "<example>",
+    "</example>",
+    "| a | b |",
+    "|---|---|",
+    "# Heading",
+    "===",
+    "> - quoted",
+    "Is it ok?",
+    "\t- tab",
+    "* [ ] box",
+    "`code` **x",
+    "",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=30), max_size=40))
+def test_any_markdown_is_read_without_crashing(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    d = parse_agent_document(text, "fuzz.md")
+    total = len(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    for item in d.items:
+        assert 1 <= item.line <= total
+        assert item.text == item.text.strip()

@@ -137,6 +137,9 @@ class _Hidden:
                 self.closer = None
                 continue
             match = _OPENERS.search(line, pos)
+            while match is not None and line.count("`", 0, match.start()) % 2:
+                # Inside an inline code span (`<example>` tags, `<!--`): text, not markup.
+                match = _OPENERS.search(line, match.end())
             if match is None:
                 out.append(line[pos:])
                 break
