@@ -1,4 +1,4 @@
-"""Command line: `reviewbot scan | rules | explain | init | github`; exit 0 clean, 1 findings, 2 usage."""
+"""Command line: `reviewbot scan | rules | explain | checklist | init | github`; exit 0/1/2."""
 
 from __future__ import annotations
 
@@ -12,12 +12,16 @@ from pathlib import Path
 from reviewbot import __version__
 from reviewbot.baseline import write_baseline
 from reviewbot.catalog import CatalogError, RuleMeta, load_catalog
+from reviewbot.checklist import documents
+from reviewbot.checklist import report as checklist_report
+from reviewbot.checklist.mapping import default_mapper
 from reviewbot.config import (
     CONFIG_NAMES,
     FAIL_ON_VALUES,
     ConfigError,
     check_rule_id,
     closest,
+    load_config,
     parse_dialect,
     parse_fail_on,
 )
@@ -80,6 +84,19 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule")
 
     github_command.add_parser(commands)
+    checklist = commands.add_parser(
+        "checklist", help="show the checklist items of agent documents and the rules enforcing them"
+    )
+    checklist.add_argument(
+        "documents",
+        nargs="*",
+        metavar="AGENT_FILE_OR_GLOB",
+        help="agent documents (default: `agents` from the config, else "
+        + " and ".join(documents.DEFAULT_GLOBS)
+        + ")",
+    )
+    checklist.add_argument("--config", type=Path, help="config file (default: nearest one)")
+    checklist.add_argument("--format", choices=("text", "json"), default="text")
 
     init = commands.add_parser("init", help="write a commented starter .reviewbot.yml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -220,7 +237,7 @@ def explain_text(meta: RuleMeta) -> str:
                 lines.append(f"{path}:" if len(example.files) > 1 else "")
                 lines.extend("    " + line for line in text.rstrip("\n").split("\n"))
             lines.append("")
-    phrases = [p if isinstance(p, str) else json.dumps(p) for p in meta.checklist]
+    phrases = [str(p) for p in meta.checklist]
     if phrases:
         lines.append("## Checklist wording it enforces")
         lines.extend(f"- {p}" for p in phrases)
@@ -240,6 +257,35 @@ def cmd_explain(args: argparse.Namespace) -> int:
         )
     sys.stdout.write(explain_text(catalog[args.rule]))
     return EXIT_OK
+
+
+def cmd_checklist(args: argparse.Namespace) -> int:
+    cwd = Path.cwd()
+    missing: list[tuple[str, str]] = []
+    if args.documents:
+        found = documents.named(list(args.documents), cwd)
+        missing = [(arg, "no such file, folder or match") for arg in found.unmatched]
+    else:
+        config = load_config(cwd, args.config)
+        where = f"{config.path.name if config.path else 'config'}: `agents`"
+        found = documents.under_root(config.root, config.agents or documents.DEFAULT_GLOBS, where)
+        if config.agents:
+            missing = [(p, "matched no file (listed under `agents:`)") for p in found.unmatched]
+        elif not found.documents:
+            raise UsageError(
+                "no agent documents found: pass files or globs, or list them under `agents:` "
+                f"in the config (looked for {' and '.join(documents.DEFAULT_GLOBS)})"
+            )
+        prefix = os.path.relpath(config.root, cwd.resolve()).replace(os.sep, "/")
+        if prefix != ".":
+            found.documents = [
+                documents.Located(d.file, f"{prefix}/{d.shown}") for d in found.documents
+            ]
+    report = checklist_report.build(found.documents, default_mapper())
+    report.errors[:0] = missing
+    render = checklist_report.render_json if args.format == "json" else checklist_report.render_text
+    sys.stdout.write(render(report, load_catalog()))
+    return EXIT_USAGE if report.errors or not report.documents else EXIT_OK
 
 
 def starter_config() -> str:
@@ -312,6 +358,7 @@ COMMANDS = {
     "scan": cmd_scan,
     "rules": cmd_rules,
     "explain": cmd_explain,
+    "checklist": cmd_checklist,
     "init": cmd_init,
     "github": github_command.run,
 }
