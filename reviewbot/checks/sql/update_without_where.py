@@ -1,0 +1,52 @@
+"""update-without-where: UPDATE or DELETE with no WHERE clause, outside migrations and tests."""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from reviewbot.rule import SqlRule
+from reviewbot.sqlkit.migrations import Role, role_of
+from reviewbot.sqlkit.names import display, table_key
+
+TEST_DIRS = frozenset({"test", "tests", "testing"})
+
+
+def is_test_path(path: str) -> bool:
+    """Test code empties whole tables on purpose (fixtures, teardown)."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (
+        any(p in TEST_DIRS for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+class UpdateWithoutWhere(SqlRule):
+    id = "update-without-where"
+
+    def visit_Update(self, node: exp.Update) -> None:
+        self._check(node, "UPDATE", "changes")
+
+    def visit_Delete(self, node: exp.Delete) -> None:
+        self._check(node, "DELETE", "deletes")
+
+    def _check(self, node: exp.Update | exp.Delete, verb: str, does: str) -> None:
+        if node.args.get("where") is not None or node.args.get("limit") is not None:
+            return
+        document = self.context.document
+        statement = self.context.statement
+        # A migration backfilling or clearing a whole table does so on purpose.
+        if statement is None or role_of(document, statement) != Role.QUERY:
+            return
+        if is_test_path(document.path):
+            return
+        key = table_key(node.this, document.dialect)
+        target = f" `{display(key)}`" if key else ""
+        self.report(
+            node,
+            f"`{verb}`{target} without `WHERE` {does} every row of the table; add the `WHERE` "
+            "clause that selects the rows meant (use `WHERE true` to make a deliberate "
+            "full-table change explicit).",
+        )
