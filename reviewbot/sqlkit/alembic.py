@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 from sqlglot import exp
@@ -124,6 +125,8 @@ class Translator:
 
     dialect: str
     const: ConstStr
+    # Facts about the last translated call that DDL cannot say (a column's type before a change).
+    notes: dict[str, Any] = field(default_factory=dict)
 
     def table(
         self, name_node: cst.BaseExpression | None, schema: cst.BaseExpression | None
@@ -156,6 +159,13 @@ class Translator:
     def type_sql(self, node: cst.BaseExpression | None) -> str:
         if node is None:
             return "INTEGER"
+        # `sa.Text().with_variant(mysql.MEDIUMTEXT(), "mysql")`: the base type, elsewhere.
+        while (
+            isinstance(node, cst.Call)
+            and isinstance(node.func, cst.Attribute)
+            and node.func.attr.value == "with_variant"
+        ):
+            node = node.func.value
         name = call_name(node).lower()
         call = node if isinstance(node, cst.Call) else None
         args = split_args(call) if call is not None else Args()
@@ -288,6 +298,7 @@ class Translator:
 
     def translate(self, op: str, call: cst.Call, batch_table: str | None = None) -> list[Plan]:
         """Statements for `op.<op>(...)` (or `batch_op.<op>(...)` when `batch_table` is set)."""
+        self.notes = {}
         args = split_args(call)
         if args.star:
             return []
@@ -419,6 +430,9 @@ class Translator:
         column = f"ALTER TABLE {table} ALTER COLUMN {quote(name, self.dialect)}"
         plans: list[Plan] = []
         type_node = args.kw("type_")
+        existing = args.kw("existing_type")
+        if type_node is not None and existing is not None:
+            self.notes["existing_types"] = {name.lower(): self.type_sql(existing)}
         if type_node is not None:
             plans.append([(column + " TYPE ", call.func), (self.type_sql(type_node), type_node)])
         nullable = args.kw("nullable")

@@ -12,6 +12,7 @@ with `+=` in the same block). SQL formatted from variables is `sql-injection`'s 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,7 +26,13 @@ from sqlglot.errors import SqlglotError, TokenError
 from reviewbot.rule import PythonFile
 from reviewbot.sql_source import SqlDocument, split_and_parse
 from reviewbot.sqlkit.alembic import Plan, Translator, call_name, is_none, split_args
-from reviewbot.sqlkit.migrations import Migration, MigrationUnit, Role, version_key
+from reviewbot.sqlkit.migrations import (
+    Migration,
+    MigrationUnit,
+    Role,
+    dialect_of_path,
+    version_key,
+)
 from reviewbot.sqlkit.placeholders import placeholder_edits
 from reviewbot.sqlkit.text import TextBuilder, add_literal_body, apply_edits, literal_shape
 
@@ -80,8 +87,26 @@ STATEMENT_STARTS = frozenset(
 # Calls that return their (string) argument unchanged as far as SQL is concerned.
 IDENTITY_CALLS = frozenset({"dedent", "cleandoc", "str"})
 IDENTITY_METHODS = frozenset({"strip", "lstrip", "rstrip"})
-PREFILTER = ("execute", "fetch", ".raw(", "RawSQL", "read_sql", "alembic", "RunSQL", "RunPython")
+# Cheap text checks deciding whether a file is traversed at all: it names a sink and holds a
+# string that starts like SQL, or it is a migration.
+SINK_WORDS = ("execute", "fetch", ".raw(", "RawSQL", "read_sql", "text(")
+MIGRATION_WORDS = ("alembic", "RunSQL", "RunPython")
+SQL_STRING_START = re.compile(
+    r"""(?:'|")\s*\(?\s*(?:select|insert|update|delete|with|create|alter|drop|"""
+    r"""truncate|merge|grant|revoke|comment|replace)\b""",
+    re.IGNORECASE,
+)
 MISSING_DOWN_FACT = "missing-down-migration"
+REVISION_FACT = "alembic-revision"
+# Backend names code compares against (`connection.vendor`, `bind.dialect.name`), by dialect.
+BACKEND_NAMES = {
+    "postgres": frozenset({"postgresql", "postgres", "psycopg2", "psycopg", "postgis"}),
+    "mysql": frozenset({"mysql", "mariadb"}),
+    "sqlite": frozenset({"sqlite"}),
+    "tsql": frozenset({"mssql"}),
+    "oracle": frozenset({"oracle"}),
+}
+ALL_BACKENDS = frozenset().union(*BACKEND_NAMES.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +118,15 @@ class MissingDown:
     end_line: int
     end_column: int
     message: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlembicRevision:
+    """An Alembic revision and the ones it follows: the catalog orders revisions by these, even
+    those whose own operations produce no SQL."""
+
+    revision: str
+    down_revisions: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +153,7 @@ class _Pending:
     plans: list[Plan] | None = None
     direction: Role | None = None
     strict: bool = False  # a resolved API (text(), op.execute): parse errors are worth reporting
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -164,7 +199,9 @@ class SqlExtractor(cst.BatchableCSTVisitor):
     def __init__(self, file: PythonFile, dialect: str) -> None:
         super().__init__()
         self.file = file
-        self.dialect = dialect
+        # Python in a folder named after a database (`versions/sqlite/`) talks to that database.
+        self.dialect = dialect_of_path(file.source.path) or dialect
+        dialect = self.dialect
         text = file.source.text
         self.alembic_file = "alembic" in text and "def upgrade" in text
         self.django_file = False
@@ -180,12 +217,20 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         self.downgrade: cst.FunctionDef | None = None
         self.irreversible: list[tuple[cst.CSTNode, str]] = []
         self.directions: dict[str, Role] = {}
+        # Module-level function -> module-level functions it calls (to tell helpers' direction).
+        self.calls: dict[str, set[str]] = {}
+        # Blocks that run only on another database backend (`if dialect.name == "mysql":`).
+        self.backend = BACKEND_NAMES.get(dialect, frozenset({dialect}))
+        self.guarded: dict[int, bool] = {}
+        self.inactive: list[int] = []
 
     @staticmethod
     def wants(text: str) -> bool:
-        if any(token in text for token in PREFILTER):
+        if any(word in text for word in MIGRATION_WORDS):
             return True
-        return "sqlalchemy" in text and "text(" in text
+        return (
+            any(word in text for word in SINK_WORDS) and SQL_STRING_START.search(text) is not None
+        )
 
     # -- names and blocks ----------------------------------------------------------------------
 
@@ -194,9 +239,54 @@ class SqlExtractor(cst.BatchableCSTVisitor):
 
     def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
         self.blocks.append(id(node))
+        if self.guarded.get(id(node)) is False:
+            self.inactive.append(id(node))
 
     def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
         self.blocks.pop()
+        if self.inactive and self.inactive[-1] == id(original_node):
+            self.inactive.pop()
+
+    def visit_If(self, node: cst.If) -> None:
+        applies = self._backend_test(node.test)
+        if applies is None:
+            return
+        self.guarded[id(node.body)] = applies
+        orelse = node.orelse
+        if isinstance(orelse, cst.Else):
+            self.guarded[id(orelse.body)] = not applies
+        elif isinstance(orelse, cst.If) and applies:
+            # `elif` after a branch taken on this backend: none of the rest runs.
+            self._skip_chain(orelse)
+
+    def _skip_chain(self, node: cst.If) -> None:
+        self.guarded[id(node.body)] = False
+        if isinstance(node.orelse, cst.Else):
+            self.guarded[id(node.orelse.body)] = False
+        elif isinstance(node.orelse, cst.If):
+            self._skip_chain(node.orelse)
+
+    def _backend_test(self, test: cst.BaseExpression) -> bool | None:
+        """Whether `if <test>:` runs on the configured backend, when the test names backends."""
+        if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+            return None
+        target = test.comparisons[0]
+        operator = target.operator
+        names: set[str] = set()
+        for side in (test.left, target.comparator):
+            elements = side.elements if isinstance(side, (cst.Tuple, cst.List, cst.Set)) else [side]
+            for element in elements:
+                value = element.value if isinstance(element, cst.BaseElement) else element
+                if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
+                    names.add(value.evaluated_value.lower())
+        if not names or not names <= ALL_BACKENDS:
+            return None
+        matches = bool(names & self.backend)
+        if isinstance(operator, (cst.Equal, cst.In, cst.Is)):
+            return matches
+        if isinstance(operator, (cst.NotEqual, cst.NotIn, cst.IsNot)):
+            return not matches
+        return None
 
     def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
         self.blocks.append(id(node))
@@ -325,7 +415,15 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         return None
 
     def _is_alembic_f(self, node: cst.Call) -> bool:
-        return "alembic.op.f" in self._qualified(node.func)
+        """`op.f("ix_name")` / `batch_op.f(...)`: a name marked as final, the string itself."""
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in self.batch
+        ):
+            return True
+        return "alembic.op.f" in self._qualified(func)
 
     def _fstring(self, node: cst.FormattedString, depth: int) -> list[_Literal] | None:
         raw = "r" in node.start.lower()
@@ -377,8 +475,12 @@ class SqlExtractor(cst.BatchableCSTVisitor):
     # -- calls ---------------------------------------------------------------------------------
 
     def visit_Call(self, node: cst.Call) -> None:
-        qualified = self._qualified(node.func)
         function = self.functions[0] if self.functions else None
+        if function is not None and isinstance(node.func, cst.Name):
+            self.calls.setdefault(function, set()).add(node.func.value)
+        if self.inactive:
+            return
+        qualified = self._qualified(node.func)
         if self.alembic_file or self.batch:
             op = self._alembic_op(node, qualified)
             if op is not None:
@@ -386,7 +488,9 @@ class SqlExtractor(cst.BatchableCSTVisitor):
                 if name != "execute":
                     plans = self.translator.translate(name, node, batch_table)
                     if plans:
-                        self.pending.append(_Pending(node, function, plans=plans))
+                        pending = _Pending(node, function, plans=plans)
+                        pending.attributes.update(self.translator.notes)
+                        self.pending.append(pending)
                     return
         if self.django_file and self._django_operation(node, qualified):
             return
@@ -534,6 +638,8 @@ class SqlExtractor(cst.BatchableCSTVisitor):
 
     def finish(self, positions: Callable[[], Mapping[cst.CSTNode, CodeRange]]) -> None:
         """Build the SQL documents and facts; `positions` resolves libcst positions on demand."""
+        if self.alembic_file and self.revision:
+            self.file.add_fact(REVISION_FACT, AlembicRevision(self.revision, self.down_revisions))
         missing_down = self._missing_down()
         if not self.pending and not missing_down:
             return
@@ -590,7 +696,7 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         self, pending: _Pending, span: Callable[[cst.CSTNode], tuple[int, int]]
     ) -> SqlDocument | None:
         builder = TextBuilder()
-        attributes: dict[str, Any] = {}
+        attributes: dict[str, Any] = dict(pending.attributes)
         if pending.plans is not None:
             for number, plan in enumerate(pending.plans):
                 if number:
@@ -624,8 +730,7 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         path = self.file.source.path
         folder, _, name = path.rpartition("/")
         if self.alembic_file:
-            function = pending.function or ""
-            direction = Role.DOWN if function.startswith("downgrade") else Role.UP
+            direction = self._direction(pending.function)
             return Migration(
                 "alembic",
                 path,
@@ -637,9 +742,45 @@ class SqlExtractor(cst.BatchableCSTVisitor):
                 down_revisions=self.down_revisions,
             )
         if self.django_file:
-            direction = pending.direction or self.directions.get(pending.function or "", Role.UP)
+            direction = pending.direction or self._direction(pending.function)
             return Migration("django", path, folder, version_key(name), direction, unit)
         return None
+
+    def _known_direction(self, function: str) -> Role | None:
+        if function in self.directions:
+            return self.directions[function]
+        if self.alembic_file and function.startswith("downgrade"):
+            return Role.DOWN
+        if self.alembic_file and function.startswith("upgrade"):
+            return Role.UP
+        return None
+
+    def _direction(self, function: str | None) -> Role:
+        """UP or DOWN for SQL in `function`: its own name, or that of the functions calling it.
+
+        A helper reached from `upgrade()` (or a forward `RunPython`) runs on the way up, even when
+        `downgrade()` calls it too; one reached only from the down side runs only on the way down.
+        """
+        if function is None:
+            return Role.UP
+        callers: dict[str, set[str]] = {}
+        for caller, callees in self.calls.items():
+            for callee in callees:
+                callers.setdefault(callee, set()).add(caller)
+        found: set[Role] = set()
+        seen = {function}
+        frontier = [function]
+        while frontier:
+            current = frontier.pop()
+            known = self._known_direction(current)
+            if known is not None:
+                found.add(known)
+                continue
+            for caller in callers.get(current, ()):
+                if caller not in seen:
+                    seen.add(caller)
+                    frontier.append(caller)
+        return Role.DOWN if found == {Role.DOWN} else Role.UP
 
     def _missing_down(self) -> list[tuple[cst.CSTNode, str]]:
         found = list(self.irreversible) if self.django_file else []

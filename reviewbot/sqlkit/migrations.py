@@ -47,6 +47,18 @@ SECTION_MARKERS = (
     ("sql-migrate", "-- +migrate up", "-- +migrate down"),
 )
 LAST = float("inf")
+# Folders named after a database hold SQL for that database only (e.g. Prefect's
+# `versions/postgresql/` and `versions/sqlite/`): sqlglot dialect by folder name.
+BACKEND_FOLDERS = {
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mssql": "tsql",
+    "oracle": "oracle",
+}
 
 
 @dataclass(eq=False, slots=True)
@@ -204,7 +216,23 @@ def migration_of(document: SqlDocument) -> Migration | None:
     return migration if isinstance(migration, Migration) else None
 
 
-def role_of(document: SqlDocument, statement: SqlStatement) -> Role:
+def dialect_of_path(path: str) -> str | None:
+    """The database a folder name says a file is for (`.../sqlite/0001_init.sql`)."""
+    for part in reversed(path.split("/")[:-1]):
+        dialect = BACKEND_FOLDERS.get(part.lower())
+        if dialect is not None:
+            return dialect
+    return None
+
+
+def role_of(document: SqlDocument, statement: SqlStatement) -> Role | None:
+    """QUERY, UP or DOWN; None for SQL the rules do not check: test code, and SQL in a folder
+    for another database than the dialect it was parsed with."""
+    if is_test_code(document):
+        return None
+    folder_dialect = dialect_of_path(document.path)
+    if folder_dialect is not None and folder_dialect != document.dialect:
+        return None
     migration = migration_of(document)
     if migration is None:
         return Role.QUERY
@@ -215,6 +243,27 @@ def created_in_same_migration(document: SqlDocument, key: str | None) -> bool:
     """Whether the migration holding `document` itself creates table `key` (so no one uses it yet)."""
     migration = migration_of(document)
     return key is not None and migration is not None and key in migration.unit.created_tables
+
+
+TEST_DIRS = frozenset({"test", "tests", "testing"})
+
+
+def is_test_path(path: str) -> bool:
+    """Test code: `tests/` folders, `test_*.py`, `*_test.py`, `conftest.py`."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (
+        any(p in TEST_DIRS for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+def is_test_code(document: SqlDocument) -> bool:
+    """SQL in test code builds scratch tables and empties them on purpose: not the product's schema
+    or queries, so the SQL rules and the schema catalog leave it out."""
+    return is_test_path(document.path)
 
 
 def is_synthesized(document: SqlDocument) -> str | None:

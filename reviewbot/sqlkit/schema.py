@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlglot import exp
+from sqlglot.errors import SqlglotError
 
 from reviewbot.sql_source import SqlDocument, SqlStatement, node_span
-from reviewbot.sqlkit.migrations import Migration, MigrationUnit, Role, migration_of, role_of
+from reviewbot.sqlkit.extract import REVISION_FACT, AlembicRevision
+from reviewbot.sqlkit.migrations import MigrationUnit, Role, migration_of, role_of
 from reviewbot.sqlkit.names import (
     Word,
     column_list,
@@ -171,12 +173,31 @@ class Catalog:
 
 def catalog_of(project: Any) -> Catalog:
     """The scan's schema catalog, built on first use and shared by every rule."""
-    return project.shared(SHARED_KEY, lambda p: build_catalog(p.sql_documents))  # type: ignore[no-any-return]
+
+    def build(project: Any) -> Catalog:
+        revisions = {
+            path: (fact.revision, fact.down_revisions)
+            for path, fact in project.facts.get(REVISION_FACT, ())
+            if isinstance(fact, AlembicRevision)
+        }
+        return build_catalog(project.sql_documents, revisions)
+
+    return project.shared(SHARED_KEY, build)  # type: ignore[no-any-return]
 
 
-def migration_order(documents: list[SqlDocument]) -> list[SqlDocument]:
+Revisions = dict[str, tuple[str, tuple[str, ...]]]
+
+
+def migration_order(
+    documents: list[SqlDocument], revisions: Revisions | None = None
+) -> list[SqlDocument]:
     """Non-migration SQL first (by path), then each migration stream in version order."""
-    alembic_rank = _alembic_ranks([m for d in documents if (m := migration_of(d)) is not None])
+    known: Revisions = dict(revisions or {})
+    for document in documents:
+        migration = migration_of(document)
+        if migration is not None and migration.tool == "alembic" and migration.revision:
+            known.setdefault(migration.path, (migration.revision, migration.down_revisions))
+    alembic_rank = _alembic_ranks(known)
 
     def key(item: tuple[int, SqlDocument]) -> tuple[Any, ...]:
         index, document = item
@@ -191,38 +212,49 @@ def migration_order(documents: list[SqlDocument]) -> list[SqlDocument]:
     return [document for _, document in sorted(enumerate(documents), key=key)]
 
 
-def _alembic_ranks(migrations: list[Migration]) -> dict[str, int]:
-    """Topological order of Alembic revisions (parents first), ties broken by path."""
-    by_revision: dict[str, Migration] = {}
-    for migration in migrations:
-        if migration.tool == "alembic" and migration.revision:
-            by_revision.setdefault(migration.revision, migration)
+def _alembic_ranks(revisions: Revisions) -> dict[str, int]:
+    """Topological order of Alembic revision files (parents first), ties broken by path."""
+    by_revision: dict[str, str] = {}
+    for path, (revision, _) in sorted(revisions.items()):
+        by_revision.setdefault(revision, path)
     ranks: dict[str, int] = {}
     placed: set[str] = set()
-    remaining = sorted(by_revision.values(), key=lambda m: m.path)
+    remaining = sorted(by_revision.values())
     while remaining:
         ready = [
-            m
-            for m in remaining
-            if all(r in placed or r not in by_revision for r in m.down_revisions)
+            path
+            for path in remaining
+            if all(r in placed or r not in by_revision for r in revisions[path][1])
         ]
         if not ready:  # a cycle: place the rest by path
             ready = remaining
-        for migration in ready:
-            ranks[migration.path] = len(ranks)
-            placed.add(migration.revision or "")
-        remaining = [m for m in remaining if m.path not in ranks]
+        for path in ready:
+            ranks[path] = len(ranks)
+            placed.add(revisions[path][0])
+        remaining = [p for p in remaining if p not in ranks]
     return ranks
 
 
-def build_catalog(documents: list[SqlDocument]) -> Catalog:
+def build_catalog(documents: list[SqlDocument], revisions: Revisions | None = None) -> Catalog:
     builder = _Builder()
-    for document in migration_order(documents):
+    for document in migration_order(documents, revisions):
         for statement in document.statements:
-            if statement.expression is None or role_of(document, statement) == Role.DOWN:
+            role = role_of(document, statement)
+            if statement.expression is None or role is None or role == Role.DOWN:
                 continue
             builder.apply(document, statement)
     return builder.catalog
+
+
+def _stated_type(document: SqlDocument, column: str) -> exp.DataType | None:
+    """The old type a migration states itself (Alembic `alter_column(existing_type=...)`)."""
+    stated = (document.attributes.get("existing_types") or {}).get(column)
+    if not stated:
+        return None
+    try:
+        return exp.DataType.build(stated, dialect=document.dialect)
+    except (ValueError, SqlglotError):
+        return None
 
 
 def _kind(node: exp.Expression) -> str:
@@ -493,12 +525,15 @@ class _Builder:
         node: exp.Expression,
     ) -> None:
         current = table.columns.get(column)
+        old = current.dtype if current is not None else None
+        if old is None:
+            old = _stated_type(document, column)
         migration = migration_of(document)
         self.catalog.type_changes.append(
             TypeChange(
                 table.key,
                 column,
-                current.dtype if current is not None else None,
+                old,
                 dtype,
                 document,
                 statement,

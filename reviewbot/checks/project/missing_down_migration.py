@@ -8,7 +8,7 @@ from pathlib import Path
 from reviewbot.rule import ProjectRule
 from reviewbot.sql_source import SqlDocument
 from reviewbot.sqlkit.extract import MISSING_DOWN_FACT, MissingDown
-from reviewbot.sqlkit.migrations import Migration, Role, migration_of
+from reviewbot.sqlkit.migrations import Migration, Role, is_test_path, migration_of
 
 _UP_SUFFIX = re.compile(r"\.up\.sql$", re.IGNORECASE)
 SECTION_DOWN = {
@@ -28,7 +28,11 @@ class MissingDownMigration(ProjectRule):
     id = "missing-down-migration"
 
     def check(self) -> None:
-        documents = {d.path: d for d in self.project.sql_documents if d.origin == "file"}
+        documents = {
+            d.path: d
+            for d in self.project.sql_documents
+            if d.origin == "file" and not is_test_path(d.path)
+        }
         for document in documents.values():
             migration = migration_of(document)
             if migration is None or migration.direction != Role.UP:
@@ -43,7 +47,7 @@ class MissingDownMigration(ProjectRule):
             elif migration.tool == "flyway" and Path(document.path).name.startswith("V"):
                 self._flyway(document, documents)
         for path, fact in self.project.facts.get(MISSING_DOWN_FACT, ()):
-            if isinstance(fact, MissingDown):
+            if isinstance(fact, MissingDown) and not is_test_path(path):
                 self.report_at(
                     path,
                     fact.line,

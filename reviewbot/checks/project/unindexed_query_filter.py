@@ -73,7 +73,9 @@ class _Scope:
         if isinstance(node, (exp.Update, exp.Delete)):
             sources.append(node.this)
             using = node.args.get("using")
-            sources.extend(using if isinstance(using, list) else [using])
+            for item in using if isinstance(using, list) else [using]:
+                if isinstance(item, exp.Expression):
+                    sources.append(item)
         if isinstance(from_, exp.From):
             sources.append(from_.this)
         for join in node.args.get("joins") or ():

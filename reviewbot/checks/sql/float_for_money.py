@@ -115,7 +115,7 @@ class FloatForMoney(SqlRule):
         statement = self.context.statement
         if not is_money_name(column) or statement is None:
             return
-        if role_of(self.context.document, statement) == Role.DOWN:
+        if role_of(self.context.document, statement) in (None, Role.DOWN):
             return
         fix = (
             "use `sa.Numeric(12, 2)` (or an integer count of cents)"

@@ -40,7 +40,10 @@ class GrantAllPrivileges(SqlRule):
 
     def _applies(self) -> bool:
         statement = self.context.statement
-        return statement is not None and role_of(self.context.document, statement) != Role.DOWN
+        return statement is not None and role_of(self.context.document, statement) in (
+            Role.QUERY,
+            Role.UP,
+        )
 
     def visit_Grant(self, node: exp.Grant) -> None:
         privileges = [str(p.this.this).upper() for p in node.args.get("privileges") or () if p.this]

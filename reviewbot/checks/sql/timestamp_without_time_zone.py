@@ -27,7 +27,7 @@ class TimestampWithoutTimeZone(SqlRule):
         # Only Postgres: MySQL's TIMESTAMP is stored in UTC, SQLite has no timestamp type.
         if document.dialect != "postgres" or statement is None:
             return
-        if role_of(document, statement) == Role.DOWN:
+        if role_of(document, statement) in (None, Role.DOWN):
             return
         fix = (
             "use `sa.DateTime(timezone=True)`"

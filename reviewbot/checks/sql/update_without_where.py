@@ -8,20 +8,6 @@ from reviewbot.rule import SqlRule
 from reviewbot.sqlkit.migrations import Role, role_of
 from reviewbot.sqlkit.names import display, table_key
 
-TEST_DIRS = frozenset({"test", "tests", "testing"})
-
-
-def is_test_path(path: str) -> bool:
-    """Test code empties whole tables on purpose (fixtures, teardown)."""
-    parts = path.split("/")
-    name = parts[-1]
-    return (
-        any(p in TEST_DIRS for p in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
-
 
 class UpdateWithoutWhere(SqlRule):
     id = "update-without-where"
@@ -37,10 +23,9 @@ class UpdateWithoutWhere(SqlRule):
             return
         document = self.context.document
         statement = self.context.statement
-        # A migration backfilling or clearing a whole table does so on purpose.
+        # A migration backfilling or clearing a whole table does so on purpose, and so does test
+        # code (role None).
         if statement is None or role_of(document, statement) != Role.QUERY:
-            return
-        if is_test_path(document.path):
             return
         key = table_key(node.this, document.dialect)
         target = f" `{display(key)}`" if key else ""
