@@ -703,7 +703,7 @@ class SqlExtractor(cst.BatchableCSTVisitor):
                     builder.add(";\n", span(plan[0][1])[0])
                 for text, node in plan:
                     start, end = span(node)
-                    builder.add(text, start, end)
+                    builder.add(text, start, end, collapse=True)
             attributes["synthesized"] = "alembic"
             text, segments = builder.mapped()
         else:

@@ -1,9 +1,11 @@
-"""Driver placeholders (`%s`, `%(name)s`, `?`, `:name`, `$1`, `:1`) rewritten so sqlglot parses them.
+"""Driver placeholders (`%s`, `%(name)s`, `?`, `:name`, `:1`, `$1`) rewritten so sqlglot parses them.
 
-Found with the dialect's own tokenizer (so text inside string literals, quoted identifiers and
-comments is never touched) and replaced by a placeholder of the same length that the dialect
-reads as `exp.Placeholder`, so no offset moves. The one exception is pyformat's `%%`, which
-stands for `%` and is shortened with segment bookkeeping.
+Every placeholder becomes `@1`, padded with spaces to the placeholder's own length, which each
+dialect reads as `exp.Parameter` over a *positioned* literal (sqlglot keeps no position on
+`exp.Placeholder`, so a finding on `OFFSET ?` could not be placed). Same-length replacement
+moves no offset; the only length changes, a one-character `?` becoming `@1` and pyformat's `%%`
+becoming `%`, go through segment bookkeeping. Placeholders are found with the dialect's own
+tokenizer, so text inside string literals, quoted identifiers and comments is never touched.
 """
 
 from __future__ import annotations
@@ -15,17 +17,30 @@ from sqlglot.tokens import Token
 
 from reviewbot.sqlkit.text import apply_edits
 
-# Dialects whose own grammar reads `%s` / `%(name)s` and `$1` as parameters.
-_PYFORMAT_NATIVE = frozenset({"postgres"})
-_DOLLAR_NATIVE = frozenset({"postgres"})
+PARAMETER = "@1"
 _PYFORMAT_TYPES = frozenset({"s", "b", "t"})
-_NAME_TOKENS = frozenset({TokenType.VAR, TokenType.IDENTIFIER})
+# A colon right after one of these is a slice (`arr[1:2]`) or a cast, not a placeholder.
+_VALUE_TOKENS = frozenset(
+    {
+        TokenType.NUMBER,
+        TokenType.VAR,
+        TokenType.IDENTIFIER,
+        TokenType.R_BRACKET,
+        TokenType.L_BRACKET,
+        TokenType.R_PAREN,
+        TokenType.COLON,
+    }
+)
 
 
 def _adjacent(tokens: list[Token], index: int, count: int) -> bool:
     if index + count > len(tokens):
         return False
     return all(tokens[i].end + 1 == tokens[i + 1].start for i in range(index, index + count - 1))
+
+
+def _parameter(start: int, end: int) -> tuple[int, int, str]:
+    return start, end, PARAMETER.ljust(end - start)
 
 
 def placeholder_edits(text: str, dialect: str) -> tuple[list[tuple[int, int, str]], bool]:
@@ -40,59 +55,54 @@ def placeholder_edits(text: str, dialect: str) -> tuple[list[tuple[int, int, str
     while index < len(tokens):
         token = tokens[index]
         kind = token.token_type
-        if kind == TokenType.MOD:
+        following = tokens[index + 1] if index + 1 < len(tokens) else None
+        if kind == TokenType.MOD and following is not None:
             # `%s`: MOD then the letter; `%(name)s`: MOD ( name ) letter, all adjacent.
             if (
                 _adjacent(tokens, index, 2)
-                and tokens[index + 1].token_type == TokenType.VAR
-                and tokens[index + 1].text in _PYFORMAT_TYPES
+                and following.token_type == TokenType.VAR
+                and following.text in _PYFORMAT_TYPES
             ):
                 pyformat = True
-                if dialect not in _PYFORMAT_NATIVE:
-                    edits.append((token.start, tokens[index + 1].end + 1, "? "))
+                edits.append(_parameter(token.start, following.end + 1))
                 index += 2
                 continue
             if (
                 _adjacent(tokens, index, 5)
-                and tokens[index + 1].token_type == TokenType.L_PAREN
-                and tokens[index + 2].token_type in _NAME_TOKENS
+                and following.token_type == TokenType.L_PAREN
+                and tokens[index + 2].text.isidentifier()
                 and tokens[index + 3].token_type == TokenType.R_PAREN
                 and tokens[index + 4].text in _PYFORMAT_TYPES
             ):
                 pyformat = True
-                if dialect not in _PYFORMAT_NATIVE:
-                    start, end = token.start, tokens[index + 4].end + 1
-                    name = tokens[index + 2].text
-                    if not name.isidentifier():
-                        name = "p"
-                    edits.append((start, end, (":" + name).ljust(end - start)))
+                edits.append(_parameter(token.start, tokens[index + 4].end + 1))
                 index += 5
                 continue
-        elif kind == TokenType.COLON and _adjacent(tokens, index, 2):
-            # `:1` (numeric style) parses nowhere; `:name` parses everywhere.
-            following = tokens[index + 1]
-            if following.token_type == TokenType.NUMBER and following.text.isdigit():
-                edits.append(
-                    (token.start, following.end + 1, "?".ljust(following.end + 1 - token.start))
-                )
+        elif kind == TokenType.COLON and following is not None and _adjacent(tokens, index, 2):
+            previous = tokens[index - 1] if index else None
+            after_value = (
+                previous is not None
+                and previous.end + 1 == token.start
+                and previous.token_type in _VALUE_TOKENS
+            )
+            if not after_value and (
+                following.token_type == TokenType.NUMBER or following.text.isidentifier()
+            ):
+                edits.append(_parameter(token.start, following.end + 1))
                 index += 2
                 continue
-        elif (
-            dialect not in _DOLLAR_NATIVE
-            and token.text.startswith("$")
-            and token.text[1:].isdigit()
-        ):
-            edits.append((token.start, token.end + 1, "?".ljust(token.end + 1 - token.start)))
-        elif (
-            dialect not in _DOLLAR_NATIVE
-            and kind == TokenType.PARAMETER
-            and _adjacent(tokens, index, 2)
-            and tokens[index + 1].token_type == TokenType.NUMBER
-        ):
-            end = tokens[index + 1].end + 1
-            edits.append((token.start, end, "?".ljust(end - token.start)))
-            index += 2
-            continue
+        elif kind == TokenType.PARAMETER and following is not None and _adjacent(tokens, index, 2):
+            # `$1` (asyncpg, Postgres prepared statements).
+            if following.token_type == TokenType.NUMBER:
+                edits.append(_parameter(token.start, following.end + 1))
+                index += 2
+                continue
+        elif token.text.startswith("$") and token.text[1:].isdigit():
+            # `$1` read as one token (MySQL, SQLite).
+            edits.append(_parameter(token.start, token.end + 1))
+        elif kind == TokenType.PLACEHOLDER and token.text == "?" and dialect != "postgres":
+            # In Postgres `?` is also the jsonb key-exists operator; it parses there as is.
+            edits.append((token.start, token.end + 1, PARAMETER))
         index += 1
     if pyformat:
         edits.extend(_percent_escapes(text, tokens))

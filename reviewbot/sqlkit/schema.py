@@ -112,7 +112,7 @@ class Table:
     unit: MigrationUnit | None = None
     derived: bool = False  # CREATE TABLE ... AS / LIKE / PARTITION OF: columns and keys unknown
     comment: bool = False
-    rls: bool = False
+    rls: bool = False  # some migration enables (or forces) row level security on it
 
     @property
     def name(self) -> str:
@@ -616,8 +616,9 @@ class _Builder:
             if change is None:
                 return
             key, enabled, site_words = change
-            if key in self.tables:
-                self.tables[key].rls = enabled
+            if key in self.tables and enabled:
+                # "No migration enables it" is what matters; a later DISABLE is its own finding.
+                self.tables[key].rls = True
             site = Site.of(document, site_words[0].start, site_words[-1].end)
             self.catalog.rls_changes.append(RlsChange(key, enabled, document, site))
         elif first == "RENAME" and words[1].upper == "TABLE":

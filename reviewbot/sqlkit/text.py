@@ -33,15 +33,22 @@ class TextBuilder:
     segments: list[tuple[int, int]] = field(default_factory=list)
     length: int = 0
 
-    def add(self, text: str, host_start: int, host_end: int | None = None) -> None:
+    def add(
+        self, text: str, host_start: int, host_end: int | None = None, collapse: bool = False
+    ) -> None:
         """Append `text`, copied from (or standing for) host text starting at `host_start`.
 
         When the piece is not a verbatim copy (a decoded escape, a synthesized clause), pass
         `host_end` so that its last character maps to the host's last character and a finding
-        ending there ends on the right line.
+        ending there ends on the right line. `collapse` maps every other character of the piece
+        to `host_start`, for text that stands for a node without being a copy of it (SQL
+        synthesized from a Python call spanning several lines).
         """
         if not text:
             return
+        if collapse:
+            for index in range(len(text) - 1):
+                self._map(self.length + index, host_start)
         self._map(self.length, host_start)
         if host_end is not None and len(text) > 1 and host_end - host_start != len(text):
             self._map(self.length + len(text) - 1, max(host_end - 1, host_start))
@@ -49,6 +56,8 @@ class TextBuilder:
         self.length += len(text)
 
     def _map(self, doc: int, host: int) -> None:
+        if self.segments and self.segments[-1][0] > doc:
+            return
         if self.segments:
             last_doc, last_host = self.segments[-1]
             if last_host + (doc - last_doc) == host:

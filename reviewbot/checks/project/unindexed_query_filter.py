@@ -212,7 +212,9 @@ class UnindexedQueryFilter(ProjectRule):
                     continue
                 if column not in table.columns or table.index_leading_with(destination.joined):
                     continue
-                self._report_join(document, statement, table, column, source, condition)
+                origin = scope.occurrences[source].table
+                label = origin.name if origin is not None else source
+                self._report_join(document, statement, table, column, label, condition)
 
     def _suggest(self, document: SqlDocument, table: Table, columns: list[str]) -> str:
         if is_synthesized(document) == "alembic":

@@ -28,10 +28,10 @@ class UpdateWithoutWhere(SqlRule):
         if statement is None or role_of(document, statement) != Role.QUERY:
             return
         key = table_key(node.this, document.dialect)
-        target = f" `{display(key)}`" if key else ""
+        target = f"`{verb} {display(key)}`" if key else f"`{verb}`"
         self.report(
             node,
-            f"`{verb}`{target} without `WHERE` {does} every row of the table; add the `WHERE` "
+            f"{target} without `WHERE` {does} every row of the table; add the `WHERE` "
             "clause that selects the rows meant (use `WHERE true` to make a deliberate "
             "full-table change explicit).",
         )
