@@ -30,6 +30,7 @@ from reviewbot.rule import (
 )
 from reviewbot.sources import SourceFile, read_source
 from reviewbot.sql_source import SqlDocument, split_and_parse
+from reviewbot.sqlkit.extract import SqlExtractor
 from reviewbot.suppressions import Suppressions, parse_suppressions
 
 checks.load_all()
@@ -97,6 +98,9 @@ class Scanner:
         self.python_rules = [c for c in classes if issubclass(c, PythonRule)]
         self.sql_rules = [c for c in classes if issubclass(c, SqlRule)]
         self.project_rules = [c for c in classes if issubclass(c, ProjectRule)]
+        # SQL inside Python (query strings, Alembic operations, Django RunSQL) is extracted by a
+        # built-in visitor of the same traversal whenever any SQL rule is enabled.
+        self.extract_sql = any(meta.language == "sql" for meta in self.metas.values())
         self.errors: list[ScanError] = []
         self.raw: list[RawFinding] = []
         self.sources: dict[str, SourceFile] = {}
@@ -108,7 +112,8 @@ class Scanner:
 
     def _scan_python(self, source: SourceFile) -> None:
         active = [cls for cls in self.python_rules if cls.wants(source.text)]
-        if not active:
+        extract = self.extract_sql and SqlExtractor.wants(source.text)
+        if not active and not extract:
             return
         try:
             module = cst.parse_module(source.text)
@@ -136,8 +141,9 @@ class Scanner:
         pyfile = PythonFile(source=source, module=module)
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         instances = [cls(pyfile, self.options[cls.id]) for cls in active]
+        extractor = SqlExtractor(pyfile, self.config.sql_dialect) if extract else None
         try:
-            wrapper.visit_batched(instances)
+            wrapper.visit_batched([*instances, *([extractor] if extractor else [])])
         except Exception:
             # One rule crashed the shared traversal: rerun each alone so the others still report
             # and the culprit is named.
@@ -151,10 +157,28 @@ class Scanner:
                 except Exception as exc:  # a bug in a rule must not stop the scan
                     del pyfile.pending[kept:]
                     self._rule_crash(cls.id, source.path, exc)
+            if extractor is not None:
+                extractor = SqlExtractor(pyfile, self.config.sql_dialect)
+                try:
+                    wrapper.visit_batched([extractor])
+                except Exception as exc:
+                    extractor = None
+                    self._rule_crash(SqlExtractor.name, source.path, exc)
+        resolved: list[Any] = []
+
+        def positions() -> Any:
+            if not resolved:
+                resolved.append(wrapper.resolve(PositionProvider))
+            return resolved[0]
+
+        if extractor is not None:
+            try:
+                extractor.finish(positions)
+            except Exception as exc:
+                self._rule_crash(SqlExtractor.name, source.path, exc)
         if pyfile.pending:
-            positions = wrapper.resolve(PositionProvider)
             for rule_id, node, message, suggestion, redact in pyfile.pending:
-                code_range = positions.get(node)
+                code_range = positions().get(node)
                 if code_range is None:
                     continue
                 self.raw.append(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.catalog import load_catalog
+from reviewbot.catalog import data_dir, load_catalog
 from reviewbot.config import Config, ConfigError
 from reviewbot.runner import load_checklists
 
@@ -180,7 +180,15 @@ def test_bundled_documents_can_be_named_in_agents(make_repo, run_cli) -> None:
         }
     )
     report = json.loads(run_cli("scan", str(root), "--format", "json").out)
-    assert report["summary"]["rules_enabled"] == ["select-star", "sql-injection"]
+    listed = json.loads(
+        run_cli(
+            "checklist", "--format", "json", str(data_dir("agents") / "database-engineer.md")
+        ).out
+    )
+    stable = {rid for rid, meta in load_catalog().items() if not meta.planned}
+    mapped = {rule for item in listed["items"] for rule in item["rules"]} & stable
+    assert {"select-star", "sql-injection"} <= mapped
+    assert report["summary"]["rules_enabled"] == sorted(mapped)
     assert report["summary"]["agents"][0]["path"] == "reviewbot:agents/database-engineer.md"
     bad = make_repo({".reviewbot.yml": "agents: ['reviewbot:rules/*.yml']\n"})
     assert run_cli("scan", str(bad)).code == 2

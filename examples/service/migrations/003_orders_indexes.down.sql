@@ -1,0 +1,2 @@
+DROP INDEX CONCURRENTLY orders_status_idx;
+DROP INDEX CONCURRENTLY orders_customer_id_idx;

@@ -1,0 +1,174 @@
+"""Migration conventions, Python migrations, and the schema catalog built from them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviewbot.config import Config
+from reviewbot.engine import Scanner
+from reviewbot.sources import SourceFile, language_of
+from reviewbot.sqlkit.migrations import Role, recognise, role_of
+from reviewbot.sqlkit.schema import Catalog, build_catalog, catalog_of
+
+
+def scan(files: dict[str, str], dialect: str = "postgres") -> Scanner:
+    scanner = Scanner(Config(root=Path("/nonexistent"), sql_dialect=dialect), ["select-star"])
+    sources = [SourceFile(p, t, language_of(p) or "sql") for p, t in files.items()]
+    scanner.scan_sources(sources)
+    return scanner
+
+
+def catalog(files: dict[str, str], dialect: str = "postgres") -> Catalog:
+    scanner = scan(files, dialect)
+    revisions = {
+        path: (fact.revision, fact.down_revisions)
+        for path, fact in scanner.facts.get("alembic-revision", ())
+    }
+    return build_catalog(scanner.sql_documents, revisions)
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "tool", "direction"),
+    [
+        ("db/migrations/000002_add_x.up.sql", "", "golang-migrate", Role.UP),
+        ("migrate/000002_add_x.down.sql", "", "golang-migrate", Role.DOWN),
+        ("db/20240101_x.sql", "-- migrate:up\nSELECT 1;\n-- migrate:down\n", "dbmate", Role.UP),
+        ("sql/0003_x.sql", "-- +goose Up\nSELECT 1;\n", "goose", Role.UP),
+        ("src/main/resources/db/migration/V1_2__init.sql", "", "flyway", Role.UP),
+        ("db/migration/U3__init.sql", "", "flyway", Role.DOWN),
+        ("migrations/2024-01-01-000000_users/up.sql", "", "diesel", Role.UP),
+        ("supabase/migrations/20240301090000_profiles.sql", "", "supabase", Role.UP),
+        ("db/migrations/0004_rollback.sql", "", "folder", Role.DOWN),
+    ],
+)
+def test_migration_conventions(path: str, text: str, tool: str, direction: Role) -> None:
+    migration = recognise(path, text)
+    assert migration is not None
+    assert (migration.tool, migration.direction) == (tool, direction)
+
+
+@pytest.mark.parametrize("path", ["db/schema.sql", "app/queries/report.sql", "seed.sql"])
+def test_other_sql_is_not_a_migration(path: str) -> None:
+    assert recognise(path, "CREATE TABLE t (id int);") is None
+
+
+def test_dbmate_down_section_is_down() -> None:
+    text = "-- migrate:up\nCREATE TABLE t (id int);\n\n-- migrate:down\nDROP TABLE t;\n"
+    scanner = scan({"db/migrations/20240101_t.sql": text})
+    (document,) = scanner.sql_documents
+    assert [role_of(document, s) for s in document.statements] == [Role.UP, Role.DOWN]
+
+
+def test_catalog_replays_migrations_in_version_order() -> None:
+    files = {
+        # Listed out of order on purpose: 10 runs after 2.
+        "db/migrations/10_drop_legacy.up.sql": "DROP TABLE legacy; DROP INDEX orders_note_idx;",
+        "db/migrations/2_orders.up.sql": (
+            "CREATE TABLE legacy (id int PRIMARY KEY);\n"
+            "CREATE TABLE orders (id bigint, customer_id bigint REFERENCES customers (id), note text);\n"
+            "CREATE INDEX orders_note_idx ON orders (note);\n"
+            "ALTER TABLE ONLY orders ADD CONSTRAINT orders_pkey PRIMARY KEY (id);\n"
+        ),
+        "db/migrations/2_orders.down.sql": "DROP TABLE orders;",
+        "db/migrations/3_rename.up.sql": (
+            "ALTER TABLE orders RENAME COLUMN customer_id TO buyer_id;\n"
+            "ALTER TABLE orders RENAME TO purchases;\n"
+            "CREATE UNIQUE INDEX ON purchases (buyer_id, note);\n"
+        ),
+    }
+    tables = catalog(files).tables
+    assert set(tables) == {"public.purchases"}
+    purchases = tables["public.purchases"]
+    assert purchases.primary_key is not None and purchases.primary_key.columns == ("id",)
+    assert [i.columns for i in purchases.indexes] == [("id",), ("buyer_id", "note")]
+    (foreign_key,) = purchases.foreign_keys
+    assert foreign_key.columns == ("buyer_id",)
+    assert purchases.index_covering(foreign_key.columns) is not None
+
+
+def test_alembic_operations_feed_the_catalog_in_revision_order() -> None:
+    first = (
+        "from alembic import op\nimport sqlalchemy as sa\n"
+        "revision = 'a1'\ndown_revision = None\n"
+        "def upgrade():\n"
+        "    op.create_table('users', sa.Column('id', sa.Integer(), primary_key=True),\n"
+        "                    sa.Column('email', sa.String(200), nullable=False, unique=True))\n"
+        "def downgrade():\n    op.drop_table('users')\n"
+    )
+    second = (
+        "from alembic import op\nimport sqlalchemy as sa\n"
+        "revision = 'b2'\ndown_revision = 'a1'\n"
+        "def upgrade():\n"
+        "    op.create_table('posts', sa.Column('id', sa.Integer(), primary_key=True),\n"
+        "                    sa.Column('author_id', sa.Integer(), sa.ForeignKey('users.id')),\n"
+        "                    sa.Column('at', sa.DateTime(timezone=True)))\n"
+        "    op.create_index(op.f('ix_posts_author_id'), 'posts', ['author_id'])\n"
+        "    with op.batch_alter_table('users') as batch_op:\n"
+        "        batch_op.alter_column('email', new_column_name='login')\n"
+        "    if op.get_bind().dialect.name == 'mysql':\n"
+        "        op.drop_index('ix_posts_author_id', table_name='posts')\n"
+        "    _cleanup()\n"
+        "def _cleanup():\n    op.drop_table('users_old')\n"
+        "def _restore():\n    op.create_table('users_old', sa.Column('id', sa.Integer()))\n"
+        "def downgrade():\n    _restore()\n    op.drop_table('posts')\n"
+    )
+    # The later revision sorts first by name: order comes from down_revision.
+    files = {"alembic/versions/0_b2.py": second, "alembic/versions/9_a1.py": first}
+    tables = catalog(files).tables
+    assert set(tables) == {"public.users", "public.posts"}
+    assert list(tables["public.users"].columns) == ["id", "login"]
+    posts = tables["public.posts"]
+    assert str(posts.columns["at"].dtype.this.value) == "TIMESTAMPTZ"
+    assert [i.name for i in posts.indexes] == ["posts_pkey", "ix_posts_author_id"]
+    # `_restore` is only reached from downgrade(): its CREATE TABLE is down-migration code.
+    scanner = scan(files)
+    directions = {
+        d.text.split("(")[0].strip(): d.attributes["migration"].direction
+        for d in scanner.sql_documents
+    }
+    assert directions['CREATE TABLE "users_old"'] == Role.DOWN
+    assert directions['DROP TABLE "users_old"'] == Role.UP
+
+
+def test_django_run_sql_and_run_python_directions() -> None:
+    code = (
+        "from django.db import migrations\n"
+        "def forwards(apps, schema_editor):\n"
+        "    schema_editor.execute('UPDATE shop_order SET status = 1 WHERE status IS NULL')\n"
+        "def backwards(apps, schema_editor):\n"
+        "    schema_editor.execute('UPDATE shop_order SET status = NULL WHERE status = 1')\n"
+        "class Migration(migrations.Migration):\n"
+        "    operations = [\n"
+        "        migrations.RunSQL('CREATE INDEX a ON shop_order (status)', 'DROP INDEX a'),\n"
+        "        migrations.RunPython(forwards, backwards),\n"
+        "    ]\n"
+    )
+    scanner = scan({"shop/migrations/0002_status.py": code})
+    found = {d.text: d.attributes["migration"].direction for d in scanner.sql_documents}
+    assert found == {
+        "UPDATE shop_order SET status = 1 WHERE status IS NULL": Role.UP,
+        "UPDATE shop_order SET status = NULL WHERE status = 1": Role.DOWN,
+        "CREATE INDEX a ON shop_order (status)": Role.UP,
+        "DROP INDEX a": Role.DOWN,
+    }
+
+
+def test_catalog_is_built_once_per_scan() -> None:
+    calls = []
+
+    class Project:
+        sql_documents: list[object] = []
+        facts: dict[str, list[object]] = {}
+        _shared: dict[str, object] = {}
+
+        def shared(self, key: str, build: object) -> object:
+            calls.append(key)
+            if key not in self._shared:
+                self._shared[key] = build(self)  # type: ignore[operator]
+            return self._shared[key]
+
+    project = Project()
+    assert catalog_of(project) is catalog_of(project)
+    assert len(calls) == 2 and len(project._shared) == 1
