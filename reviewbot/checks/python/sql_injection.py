@@ -39,6 +39,8 @@ METHOD_SINKS = frozenset(
     }
 )
 SQL_KEYWORD_ARGS = ("sql", "query", "statement", "operation", "stmt")
+# Django `QuerySet.extra(where=[...], select={...})`: each entry is a raw SQL fragment.
+EXTRA_FRAGMENT_ARGS = ("where", "select")
 LOOKS_LIKE_SQL = re.compile(
     r"^\s*\(?\s*(select|insert|update|delete|with|create|alter|drop|truncate|merge|replace|"
     r"grant|revoke|call|exec|explain|analyze|vacuum|copy|pragma|upsert|lock|set|show|declare)\b",
@@ -69,15 +71,31 @@ class SqlInjection(StringTracker, PythonRule):
         "RawSQL",
         "read_sql",
         "fetch",
+        "extra(",
     )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "extra":
+            self._check_extra(node)
+            return
         sink = self._sink_name(node)
         if sink is None:
             return
         argument = self._sql_argument(node)
         if argument is None:
             return
+        self._check(node, sink, argument)
+
+    def _check_extra(self, node: cst.Call) -> None:
+        for arg in node.args:
+            if arg.keyword is None or arg.keyword.value not in EXTRA_FRAGMENT_ARGS:
+                continue
+            built = self.follow(arg.value)
+            if built.constant or not built.how:
+                continue
+            self._report(arg.value, "extra", built)
+
+    def _check(self, node: cst.Call, sink: str, argument: cst.BaseExpression) -> None:
         built = self.follow(argument)
         if built.constant or not built.how:
             # Nothing was spliced in by formatting: either constant text, or a value passed
@@ -85,11 +103,14 @@ class SqlInjection(StringTracker, PythonRule):
             return
         if sink.startswith(".") and not looks_like_sql(built):
             return
+        self._report(argument, sink.lstrip(".").rsplit(".", 1)[-1], built)
+
+    def _report(self, argument: cst.BaseExpression, sink: str, built: Built) -> None:
         parts = ", ".join(f"`{d}`" for d in dict.fromkeys(built.dynamic))
         how = ", ".join(dict.fromkeys(built.how))
         self.report(
             argument,
-            f"SQL passed to `{sink.lstrip('.')}` is built with {how} from {parts}; pass values as "
+            f"SQL passed to `{sink}` is built with {how} from {parts}; pass values as "
             "query parameters (placeholders plus a separate argument) instead of formatting them "
             "into the SQL text.",
         )

@@ -8,10 +8,12 @@ the traversal has already seen, so `sql = f"..."; sql += x; cur.execute(sql)` is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import libcst as cst
+
+from reviewbot.checks.python.bindings import Bindings
 
 # Calls whose result is safe to splice into SQL text: numbers and quoted identifiers.
 SAFE_CALLS = frozenset(
@@ -57,57 +59,18 @@ class Built:
 UNKNOWN = Built()
 
 
-@dataclass(slots=True)
-class Scope:
-    """Assignments seen so far in one function (or the module), in source order."""
+class StringTracker(Bindings):
+    """Mixin for rules that judge text reaching a sink; `SAFE_CALLS` may be widened per rule."""
 
-    values: dict[str, list[tuple[str, cst.BaseExpression]]] = field(default_factory=dict)
-
-    def record(self, name: str, op: str, value: cst.BaseExpression) -> None:
-        # Every assignment is kept (flow-insensitive): both arms of an `if` reach the use.
-        self.values.setdefault(name, []).append((op, value))
-
-
-class StringTracker(cst.BatchableCSTVisitor):
-    """Mixin-style helper: keeps a stack of scopes while a rule visits a module."""
+    SAFE_CALLS: frozenset[str] = SAFE_CALLS
+    # Calls whose result is safe for this rule's sink, by qualified name (needs
+    # QualifiedNameProvider in the rule's METADATA_DEPENDENCIES).
+    SAFE_QUALIFIED: frozenset[str] = frozenset()
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.scopes: list[Scope] = [Scope()]
         self._following: set[str] = set()
-
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self.scopes.append(Scope())
-
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self.scopes.pop()
-
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self.scopes.append(Scope())
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self.scopes.pop()
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            if isinstance(target.target, cst.Name):
-                self.scopes[-1].record(target.target.value, "=", node.value)
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if isinstance(node.target, cst.Name) and node.value is not None:
-            self.scopes[-1].record(node.target.value, "=", node.value)
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.target, cst.Name):
-            op = "+=" if isinstance(node.operator, cst.AddAssign) else "%="
-            self.scopes[-1].record(node.target.value, op, node.value)
-
-    def lookup(self, name: str) -> list[tuple[str, cst.BaseExpression]] | None:
-        if name in self.scopes[-1].values:
-            return self.scopes[-1].values[name]
-        if name in self.scopes[0].values:
-            return self.scopes[0].values[name]
-        return None
+        self._comprehension: dict[str, cst.BaseExpression] = {}
 
     # -- analysis ------------------------------------------------------------------------------
 
@@ -171,7 +134,11 @@ class StringTracker(cst.BatchableCSTVisitor):
         if isinstance(node, cst.Call):
             return self._follow_call(node, depth)
         if isinstance(node, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
-            return self.follow(node.elt, depth + 1)
+            return self._follow_comprehension(node, depth)
+        if isinstance(node, cst.Subscript):
+            # `COLUMNS[i]`: an element of a constant container is constant.
+            container = self.follow(node.value, depth + 1)
+            return container if container.constant else Built(dynamic=(_code(node),))
         return Built(dynamic=(_code(node),))
 
     def _follow_name(self, node: cst.Name, depth: int) -> Built:
@@ -179,7 +146,9 @@ class StringTracker(cst.BatchableCSTVisitor):
             # A name met again while following itself (`q = q + "..."`) adds nothing new: its
             # other assignments are already being followed one level up.
             return Built()
-        assigned = self.lookup(node.value)
+        if node.value in self._comprehension:
+            return self.follow(self._comprehension[node.value], depth + 1)
+        assigned = self.bindings_of(node)
         if assigned is None:
             # An UPPER_CASE name is a constant by convention (often imported from a settings or
             # queries module we cannot see); anything else unknown is a parameter or global.
@@ -189,9 +158,13 @@ class StringTracker(cst.BatchableCSTVisitor):
         built = Built()
         self._following.add(node.value)
         try:
-            for op, value in assigned:
-                inner = self.follow(value, depth + 1)
-                if op != "=" and not inner.constant:
+            for binding in assigned:
+                op = binding.op
+                if op == "with":
+                    inner = Built(dynamic=(node.value,))
+                else:
+                    inner = self.follow(binding.value, depth + 1)
+                if op in ("+=", "%=") and not inner.constant:
                     inner = Built(inner.fragments, inner.dynamic, (op, *inner.how))
                 built = built.merge(inner)
         finally:
@@ -207,7 +180,9 @@ class StringTracker(cst.BatchableCSTVisitor):
             if isinstance(func, cst.Attribute)
             else ""
         )
-        if name in SAFE_CALLS:
+        if name in self.SAFE_CALLS:
+            return Built()
+        if self.SAFE_QUALIFIED and self.qualified_names(func) & self.SAFE_QUALIFIED:  # type: ignore[attr-defined]
             return Built()
         if isinstance(func, cst.Attribute) and name in ("format", "join", "replace", "strip"):
             receiver = self.follow(func.value, depth + 1)
@@ -223,6 +198,24 @@ class StringTracker(cst.BatchableCSTVisitor):
         if isinstance(func, cst.Name) and name == "str" and node.args:
             return self.follow(node.args[0].value, depth + 1)
         return Built(dynamic=(_code(node),))
+
+    def _follow_comprehension(
+        self, node: cst.GeneratorExp | cst.ListComp | cst.SetComp, depth: int
+    ) -> Built:
+        # Bind each comprehension target to its iterable while following the element, so
+        # `", ".join(f"{c} = %s" for c in COLUMNS)` is as constant as COLUMNS.
+        added: list[str] = []
+        comp: cst.CompFor | None = node.for_in
+        while comp is not None:
+            if isinstance(comp.target, cst.Name) and comp.target.value not in self._comprehension:
+                self._comprehension[comp.target.value] = comp.iter
+                added.append(comp.target.value)
+            comp = comp.inner_for_in
+        try:
+            return self.follow(node.elt, depth + 1)
+        finally:
+            for name in added:
+                del self._comprehension[name]
 
 
 _MODULE = cst.Module(body=[])
