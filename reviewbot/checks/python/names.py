@@ -159,3 +159,23 @@ def names_in(node: cst.CSTNode) -> set[str]:
         else:
             stack.extend(current.children)
     return found
+
+
+def stored_names(node: cst.CSTNode) -> set[str]:
+    """Names whose object itself ends up in the value of `node` (aliases, containers, arguments),
+    not names only used to compute it: in `conn.cursor()` or `len(rows)`, nothing is stored."""
+    found: set[str] = set()
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        elif isinstance(current, (cst.Attribute, cst.Subscript)):
+            continue
+        elif isinstance(current, cst.Call):
+            stack.extend(arg.value for arg in current.args)
+        elif isinstance(current, (cst.Lambda, cst.Comparison, cst.UnaryOperation)):
+            continue
+        else:
+            stack.extend(current.children)
+    return found
