@@ -186,12 +186,13 @@ class ConnectionNotClosed(Bindings, PythonRule):
                 if record is not None:
                     record.escaped = True
 
+    # `return conn` hands it over; `return conn.execute(...).scalar()` only returns a result.
     def visit_Return(self, node: cst.Return) -> None:
-        self._escape(node.value)
+        self._escape(node.value, stored_names)
 
     def visit_Yield(self, node: cst.Yield) -> None:
         if isinstance(node.value, cst.BaseExpression):
-            self._escape(node.value)
+            self._escape(node.value, stored_names)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
         super().visit_WithItem(node)

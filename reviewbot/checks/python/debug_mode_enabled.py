@@ -8,6 +8,7 @@ import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.bindings import Bindings
+from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import is_true, keyword, method_name, receiver, subscript_key
 from reviewbot.checks.python.vocabulary import is_test_path
 from reviewbot.rule import PythonRule
@@ -41,8 +42,9 @@ def is_production_settings(path: str) -> bool:
     return not (words & DEV_SETTINGS_WORDS)
 
 
-class DebugModeEnabled(Bindings, PythonRule):
+class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
     id = "debug-mode-enabled"
+    FOREIGN_CODES = frozenset({"S201", "B201"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = ("debug", "DEBUG")
 
@@ -74,7 +76,7 @@ class DebugModeEnabled(Bindings, PythonRule):
     def _check_target(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name) and target.value == "DEBUG":
             if self.settings_module and self.depth == 0:
-                self.report(
+                self._report(
                     value,
                     "`DEBUG = True` in a settings module shows stack traces, settings and SQL to "
                     "anyone who triggers an error; read it from the environment "
@@ -98,14 +100,14 @@ class DebugModeEnabled(Bindings, PythonRule):
         names = self.qualified_names(node.func)
         debug = keyword(node, "debug")
         if names & DEBUG_CONSTRUCTORS and is_true(debug):
-            self.report(
+            self._report(
                 debug,  # type: ignore[arg-type]
                 "`debug=True` makes the application return tracebacks to clients; take it from "
                 "configuration that is off in production.",
             )
             return
         if names & WERKZEUG_RUN and is_true(keyword(node, "use_debugger")):
-            self.report(
+            self._report(
                 keyword(node, "use_debugger"),  # type: ignore[arg-type]
                 "The Werkzeug debugger runs arbitrary Python for whoever reaches it; never enable "
                 "it outside a developer machine (take the flag from configuration).",
@@ -136,8 +138,12 @@ class DebugModeEnabled(Bindings, PythonRule):
             return node.attr.value in ("app", "flask_app")
         return False
 
+    def _report(self, node: cst.BaseExpression, message: str) -> None:
+        if not self.foreign_suppressed():
+            self.report(node, message)
+
     def _report_flask(self, node: cst.BaseExpression) -> None:
-        self.report(
+        self._report(
             node,
             "Flask debug mode serves the Werkzeug debugger, which runs arbitrary code for anyone "
             "who can reach the app; take the flag from configuration (`FLASK_DEBUG`) and keep it "

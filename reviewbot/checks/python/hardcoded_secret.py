@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import string_parts, string_value, subscript_key
 from reviewbot.checks.python.vocabulary import SecretKind, is_test_path, secret_kind, words
 from reviewbot.rule import PythonRule
@@ -87,7 +88,25 @@ PLACEHOLDER_WORDS = (
     "%(",
 )
 PLACEHOLDER_VALUES = frozenset(
-    {"password", "passwd", "secret", "token", "none", "null", "test", "testing", "pass", "admin"}
+    {
+        "password",
+        "passwd",
+        "secret",
+        "token",
+        "none",
+        "null",
+        "test",
+        "testing",
+        "pass",
+        "admin",
+        "default",
+        "guest",
+        "root",
+        "changeit",
+        "empty",
+        "unset",
+        "unknown",
+    }
 )
 # Values that name something (a scheme, an algorithm, a header, a setting) rather than hold it.
 LABELS = frozenset(
@@ -185,6 +204,9 @@ NON_SECRET_OWNERS = frozenset(
     }
 )
 MIN_LENGTH = {SecretKind.PASSWORD: 6}
+FIXTURE_CLASS_WORDS = frozenset(
+    {"test", "tests", "testing", "dev", "development", "local", "fake", "dummy", "mock", "stub"}
+)
 DEFAULT_MIN_LENGTH = 8
 
 
@@ -213,14 +235,21 @@ def is_label(value: str) -> bool:
     return bool(_IDENTIFIER_LABEL.match(value)) and (value.islower() or value.isupper())
 
 
+_TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
+
+
 def looks_random(value: str) -> bool:
-    """High entropy for its alphabet, long enough, mixing letters and digits."""
-    if len(value) < 20 or any(c.isspace() for c in value) or _UUID.match(value):
+    """A long run of token characters with high entropy for its alphabet, mixing letters and
+    digits: `9iE9DRkPHQ...=`, not `pi:challenge:v1:txn:%s` or a UUID."""
+    if any(c.isspace() for c in value) or _UUID.match(value):
         return False
-    if not (any(c.isdigit() for c in value) and any(c.isalpha() for c in value)):
+    run = max(_TOKEN_RUN.findall(value), key=len, default="")
+    if not run or len(run) < 0.8 * len(value):
         return False
-    hexadecimal = all(c in "0123456789abcdefABCDEF" for c in value)
-    return shannon_entropy(value) >= (3.0 if hexadecimal else 3.7)
+    if not (any(c.isdigit() for c in run) and any(c.isalpha() for c in run)):
+        return False
+    hexadecimal = all(c in "0123456789abcdefABCDEF" for c in run)
+    return shannon_entropy(run) >= (3.0 if hexadecimal else 3.7)
 
 
 def token_format(text: str) -> tuple[str, str] | None:
@@ -266,15 +295,30 @@ def literal(node: cst.BaseExpression | None) -> Literal | None:
     return Literal(node, value, tuple(p.raw_value for p in parts))
 
 
-class HardcodedSecret(PythonRule):
+class HardcodedSecret(ForeignSuppressions, PythonRule):
     id = "hardcoded-secret"
+    FOREIGN_CODES = frozenset({"B105", "B106", "B107", "S107", "S106", "S105"})
     # No prefilter: a credential can sit in any file, and this rule needs no metadata.
     prefilter = ()
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.in_tests = is_test_path(self.file.source.path)
+        self.test_file = is_test_path(self.file.source.path)
         self.done: set[int] = set()
+        # Classes whose name says they configure tests or development (`TestingConfig`).
+        self.fixture_classes = 0
+
+    @property
+    def in_tests(self) -> bool:
+        return self.test_file or self.fixture_classes > 0
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if set(words(node.name.value)) & FIXTURE_CLASS_WORDS:
+            self.fixture_classes += 1
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        if set(words(original_node.name.value)) & FIXTURE_CLASS_WORDS:
+            self.fixture_classes -= 1
 
     # -- secret-named destinations -------------------------------------------------------------
 
@@ -328,7 +372,7 @@ class HardcodedSecret(PythonRule):
         kind = secret_kind(name)
         if kind is not None:
             if len(secret) < MIN_LENGTH.get(kind, DEFAULT_MIN_LENGTH) or not self._credential(
-                secret, name
+                secret, name, kind
             ):
                 return
         else:
@@ -341,9 +385,11 @@ class HardcodedSecret(PythonRule):
         self._report(found, f"Hardcoded {what} in `{name}`", (found.value, *found.raw))
 
     @staticmethod
-    def _credential(value: str, name: str) -> bool:
+    def _credential(value: str, name: str, kind: SecretKind) -> bool:
         if is_placeholder(value) or is_label(value) or value.lower() == name.lower():
             return False
+        if kind is not SecretKind.PASSWORD and value.isalpha() and value.islower():
+            return False  # `ACTIVATION_TOKEN = "activation"`: a key is not one lowercase word
         if any(c.isspace() for c in value):
             return False  # messages and labels: "Enter your password"
         if value.startswith(("/", "./", "~", "http://", "https://")) or "://" in value:
@@ -376,7 +422,7 @@ class HardcodedSecret(PythonRule):
         if self.in_tests or "://" not in node.value:
             return
         password = dsn_password(node.value, host_follows=True)
-        if password is not None:
+        if password is not None and not self.foreign_suppressed():
             self.report(
                 node,
                 "Password inside a connection URL; build the URL from configuration "
@@ -388,6 +434,8 @@ class HardcodedSecret(PythonRule):
     def _report(self, found: Literal, what: str, redact: tuple[str, ...]) -> None:
         self.done.add(id(found.node))
         self.done.update(id(part) for part in string_parts(found.node))
+        if self.foreign_suppressed():
+            return
         self.report(
             found.node,
             f"{what}; load it from the environment or a secret manager "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
+from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import last_name
 from reviewbot.checks.python.vocabulary import is_test_path, secret_kind, words
 from reviewbot.rule import PythonRule
@@ -20,7 +21,6 @@ RANDOM_FUNCTIONS = frozenset(
         "sample",
         "getrandbits",
         "randbytes",
-        "shuffle",
         "uniform",
     )
 )
@@ -79,8 +79,9 @@ def security_purpose(name: str) -> str | None:
     return None
 
 
-class InsecureTokenRandom(PythonRule):
+class InsecureTokenRandom(ForeignSuppressions, PythonRule):
     id = "insecure-token-random"
+    FOREIGN_CODES = frozenset({"B311", "S311"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = ("random",)
 
@@ -123,7 +124,7 @@ class InsecureTokenRandom(PythonRule):
         self.targets.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.skip:
+        if self.skip or self.foreign_suppressed():
             return
         names = self.qualified_names(node.func)
         if not names & (RANDOM_FUNCTIONS | RANDOM_INSTANCE_METHODS):

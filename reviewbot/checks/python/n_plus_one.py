@@ -22,6 +22,7 @@ from reviewbot.checks.python.names import (
     receiver,
     string_value,
 )
+from reviewbot.checks.python.vocabulary import is_test_path
 from reviewbot.rule import PythonRule
 
 LOOKS_LIKE_SQL = re.compile(
@@ -138,6 +139,12 @@ VALUE_ATTRIBUTES = frozenset(
         "coords",
         "__class__",
         "__name__",
+        # FieldFile methods: `avatar.image.delete()` touches storage, not the database.
+        "delete",
+        "save",
+        "chunks",
+        "close",
+        "storage",
     }
 )
 # Loop variables with these words iterate over batches: one query per batch is the point.
@@ -167,7 +174,11 @@ class QuerysetInfo:
 @dataclass(slots=True)
 class Loop:
     variant: set[str]
+    targets: set[str]
+    # Not a per-row loop: batches (`for chunk in ...`, `range(0, n, step)`) or a literal list of
+    # a few different things (`for model in (User, Group)`), each getting its own statement.
     batched: bool
+    returns: int = 0  # `return` statements open when the loop was entered
     querysets: dict[str, QuerysetInfo] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)
 
@@ -183,6 +194,15 @@ class NPlusOne(Bindings, PythonRule):
         # is not run per iteration by the loop).
         self.loops: list[Loop | None] = []
         self.seen_chains: set[int] = set()
+        self.returns = 0
+        # Test code runs against tiny fixtures; its query count is not a production concern.
+        self.test_file = is_test_path(self.file.source.path)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.returns += 1
+
+    def leave_Return(self, original_node: cst.Return) -> None:
+        self.returns -= 1
 
     # -- loop context --------------------------------------------------------------------------
 
@@ -253,7 +273,12 @@ class NPlusOne(Bindings, PythonRule):
     def _loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> Loop:
         names = names_in(target)
         text = " ".join([*names, dotted(iterable) or ""]).lower()
-        loop = Loop(variant=set(names), batched=any(w in text for w in BATCH_WORDS))
+        loop = Loop(
+            variant=set(names),
+            targets=set(names),
+            batched=any(w in text for w in BATCH_WORDS) or _bounded(iterable),
+            returns=self.returns,
+        )
         if isinstance(target, cst.Name):
             info = self._queryset(iterable, set())
             if info is not None and info.rows_are_models:
@@ -340,6 +365,8 @@ class NPlusOne(Bindings, PythonRule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # `book.author.name` / `book.tags.all`: related access on a queryset's loop variable.
+        if self.test_file:
+            return
         inner = node.value
         if not (isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name)):
             return
@@ -371,10 +398,11 @@ class NPlusOne(Bindings, PythonRule):
             return
 
     def visit_Call(self, node: cst.Call) -> None:
-        if id(node) in self.seen_chains:
+        if id(node) in self.seen_chains or self.test_file:
             return
         active = self._active()
-        if not active:
+        if not active or self.returns > active[-1].returns:
+            # A query in a `return` inside the loop runs once: the loop ends there.
             return
         chain = self._chain(node)
         self.seen_chains.update(id(call) for call in chain)
@@ -386,6 +414,9 @@ class NPlusOne(Bindings, PythonRule):
         target = receiver(root)
         if target is None or method is None:
             return
+        statement = positional(root, 0)
+        if isinstance(statement, cst.Name) and any(statement.value in lp.targets for lp in active):
+            return  # `for stmt in statements: execute(stmt)`: a list of statements, not rows
         if method in DBAPI_METHODS and self._dbapi_per_row(root, variant):
             self._report(node, f"`{dotted(root.func) or method}()`", "executemany")
             return
@@ -467,6 +498,18 @@ class NPlusOne(Bindings, PythonRule):
             node,
             f"{what} runs one query per iteration of this loop (N+1); {advice}.",
         )
+
+
+def _bounded(iterable: cst.BaseExpression) -> bool:
+    """A literal display (`(User, Group)`) or a stepped range (`range(0, n, 500)`)."""
+    if isinstance(iterable, (cst.Tuple, cst.List, cst.Set)):
+        return True
+    return (
+        isinstance(iterable, cst.Call)
+        and isinstance(iterable.func, cst.Name)
+        and iterable.func.value == "range"
+        and len(iterable.args) == 3
+    )
 
 
 def _is_model_class(node: cst.BaseExpression | None) -> bool:

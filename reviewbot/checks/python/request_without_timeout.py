@@ -6,6 +6,7 @@ import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.bindings import Bindings
+from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import (
     argument,
     dotted,
@@ -44,8 +45,9 @@ HTTPX_CALLS = frozenset(
 DIRECT_CALLS = REQUESTS_FUNCTIONS | REQUESTS_SESSION_METHODS | URLOPEN
 
 
-class RequestWithoutTimeout(Bindings, PythonRule):
+class RequestWithoutTimeout(ForeignSuppressions, Bindings, PythonRule):
     id = "request-without-timeout"
+    FOREIGN_CODES = frozenset({"S113", "B113"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = ("requests", "httpx", "urlopen")
 
@@ -65,7 +67,7 @@ class RequestWithoutTimeout(Bindings, PythonRule):
                 self._mark_configured(target.target.value)
 
     def visit_Call(self, node: cst.Call) -> None:
-        if has_double_star(node):
+        if has_double_star(node) or self.foreign_suppressed():
             return  # the timeout may be in **kwargs
         names = self.qualified_names(node.func)
         # urlopen(url, data, timeout) also takes it by position.

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.bindings import Bindings
-from reviewbot.checks.python.names import last_name, method_name, receiver, subscript_key
+from reviewbot.checks.python.names import dotted, last_name, method_name, receiver, subscript_key
 from reviewbot.checks.python.vocabulary import (
+    is_cli_path,
     is_personal_data_name,
     is_sensitive_key,
     secret_kind,
 )
 from reviewbot.rule import PythonRule
+
+_MODULE = cst.Module(body=[])
 
 LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"}
@@ -30,6 +35,20 @@ PRINT = "builtins.print"
 TRANSPARENT_CALLS = frozenset({"str", "repr", "format", "dumps", "join", "encode", "decode"})
 # Attributes of a secret that reveal nothing about it.
 HARMLESS_ATTRIBUTES = frozenset({"__class__", "__name__", "expires_at", "expiry", "scopes"})
+# Methods a secret string has; any other attribute read means the name holds an object (an OTP
+# device called `token`, a `Password` policy model), not the secret text.
+STRING_METHODS = frozenset(
+    {"encode", "decode", "strip", "lower", "upper", "split", "startswith", "endswith", "replace"}
+)
+STRING_ANNOTATIONS = frozenset({"str", "bytes", "SecretStr", "Optional[str]", "str | None"})
+
+
+@dataclass(slots=True)
+class Frame:
+    """Findings of one function, held until we know which names hold objects."""
+
+    candidates: list[tuple[str, cst.BaseExpression, str]] = field(default_factory=list)
+    objects: set[str] = field(default_factory=set)
 
 
 def sensitive_name(name: str) -> str | None:
@@ -68,6 +87,39 @@ class SensitiveDataLogged(Bindings, PythonRule):
         "credential",
     )
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.frames: list[Frame] = [Frame()]
+        self.cli = is_cli_path(self.file.source.path)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
+        self.frames.append(Frame())
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(original_node)
+        self._flush(self.frames.pop())
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        self._flush(self.frames.pop())
+
+    def _flush(self, frame: Frame) -> None:
+        for key, node, message in frame.candidates:
+            if key not in frame.objects:
+                self.report(node, message)
+
+    def visit_Param(self, node: cst.Param) -> None:
+        if node.annotation is not None:
+            annotation = _MODULE.code_for_node(node.annotation.annotation)
+            if annotation not in STRING_ANNOTATIONS:
+                self.frames[-1].objects.add(node.name.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if node.attr.value not in STRING_METHODS:
+            holder = dotted(node.value)
+            if holder is not None:
+                self.frames[-1].objects.add(holder)
+
     def visit_Call(self, node: cst.Call) -> None:
         sink = self._sink(node)
         if sink is None:
@@ -78,18 +130,22 @@ class SensitiveDataLogged(Bindings, PythonRule):
             found = self._sensitive(arg.value)
             if found is not None:
                 expression, kind = found
-                self.report(
-                    expression,
-                    f"`{_code(expression)}` ({kind}) is written to {sink}; logs are kept, shipped "
-                    "and read far more widely than the secret should be. Log an identifier "
-                    "instead (user id, last 4 digits, a token's hash prefix), or drop it.",
+                self.frames[-1].candidates.append(
+                    (
+                        dotted(expression) or "",
+                        expression,
+                        f"`{_code(expression)}` ({kind}) is written to {sink}; logs are kept, "
+                        "shipped and read far more widely than the secret should be. Log an "
+                        "identifier instead (user id, last 4 digits, a token's hash prefix), or "
+                        "drop it.",
+                    )
                 )
                 return
 
     def _sink(self, node: cst.Call) -> str | None:
         names = self.qualified_names(node.func)
         if PRINT in names:
-            return "stdout by `print`"
+            return None if self.cli else "stdout by `print`"
         if names & LOGGING_MODULE:
             return "the log"
         method = method_name(node)
@@ -150,9 +206,6 @@ class SensitiveDataLogged(Bindings, PythonRule):
                     return self._sensitive(node.func.value)
             return None  # `len(token)`, `mask(card_number)`, `hash(pw)`: derived, not the value
         return None
-
-
-_MODULE = cst.Module(body=[])
 
 
 def _code(node: cst.CSTNode) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
+from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import argument, is_true, keyword
 from reviewbot.checks.python.strings import StringTracker
 from reviewbot.rule import PythonRule
@@ -35,8 +36,9 @@ ALWAYS_SHELL = frozenset(
 SHELL_QUOTING = frozenset({"shlex.quote", "shlex.join", "pipes.quote"})
 
 
-class ShellInjection(StringTracker, PythonRule):
+class ShellInjection(ForeignSuppressions, StringTracker, PythonRule):
     id = "shell-injection"
+    FOREIGN_CODES = frozenset({"B609", "S609", "B605", "S605", "S602", "B602"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = ("subprocess", "system", "popen", "getoutput", "create_subprocess_shell")
     SAFE_QUALIFIED = SHELL_QUOTING
@@ -56,7 +58,7 @@ class ShellInjection(StringTracker, PythonRule):
         if command is None:
             return
         built = self.follow(command)
-        if built.constant or not built.how:
+        if built.constant or not built.how or self.foreign_suppressed():
             # Constant text, or a value passed through unchanged that this rule cannot judge.
             return
         parts = ", ".join(f"`{d}`" for d in dict.fromkeys(built.dynamic))

@@ -7,7 +7,9 @@ import re
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
+from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.strings import Built, StringTracker
+from reviewbot.checks.python.vocabulary import words
 from reviewbot.rule import PythonRule
 
 # Functions that take SQL text, resolved through imports and aliases.
@@ -51,6 +53,43 @@ LOOKS_LIKE_SQL_BODY = re.compile(
 )
 
 
+# Names of values that are SQL identifiers (a table, a column, a sequence) the code itself picks:
+# loop variables over schema metadata, model attributes, helper methods, typically in migrations,
+# maintenance scripts and test utilities. An identifier cannot be a bind parameter; flagging
+# every such f-string would bury the injections worth fixing. An identifier taken from the
+# function's caller (a parameter) is still reported: nothing shows where it came from.
+IDENTIFIER_WORDS = frozenset(
+    {
+        "table",
+        "tables",
+        "tablename",
+        "tbl",
+        "column",
+        "columns",
+        "col",
+        "cols",
+        "sequence",
+        "seq",
+        "schema",
+        "index",
+        "constraint",
+        "trigger",
+        "view",
+        "identifier",
+        "ident",
+        "db_table",
+        "database",
+        "savepoint",
+    }
+)
+
+
+def is_identifier_part(code: str) -> bool:
+    """`table_name`, `self._column()`, `model._meta.db_table`, `seq` name an identifier."""
+    name = code.rstrip("()").rsplit(".", 1)[-1]
+    return bool(set(words(name)) & IDENTIFIER_WORDS)
+
+
 def looks_like_sql(built: Built) -> bool:
     fragments = [f for f in built.fragments if f.strip()]
     if not fragments:
@@ -61,8 +100,9 @@ def looks_like_sql(built: Built) -> bool:
     return sum(1 for f in fragments if LOOKS_LIKE_SQL_BODY.search(f)) >= 2
 
 
-class SqlInjection(StringTracker, PythonRule):
+class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
     id = "sql-injection"
+    FOREIGN_CODES = frozenset({"B608", "S608"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = (
         "execute",
@@ -73,6 +113,32 @@ class SqlInjection(StringTracker, PythonRule):
         "fetch",
         "extra(",
     )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Parameter names of the enclosing functions: values that come from the caller.
+        self.params: list[set[str]] = [set()]
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
+        params = node.params
+        self.params.append(
+            {
+                p.name.value
+                for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+                if p.name.value not in ("self", "cls")
+            }
+        )
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(original_node)
+        self.params.pop()
+
+    def _identifiers_from_code(self, built: Built) -> bool:
+        """Every dynamic part names an identifier and none is a parameter of this function."""
+        return all(
+            is_identifier_part(part) and part not in self.params[-1] for part in built.dynamic
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Attribute) and node.func.attr.value == "extra":
@@ -106,6 +172,8 @@ class SqlInjection(StringTracker, PythonRule):
         self._report(argument, sink.lstrip(".").rsplit(".", 1)[-1], built)
 
     def _report(self, argument: cst.BaseExpression, sink: str, built: Built) -> None:
+        if self.foreign_suppressed() or self._identifiers_from_code(built):
+            return
         parts = ", ".join(f"`{d}`" for d in dict.fromkeys(built.dynamic))
         how = ", ".join(dict.fromkeys(built.how))
         self.report(

@@ -7,6 +7,7 @@ import libcst as cst
 from reviewbot.checks.python.names import dotted, method_name
 from reviewbot.rule import PythonRule
 
+DIRECTIVES = ("noqa", "pylint", "nosec", "type:", "pragma", "reviewbot:", "expect:", "ok:", "fmt:")
 BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 # A `try` whose body only releases a resource: failing to release is routinely ignored on purpose
 # (the resource is being discarded anyway), and logging it would be noise.
@@ -72,13 +73,10 @@ def _body_drops_error(body: cst.BaseSuite) -> bool:
     )
 
 
-def _only_cleanup(body: cst.BaseSuite) -> bool:
-    if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1:
+def _is_cleanup_call(statement: cst.BaseStatement) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
         return False
-    line = body.body[0]
-    if not isinstance(line, cst.SimpleStatementLine) or len(line.body) != 1:
-        return False
-    small = line.body[0]
+    small = statement.body[0]
     if not isinstance(small, cst.Expr):
         return False
     value = small.value.expression if isinstance(small.value, cst.Await) else small.value
@@ -86,6 +84,47 @@ def _only_cleanup(body: cst.BaseSuite) -> bool:
         return False
     name = method_name(value) or (value.func.value if isinstance(value.func, cst.Name) else "")
     return name in CLEANUP_METHODS or name.startswith(("close", "remove", "delete"))
+
+
+def _only_cleanup(body: cst.BaseSuite) -> bool:
+    """`conn.close()`, or `if conn is not None: conn.close()`, and nothing else."""
+    if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1:
+        return False
+    statement = body.body[0]
+    if isinstance(statement, cst.If) and statement.orelse is None:
+        inner = statement.body
+        return isinstance(inner, cst.IndentedBlock) and all(_is_cleanup_call(s) for s in inner.body)
+    return _is_cleanup_call(statement)
+
+
+def _is_explanation(comment: cst.Comment | None) -> bool:
+    """Prose, not a linter directive (`# noqa`, `# pylint: disable=...`, `# nosec`)."""
+    if comment is None:
+        return False
+    text = comment.value.lstrip("#").strip().lower()
+    return bool(text) and not text.startswith(DIRECTIVES)
+
+
+def _explained(body: cst.BaseSuite) -> bool:
+    """A comment inside the handler says the exception is dropped on purpose, and why.
+
+    The `except ...:` line's own comment does not count: it is where linter directives go.
+    """
+    if isinstance(body, cst.SimpleStatementSuite):
+        return _is_explanation(body.trailing_whitespace.comment)
+    assert isinstance(body, cst.IndentedBlock)
+    return any(
+        _is_explanation(line.comment)
+        for statement in body.body
+        for line in (
+            *statement.leading_lines,
+            *(
+                [statement.trailing_whitespace]
+                if isinstance(statement, cst.SimpleStatementLine)
+                else []
+            ),
+        )
+    )
 
 
 class SwallowedException(PythonRule):
@@ -98,7 +137,7 @@ class SwallowedException(PythonRule):
         for handler in node.handlers:
             if not _is_broad(handler):
                 continue
-            if _body_drops_error(handler.body):
+            if _body_drops_error(handler.body) and not _explained(handler.body):
                 caught = "every exception" if handler.type is None else "`Exception`"
                 self.report(
                     handler,

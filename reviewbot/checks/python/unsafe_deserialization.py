@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
+from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import argument, last_name
 from reviewbot.checks.python.strings import StringTracker
 from reviewbot.rule import PythonRule
@@ -28,14 +29,15 @@ SAFE_LOADERS = frozenset(
 SHELVE_OPEN = frozenset({"shelve.open", "shelve.DbfilenameShelf"})
 
 
-class UnsafeDeserialization(StringTracker, PythonRule):
+class UnsafeDeserialization(ForeignSuppressions, StringTracker, PythonRule):
     id = "unsafe-deserialization"
+    FOREIGN_CODES = frozenset({"S301", "B301", "B302", "B403", "S302", "B506", "S506", "S403"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = ("pickle", "yaml", "marshal", "shelve", "dill")
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.qualified_names(node.func)
-        if not names:
+        if not names or self.foreign_suppressed():
             return
         for name in names:
             if name in PICKLE_LOADS:

@@ -222,6 +222,18 @@ def is_sensitive_key(key: str) -> bool:
     return secret_kind(key) is not None or is_personal_data_name(key)
 
 
+_CLI_DIRS = frozenset({"commands", "cli", "scripts", "bin", "tools"})
+
+
+def is_cli_path(path: str) -> bool:
+    """Command-line code (`management/commands/`, `cli.py`, `scripts/`): its stdout is the
+    operator's terminal, where printing a freshly created credential is how it is handed over."""
+    pure = PurePosixPath(path)
+    if pure.name in ("cli.py", "__main__.py", "manage.py"):
+        return True
+    return any(part.lower() in _CLI_DIRS for part in pure.parts[:-1])
+
+
 _TEST_DIRS = frozenset({"test", "tests", "testing", "__tests__", "test_utils", "testutils"})
 
 

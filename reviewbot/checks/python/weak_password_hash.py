@@ -6,6 +6,7 @@ import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.bindings import Bindings
+from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import argument, keyword, method_name, receiver, string_value
 from reviewbot.checks.python.vocabulary import is_password_name
 from reviewbot.rule import PythonRule
@@ -70,8 +71,9 @@ def password_operand(node: cst.CSTNode) -> str | None:
     return None
 
 
-class WeakPasswordHash(Bindings, PythonRule):
+class WeakPasswordHash(ForeignSuppressions, Bindings, PythonRule):
     id = "weak-password-hash"
+    FOREIGN_CODES = frozenset({"S324", "B303", "S303", "B324"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = ("hashlib", "make_password", "get_hasher")
 
@@ -107,7 +109,7 @@ class WeakPasswordHash(Bindings, PythonRule):
         if data is None or keyword(node, "usedforsecurity") is not None:
             return
         name = password_operand(data)
-        if name is None:
+        if name is None or self.foreign_suppressed():
             return
         self.report(
             node,
