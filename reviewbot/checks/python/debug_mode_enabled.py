@@ -46,7 +46,17 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
     id = "debug-mode-enabled"
     FOREIGN_CODES = frozenset({"S201", "B201"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
-    prefilter = ("debug", "DEBUG")
+    # Not "debug": nearly every file calls `log.debug(...)`.
+    prefilter = (
+        "debug=True",
+        "debug = True",
+        "DEBUG = True",
+        "DEBUG=True",
+        "DEBUG: bool = True",
+        'DEBUG"]',
+        "DEBUG']",
+        "use_debugger",
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -83,7 +83,7 @@ class InsecureTokenRandom(ForeignSuppressions, PythonRule):
     id = "insecure-token-random"
     FOREIGN_CODES = frozenset({"B311", "S311"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
-    prefilter = ("random",)
+    prefilter = ("random.", "from random", "import random", ", random")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

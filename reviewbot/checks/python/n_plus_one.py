@@ -75,6 +75,8 @@ MANAGER_METHODS = frozenset(
         "earliest",
     }
 )
+# Related-manager writes: one statement each, and no prefetch helps; a different problem.
+RELATED_WRITES = frozenset({"add", "remove", "clear", "set", "create", "get_or_create"})
 # Attributes and methods of plain field values (dates, strings, files, money, enums, JSON):
 # `order.created_at.year` is not a relation.
 VALUE_ATTRIBUTES = frozenset(
@@ -371,7 +373,9 @@ class NPlusOne(Bindings, PythonRule):
         if not (isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name)):
             return
         var, relation, member = inner.value.value, inner.attr.value, node.attr.value
-        if member in VALUE_ATTRIBUTES - MANAGER_METHODS or relation.endswith("_id"):
+        if member in (VALUE_ATTRIBUTES - MANAGER_METHODS) | RELATED_WRITES or relation.endswith(
+            "_id"
+        ):
             return
         if relation.startswith("_") or relation in ("pk", "id", "objects"):
             return

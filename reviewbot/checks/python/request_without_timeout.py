@@ -49,7 +49,8 @@ class RequestWithoutTimeout(ForeignSuppressions, Bindings, PythonRule):
     id = "request-without-timeout"
     FOREIGN_CODES = frozenset({"S113", "B113"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
-    prefilter = ("requests", "httpx", "urlopen")
+    # Imports, not the word: "requests" is common in comments and docstrings.
+    prefilter = ("import requests", "from requests", ", requests", "httpx", "urlopen")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -87,6 +87,11 @@ class SensitiveDataLogged(Bindings, PythonRule):
         "credential",
     )
 
+    @classmethod
+    def wants(cls, text: str) -> bool:
+        # Both a sensitive word and something that writes a log line.
+        return super().wants(text) and ("log" in text or "print" in text)
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.frames: list[Frame] = [Frame()]

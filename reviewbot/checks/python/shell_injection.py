@@ -40,7 +40,15 @@ class ShellInjection(ForeignSuppressions, StringTracker, PythonRule):
     id = "shell-injection"
     FOREIGN_CODES = frozenset({"B609", "S609", "B605", "S605", "S602", "B602"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
-    prefilter = ("subprocess", "system", "popen", "getoutput", "create_subprocess_shell")
+    prefilter = (
+        "subprocess",
+        "os.system",
+        "import system",
+        ", system",
+        "popen",
+        "getoutput",
+        "create_subprocess_shell",
+    )
     SAFE_QUALIFIED = SHELL_QUOTING
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -75,6 +75,9 @@ IDENTIFIER_WORDS = frozenset(
         "constraint",
         "trigger",
         "view",
+        "sequences",
+        "indexes",
+        "constraints",
         "identifier",
         "ident",
         "db_table",
@@ -85,9 +88,9 @@ IDENTIFIER_WORDS = frozenset(
 
 
 def is_identifier_part(code: str) -> bool:
-    """`table_name`, `self._column()`, `model._meta.db_table`, `seq` name an identifier."""
-    name = code.rstrip("()").rsplit(".", 1)[-1]
-    return bool(set(words(name)) & IDENTIFIER_WORDS)
+    """`table_name`, `self._column()`, `table.name`, `model._meta.db_table`, `seq`."""
+    parts = code.split("(", 1)[0].split(".")
+    return any(set(words(part)) & IDENTIFIER_WORDS for part in parts)
 
 
 def looks_like_sql(built: Built) -> bool:
@@ -104,10 +107,11 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
     id = "sql-injection"
     FOREIGN_CODES = frozenset({"B608", "S608"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    # Call shapes, not words: "text" and "raw" alone occur in most files.
     prefilter = (
         "execute",
-        "text",
-        "raw",
+        "text(",
+        "raw(",
         "RawSQL",
         "read_sql",
         "fetch",

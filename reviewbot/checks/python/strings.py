@@ -21,6 +21,8 @@ SAFE_CALLS = frozenset(
         "int",
         "float",
         "len",
+        "range",
+        "enumerate",
         "bool",
         "quote_name",
         "quote_ident",
@@ -153,7 +155,8 @@ class StringTracker(Bindings):
             # other assignments are already being followed one level up.
             return Built()
         if node.value in self._comprehension:
-            return self.follow(self._comprehension[node.value], depth + 1)
+            inner = self.follow(self._comprehension[node.value], depth + 1)
+            return inner if inner.constant else Built(dynamic=(node.value,))
         assigned = self.bindings_of(node)
         if assigned is None:
             # An UPPER_CASE name is a constant by convention (often imported from a settings or
@@ -168,6 +171,12 @@ class StringTracker(Bindings):
                 op = binding.op
                 if op == "with":
                     inner = Built(dynamic=(node.value,))
+                elif op in ("for", "unpack"):
+                    # A loop variable or an unpacked part: constant only if its source is;
+                    # otherwise the variable itself is the dynamic part worth naming.
+                    inner = self.follow(binding.value, depth + 1)
+                    if not inner.constant:
+                        inner = Built(dynamic=(node.value,))
                 else:
                     inner = self.follow(binding.value, depth + 1)
                 if op in ("+=", "%=") and not inner.constant:

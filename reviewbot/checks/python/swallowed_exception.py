@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from reviewbot.checks.python.names import dotted, method_name
 from reviewbot.rule import PythonRule
 
-DIRECTIVES = ("noqa", "pylint", "nosec", "type:", "pragma", "reviewbot:", "expect:", "ok:", "fmt:")
+_DIRECTIVE = re.compile(
+    r"^(?:noqa(?::\s*[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)?|pylint:\s*disable=[\w,-]+"
+    r"|nosec(?:\s+[A-Z][0-9]+(?:\s*,\s*[A-Z][0-9]+)*)?|type:\s*ignore(?:\[[^\]]*\])?"
+    r"|pragma:[^#]*|fmt:\s*\w+)",
+    re.IGNORECASE,
+)
+# Annotations of this project's own fixtures and suppressions are not explanations either.
+ANNOTATIONS = ("reviewbot:", "expect:", "ok:")
 BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 # A `try` whose body only releases a resource: failing to release is routinely ignored on purpose
 # (the resource is being discarded anyway), and logging it would be noise.
@@ -98,21 +107,21 @@ def _only_cleanup(body: cst.BaseSuite) -> bool:
 
 
 def _is_explanation(comment: cst.Comment | None) -> bool:
-    """Prose, not a linter directive (`# noqa`, `# pylint: disable=...`, `# nosec`)."""
+    """Prose saying why, not only a linter directive (`# noqa: BLE001`, `# pylint: disable=...`);
+    `# noqa: BLE001 - display must never fail` has both and counts."""
     if comment is None:
         return False
-    text = comment.value.lstrip("#").strip().lower()
-    return bool(text) and not text.startswith(DIRECTIVES)
+    text = _DIRECTIVE.sub("", comment.value.lstrip("#").strip()).strip(" -:;,.")
+    return len(text.split()) >= 2 and not text.lower().startswith(ANNOTATIONS)
 
 
 def _explained(body: cst.BaseSuite) -> bool:
-    """A comment inside the handler says the exception is dropped on purpose, and why.
-
-    The `except ...:` line's own comment does not count: it is where linter directives go.
-    """
+    """A comment in the handler (or on its `except` line) says why the error is dropped."""
     if isinstance(body, cst.SimpleStatementSuite):
         return _is_explanation(body.trailing_whitespace.comment)
     assert isinstance(body, cst.IndentedBlock)
+    if _is_explanation(body.header.comment):
+        return True
     return any(
         _is_explanation(line.comment)
         for statement in body.body

@@ -33,7 +33,8 @@ class UnsafeDeserialization(ForeignSuppressions, StringTracker, PythonRule):
     id = "unsafe-deserialization"
     FOREIGN_CODES = frozenset({"S301", "B301", "B302", "B403", "S302", "B506", "S506", "S403"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
-    prefilter = ("pickle", "yaml", "marshal", "shelve", "dill")
+    # `marshal.`/imports, not "marshal": that would match every marshmallow schema.
+    prefilter = ("pickle", "yaml", "marshal.", "import marshal", "shelve", "dill")
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.qualified_names(node.func)
