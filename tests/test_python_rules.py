@@ -132,3 +132,15 @@ def test_sql_identifiers_from_code_are_not_reported_but_from_callers_are() -> No
     )
     result = scan_texts({"app.py": code}, ["sql-injection"])
     assert [f.line for f in result.findings] == [6]
+
+
+def test_django_hashers_are_read_from_the_right_argument() -> None:
+    code = (
+        "from django.contrib.auth.hashers import get_hasher, make_password\n\n"
+        "def f(pw):\n"
+        "    make_password('md5')\n"
+        "    make_password(pw, None, 'unsalted_md5')\n"
+        "    get_hasher('sha1')\n"
+    )
+    result = scan_texts({"app.py": code}, ["weak-password-hash"])
+    assert [f.line for f in result.findings] == [5, 6]

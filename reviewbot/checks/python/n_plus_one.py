@@ -410,8 +410,10 @@ class NPlusOne(Bindings, PythonRule):
             return
         chain = self._chain(node)
         self.seen_chains.update(id(call) for call in chain)
-        variant = set().union(*(loop.variant for loop in active))
-        if any(loop.batched for loop in active):
+        # Only loops that run row by row count: a query that varies with `for chunk in ...` or
+        # `for model in (A, B)` only is fine, one inside a per-row loop nested in them is not.
+        variant = set().union(*(loop.variant for loop in active if not loop.batched))
+        if not variant:
             return
         root = chain[-1]
         method = method_name(root)

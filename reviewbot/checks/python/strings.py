@@ -227,9 +227,16 @@ class StringTracker(Bindings):
         added: list[str] = []
         comp: cst.CompFor | None = node.for_in
         while comp is not None:
-            if isinstance(comp.target, cst.Name) and comp.target.value not in self._comprehension:
-                self._comprehension[comp.target.value] = comp.iter
-                added.append(comp.target.value)
+            targets = (
+                [e.value for e in comp.target.elements]
+                if isinstance(comp.target, (cst.Tuple, cst.List))
+                else [comp.target]
+            )
+            for target in targets:
+                # `for i, _ in enumerate(cols)`: each part is as constant as the iterable.
+                if isinstance(target, cst.Name) and target.value not in self._comprehension:
+                    self._comprehension[target.value] = comp.iter
+                    added.append(target.value)
             comp = comp.inner_for_in
         try:
             return self.follow(node.elt, depth + 1)

@@ -90,7 +90,11 @@ class WeakPasswordHash(ForeignSuppressions, Bindings, PythonRule):
             self._check(node, data, algorithm)
             return
         if names & MAKE_PASSWORD:
-            hasher = string_value(argument(node, 2, "hasher") or argument(node, 0, "algorithm"))
+            # make_password(password, salt=None, hasher="default") / get_hasher(algorithm)
+            if "django.contrib.auth.hashers.get_hasher" in names:
+                hasher = string_value(argument(node, 0, "algorithm"))
+            else:
+                hasher = string_value(argument(node, 2, "hasher"))
             if hasher in WEAK_DJANGO_HASHERS:
                 self.report(
                     node,
