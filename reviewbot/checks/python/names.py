@@ -179,3 +179,12 @@ def stored_names(node: cst.CSTNode) -> set[str]:
         else:
             stack.extend(current.children)
     return found
+
+
+_EMPTY_MODULE = cst.Module(body=[])
+
+
+def source_of(node: cst.CSTNode, limit: int = 40) -> str:
+    """The code of `node`, shortened for a message."""
+    text = _EMPTY_MODULE.code_for_node(node)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -8,7 +8,14 @@ import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.bindings import Bindings
-from reviewbot.checks.python.names import dotted, last_name, method_name, receiver, subscript_key
+from reviewbot.checks.python.names import (
+    dotted,
+    last_name,
+    method_name,
+    receiver,
+    source_of,
+    subscript_key,
+)
 from reviewbot.checks.python.vocabulary import (
     is_cli_path,
     is_personal_data_name,
@@ -16,8 +23,6 @@ from reviewbot.checks.python.vocabulary import (
     secret_kind,
 )
 from reviewbot.rule import PythonRule
-
-_MODULE = cst.Module(body=[])
 
 LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"}
@@ -115,7 +120,7 @@ class SensitiveDataLogged(Bindings, PythonRule):
 
     def visit_Param(self, node: cst.Param) -> None:
         if node.annotation is not None:
-            annotation = _MODULE.code_for_node(node.annotation.annotation)
+            annotation = source_of(node.annotation.annotation, limit=200)
             if annotation not in STRING_ANNOTATIONS:
                 self.frames[-1].objects.add(node.name.value)
 
@@ -139,7 +144,7 @@ class SensitiveDataLogged(Bindings, PythonRule):
                     (
                         dotted(expression) or "",
                         expression,
-                        f"`{_code(expression)}` ({kind}) is written to {sink}; logs are kept, "
+                        f"`{source_of(expression)}` ({kind}) is written to {sink}; logs are kept, "
                         "shipped and read far more widely than the secret should be. Log an "
                         "identifier instead (user id, last 4 digits, a token's hash prefix), or "
                         "drop it.",
@@ -211,8 +216,3 @@ class SensitiveDataLogged(Bindings, PythonRule):
                     return self._sensitive(node.func.value)
             return None  # `len(token)`, `mask(card_number)`, `hash(pw)`: derived, not the value
         return None
-
-
-def _code(node: cst.CSTNode) -> str:
-    text = _MODULE.code_for_node(node)
-    return text if len(text) <= 40 else text[:37] + "..."

@@ -14,6 +14,7 @@ from typing import Any
 import libcst as cst
 
 from reviewbot.checks.python.bindings import Bindings
+from reviewbot.checks.python.names import source_of as _code
 
 # Calls whose result is safe to splice into SQL text: numbers and quoted identifiers.
 SAFE_CALLS = frozenset(
@@ -243,11 +244,3 @@ class StringTracker(Bindings):
         finally:
             for name in added:
                 del self._comprehension[name]
-
-
-_MODULE = cst.Module(body=[])
-
-
-def _code(node: cst.CSTNode) -> str:
-    text = _MODULE.code_for_node(node)
-    return text if len(text) <= 40 else text[:37] + "..."
