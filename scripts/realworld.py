@@ -33,6 +33,7 @@ PROJECTS = {
     "zou": "1.0.97",  # Flask + SQLAlchemy API (animation production tracker)
     "privacyidea": "3.14",  # Flask + SQLAlchemy multi-factor authentication server
     "misago": "0.39.6",  # Django forum
+    "ckan": "2.12.0",  # Flask + SQLAlchemy open-data portal (raw SQL in its datastore)
 }
 
 

@@ -225,9 +225,13 @@ def is_placeholder(value: str) -> bool:
     return len(set(lowered)) <= 2 or lowered in "0123456789" or lowered in "abcdefghijklmnop"
 
 
+_IMPORT_PATH = re.compile(r"^[A-Za-z_]\w{0,30}(?:\.[A-Za-z_]\w{0,30})+(?::[A-Za-z_]\w{0,40})?$")
+
+
 def is_label(value: str) -> bool:
-    """A word that names something rather than being a secret: `Authorization`, `db.password`."""
-    if value.lower() in LABELS:
+    """A word that names something rather than being a secret: `Authorization`, `db.password`,
+    an import path (`ckan.tests.factories:APIToken`)."""
+    if value.lower() in LABELS or _IMPORT_PATH.match(value):
         return True
     if _HEADER_LABEL.match(value):
         return True

@@ -15,6 +15,7 @@ import libcst as cst
 
 from reviewbot.checks.python.bindings import Bindings
 from reviewbot.checks.python.names import source_of as _code
+from reviewbot.checks.python.vocabulary import words
 
 # Calls whose result is safe to splice into SQL text: numbers and quoted identifiers.
 SAFE_CALLS = frozenset(
@@ -38,6 +39,13 @@ SAFE_CALLS = frozenset(
         "utcnow",
         "today",
     }
+)
+# A function whose name starts with one of these words quotes or escapes its argument for the
+# target language: `quote_ident`, `identifier(s)`, `literal_string(s)`, `escape_like`,
+# `sql.Identifier`. A project's own quoting helpers are named this way; `get_identifier` is not.
+QUOTING_PREFIXES = frozenset(
+    (word,)
+    for word in ("quote", "quoted", "escape", "escaped", "identifier", "literal", "sanitize")
 )
 # Attributes naming a table or column that the code itself defines (Django, SQLAlchemy models).
 SAFE_ATTRIBUTES = frozenset({"db_table", "__tablename__", "table_name", "tablename", "pk_name"})
@@ -196,7 +204,7 @@ class StringTracker(Bindings):
             if isinstance(func, cst.Attribute)
             else ""
         )
-        if name in self.SAFE_CALLS:
+        if name in self.SAFE_CALLS or words(name)[:1] in QUOTING_PREFIXES:
             return Built()
         if self.SAFE_QUALIFIED and self.qualified_names(func) & self.SAFE_QUALIFIED:  # type: ignore[attr-defined]
             return Built()

@@ -8,7 +8,7 @@ from libcst.metadata import QualifiedNameProvider
 from reviewbot.checks.python.bindings import Bindings
 from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import argument, keyword, method_name, receiver, string_value
-from reviewbot.checks.python.vocabulary import is_password_name
+from reviewbot.checks.python.vocabulary import is_password_name, is_test_path
 from reviewbot.rule import PythonRule
 
 DIGESTS = frozenset(
@@ -77,6 +77,11 @@ class WeakPasswordHash(ForeignSuppressions, Bindings, PythonRule):
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = ("hashlib", "make_password", "get_hasher")
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Tests reproduce legacy schemes on purpose, to check that they are migrated.
+        self.test_file = is_test_path(self.file.source.path)
+
     def visit_Call(self, node: cst.Call) -> None:
         names = self.qualified_names(node.func)
         digest = names & DIGESTS
@@ -110,7 +115,7 @@ class WeakPasswordHash(ForeignSuppressions, Bindings, PythonRule):
                 self._check(node, argument(node, 0, "data"), "a fast digest")
 
     def _check(self, node: cst.Call, data: cst.BaseExpression | None, algorithm: str) -> None:
-        if data is None or keyword(node, "usedforsecurity") is not None:
+        if data is None or keyword(node, "usedforsecurity") is not None or self.test_file:
             return
         name = password_operand(data)
         if name is None or self.foreign_suppressed():
