@@ -61,6 +61,8 @@ class PythonFile:
     pending: list[tuple[str, cst.CSTNode, str, str | None, tuple[str, ...]]] = field(
         default_factory=list
     )
+    # Qualified names by node id, shared by the rules: most ask about the same call targets.
+    qualified: dict[int, set[str]] = field(default_factory=dict)
 
     def add_fact(self, kind: str, value: Any) -> None:
         self.facts.setdefault(kind, []).append(value)
@@ -98,7 +100,11 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         from libcst.metadata import QualifiedNameProvider
 
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+        cached = self.file.qualified.get(id(node))
+        if cached is None:
+            cached = {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+            self.file.qualified[id(node)] = cached
+        return cached
 
 
 class SqlRule(Rule):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,14 @@ def test_agents_opt_in_exactly_their_rules(make_repo, run_cli) -> None:
     assert '= checklist db-reviewer (.claude/agents/db.md:9): "Name the columns' in text.out
 
 
+@pytest.fixture
+def n_plus_one_planned(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pretend n-plus-one is still planned, to exercise how planned rules are treated."""
+    catalog = load_catalog()
+    monkeypatch.setitem(catalog, "n-plus-one", replace(catalog["n-plus-one"], status="planned"))
+
+
+@pytest.mark.usefixtures("n_plus_one_planned")
 def test_enable_and_disable_combine_with_agents(make_repo, run_cli) -> None:
     root = make_repo(
         {
@@ -104,6 +113,7 @@ def test_enable_and_disable_combine_with_agents(make_repo, run_cli) -> None:
     assert [a["rules"] for a in report["summary"]["agents"]] == [["select-star"], ["sql-injection"]]
 
 
+@pytest.mark.usefixtures("n_plus_one_planned")
 def test_load_checklists_skips_planned_rules_and_keeps_their_refs(make_repo) -> None:
     root = make_repo({"agents/py.md": PY_AGENT})
     checklists = load_checklists(config_for(root, ["agents/*.md"]))
@@ -197,6 +207,7 @@ def test_bundled_documents_can_be_named_in_agents(make_repo, run_cli) -> None:
 # -- reviewbot checklist -----------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("n_plus_one_planned")
 def test_checklist_command_text(make_repo, run_cli) -> None:
     root = make_repo({".claude/agents/db.md": DB_AGENT, "agents/py.md": PY_AGENT})
     run = run_cli("checklist", cwd=root)
