@@ -6,11 +6,13 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reviewbot import __version__
 from reviewbot.baseline import write_baseline
+from reviewbot.cache import CACHE_DIR
 from reviewbot.catalog import CatalogError, RuleMeta, load_catalog
 from reviewbot.checklist import documents
 from reviewbot.checklist import report as checklist_report
@@ -69,6 +71,13 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--write-baseline", type=Path, help="record current findings and exit 0")
     scan.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     scan.add_argument(
+        "--jobs", type=int, help="worker processes for the per-file pass (default: one per CPU)"
+    )
+    scan.add_argument(
+        "--no-cache", action="store_true", help="do not read or write .reviewbot_cache/"
+    )
+    scan.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+    scan.add_argument(
         "--diff",
         metavar="REF",
         help="report only findings in what changed since HEAD's merge base with REF",
@@ -120,11 +129,32 @@ def _validate_scan_args(args: argparse.Namespace) -> None:
         args.fail_on = "config"
     if args.sql_dialect is not None:
         args.sql_dialect = parse_dialect(args.sql_dialect, "--sql-dialect")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be 1 or more, not {args.jobs}")
     if args.filter is not None and args.diff is None:
         raise UsageError("--filter needs --diff REF (the change to filter by)")
     if args.diff is not None and args.write_baseline is not None:
         raise UsageError("--write-baseline records every finding; drop --diff")
     args.filter = FilterMode.parse(args.filter) if args.filter is not None else FilterMode.ADDED
+
+
+def progress_printer() -> Callable[[int, int], None] | None:
+    """`files done / total` on an interactive stderr; nothing in CI, pipes or logs."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    state = {"shown": 0.0}
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - state["shown"] < 0.1:
+            return
+        state["shown"] = now
+        end = "\r" if done < total else "\r\x1b[K"
+        text = f"reviewbot: {done}/{total} files" if done < total else ""
+        sys.stderr.write(f"\x1b[K{text}{end}")
+        sys.stderr.flush()
+
+    return show
 
 
 def _use_color(mode: str, to_file: bool) -> bool:
@@ -146,6 +176,9 @@ def cmd_scan(args: argparse.Namespace) -> int:
             fail_on=args.fail_on,
             sql_dialect=args.sql_dialect,
             baseline=args.baseline,
+            jobs=args.jobs,
+            cache=not args.no_cache,
+            progress=None if args.quiet else progress_printer(),
         )
     )
     if args.diff is not None:
@@ -351,6 +384,15 @@ def cmd_init(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
     print(f"Wrote {target}. Edit `enable` and `agents`, then run `reviewbot scan`.")
+    ignore = target.parent / ".gitignore"
+    try:
+        existing = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
+        if not any(line.strip().strip("/") == CACHE_DIR for line in existing.splitlines()):
+            separator = "" if not existing or existing.endswith("\n") else "\n"
+            ignore.write_text(f"{existing}{separator}{CACHE_DIR}/\n", encoding="utf-8")
+            print(f"Added {CACHE_DIR}/ to {ignore}.")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"reviewbot: could not update {ignore}: {exc}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -75,7 +76,7 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     all; a cheap text check that spares most files the parse metadata the rule depends on.
     """
 
-    prefilter: ClassVar[tuple[str, ...]] = ()
+    prefilter: ClassVar[tuple[str, ...] | re.Pattern[str]] = ()
 
     def __init__(self, file: PythonFile, options: dict[str, Any]) -> None:
         super().__init__()
@@ -84,7 +85,10 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
 
     @classmethod
     def wants(cls, text: str) -> bool:
-        return not cls.prefilter or any(token in text for token in cls.prefilter)
+        prefilter = cls.prefilter
+        if isinstance(prefilter, re.Pattern):
+            return prefilter.search(text) is not None
+        return not prefilter or any(token in text for token in prefilter)
 
     def report(
         self,

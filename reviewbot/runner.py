@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,6 +28,9 @@ class ScanRequest:
     fail_on: Severity | str | None = "config"
     sql_dialect: str | None = None
     baseline: Path | None = None
+    jobs: int | None = None  # None: one per CPU
+    cache: bool = True
+    progress: Callable[[int, int], None] | None = None
 
 
 @dataclass(slots=True)
@@ -145,7 +149,14 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
     selection = select_rules(config, checklists.rules, request.select, request.ignore)
     fail_on = config.fail_on if request.fail_on == "config" else request.fail_on
     assert not isinstance(fail_on, str)
-    scanner = Scanner(config, selection.rules, checklists.refs)
+    scanner = Scanner(
+        config,
+        selection.rules,
+        checklists.refs,
+        jobs=request.jobs or os.cpu_count() or 1,
+        cache=request.cache,
+        progress=request.progress,
+    )
     result = scanner.scan_paths([p.resolve() for p in request.paths])
     result.errors.extend(checklists.errors)
     result.summary.agents = tuple(checklists.sources)

@@ -299,11 +299,29 @@ def literal(node: cst.BaseExpression | None) -> Literal | None:
     return Literal(node, value, tuple(p.raw_value for p in parts))
 
 
+CANDIDATE = re.compile(
+    r"(?i:passw|passphrase|passcode|pwd|(?<![a-z])pw(?![a-z])|_pass\b|pass_|secret|token|"
+    r"credential|creds)|[a-z]Pass\b"
+    r"|AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|hooks\.slack\.com|_live_"
+    r"|AIza|SG\.|sk-|npm_|pypi-|eyJ|-----BEGIN|://[^\s/@'\"]*:[^\s/@'\"]+@"
+)
+WEAK_CANDIDATE = re.compile(r"(?i:key|auth|signature|salt|hmac|seed)")
+# What `looks_random` needs: a quoted value that is mostly a 20+ run of token characters with a digit.
+LONG_LITERAL = re.compile(r"['\"][^'\"\s]{0,12}?(?=[A-Za-z0-9+/=_\-]*\d)[A-Za-z0-9+/=_\-]{20,}")
+
+
 class HardcodedSecret(ForeignSuppressions, PythonRule):
     id = "hardcoded-secret"
     FOREIGN_CODES = frozenset({"B105", "B106", "B107", "S107", "S106", "S105"})
-    # No prefilter: a credential can sit in any file, and this rule needs no metadata.
-    prefilter = ()
+
+    @classmethod
+    def wants(cls, text: str) -> bool:
+        # A superset of what the visitors below can report, checked on the raw text so that most
+        # files are never parsed for this rule: a secret-named destination, a known token
+        # prefix, a URL with a password, or a weakly named destination with a long literal.
+        if CANDIDATE.search(text):
+            return True
+        return WEAK_CANDIDATE.search(text) is not None and LONG_LITERAL.search(text) is not None
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

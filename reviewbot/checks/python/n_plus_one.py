@@ -28,6 +28,11 @@ from reviewbot.rule import PythonRule
 LOOKS_LIKE_SQL = re.compile(
     r"^\s*\(?\s*(select|insert|update|delete|with|replace|merge|upsert)\b", re.IGNORECASE
 )
+LOOP = re.compile(r"\b(?:for|while)\b")
+QUERY_CALL = re.compile(
+    r"\.(?:execute|fetch\w*)\s*\(|(?i:session)[\w.()]*\.(?:get|get_one|execute|scalars?|query)"
+    r"\s*\(|\.objects\b"
+)
 DBAPI_METHODS = frozenset({"execute", "fetch", "fetchrow", "fetchval"})
 SESSION_METHODS = frozenset({"get", "get_one", "execute", "scalars", "scalar", "query"})
 DJANGO_READS = frozenset(
@@ -188,7 +193,12 @@ class Loop:
 class NPlusOne(Bindings, PythonRule):
     id = "n-plus-one"
     METADATA_DEPENDENCIES = ()
-    prefilter = ("execute", "fetch", "objects", "session", "query(", "scalars", "scalar(")
+
+    @classmethod
+    def wants(cls, text: str) -> bool:
+        # A superset of what can be reported: a loop, and a DB-API call, a session call or a
+        # Django manager somewhere in the file.
+        return LOOP.search(text) is not None and QUERY_CALL.search(text) is not None
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

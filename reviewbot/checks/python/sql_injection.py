@@ -110,14 +110,10 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
     FOREIGN_CODES = frozenset({"B608", "S608"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     # Call shapes, not words: "text" and "raw" alone occur in most files.
-    prefilter = (
-        "execute",
-        "text(",
-        "raw(",
-        "RawSQL",
-        "read_sql",
-        "fetch",
-        "extra(",
+    # A call of one of the sinks, as text; `context(` or `.raw_data` never qualify.
+    prefilter = re.compile(
+        r"(?<!\w)text\s*\(|\.(?:execute\w*|exec_driver_sql|raw|fetch\w*|extra|read_sql\w*)\s*\("
+        r"|RawSQL|read_sql"
     )
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -138,7 +138,8 @@ def _explained(body: cst.BaseSuite) -> bool:
 
 class SwallowedException(PythonRule):
     id = "swallowed-exception"
-    prefilter = ("except",)
+    # Only broad handlers can be reported: `except:`, or a handler naming (Base)Exception.
+    prefilter = re.compile(r"except\s*:|except\b[^:\n]*Exception\b")
 
     def visit_Try(self, node: cst.Try) -> None:
         if _only_cleanup(node.body):
