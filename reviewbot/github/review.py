@@ -165,6 +165,8 @@ def suggestion_text(finding: Finding, start: int, end: int) -> str | None:
     snippet does not hold them all, or it was redacted (applying it would write the mask)."""
     if finding.suggestion is None or start != finding.line or end != finding.end_line:
         return None
+    if finding.snippet_clipped:  # windows of long lines, not the lines themselves
+        return None
     lines = finding.snippet.split("\n") if finding.snippet else []
     if len(lines) != end - start + 1 or REDACTED in finding.snippet:
         return None
