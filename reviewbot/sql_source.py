@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlglot import TokenType, exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError, SqlglotError, TokenError
+from sqlglot.errors import ParseError, SqlglotError
 
 from reviewbot.guards import (
     MAX_SQL_NESTING,
@@ -84,7 +84,9 @@ class SqlDocument:
         return self.host.position(self.host_offset(offset))
 
 
-def _clean_error(exc: SqlglotError) -> str:
+def _clean_error(exc: Exception) -> str:
+    if not isinstance(exc, SqlglotError):
+        return f"{type(exc).__name__} in sqlglot: {str(exc)[:80]}"
     errors = getattr(exc, "errors", None)
     if errors:
         description = str(errors[0].get("description") or "")
@@ -147,7 +149,7 @@ def split_and_parse(document: SqlDocument) -> SqlDocument:
     type_tokens = frozenset(dialect.parser_class.TYPE_TOKENS)
     try:
         tokens = dialect.tokenize(text)
-    except (TokenError, SqlglotError, ValueError, IndexError) as exc:
+    except Exception as exc:  # TokenError mostly, but any failure means "cannot tokenize"
         line, col = document.host_position(0)
         document.errors.append(
             ScanError(
@@ -209,7 +211,7 @@ def split_and_parse(document: SqlDocument) -> SqlDocument:
                     column=col,
                 )
             )
-        except (ParseError, SqlglotError, ValueError, IndexError) as exc:
+        except Exception as exc:  # sqlglot raises TypeError, KeyError... on some garbage too
             expression = None
             line, col = document.host_position(start)
             document.errors.append(
