@@ -43,13 +43,24 @@ class Discovery:
     skipped: list[tuple[str, str]]
 
 
+def printable(path: str) -> str:
+    """A path as reports show it. A name that is not valid UTF-8 (its bytes decoded with
+    surrogateescape) would make every output format fail to encode: its odd bytes are shown as
+    `\\xNN` instead; the file itself is still read through its real name."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
+
+
 def relative_to_root(path: Path, root: Path) -> str:
     # Resolve the folder, not the file: a symlinked file keeps its own name.
     located = path.parent.resolve() / path.name
     try:
-        return located.relative_to(root).as_posix()
+        return printable(located.relative_to(root).as_posix())
     except ValueError:
-        return Path(os.path.relpath(located, root)).as_posix()
+        return printable(Path(os.path.relpath(located, root)).as_posix())
 
 
 def _git_files(folder: Path) -> list[Path] | None:
@@ -120,6 +131,6 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> Di
         elif given.exists() or given.is_symlink():
             add(given, explicit=True)
         else:
-            skipped.append((given.as_posix(), "no such file or directory"))
+            skipped.append((printable(given.as_posix()), "no such file or directory"))
     files = sorted(seen.values(), key=lambda c: c.rel)
     return Discovery(files=files, skipped=skipped)
