@@ -30,6 +30,11 @@ DEFAULT_EXCLUDES = (
 )
 
 
+# A repository's own .git/config can name programs git runs while it lists or diffs files
+# (an fsmonitor hook); reviewbot never asks git to run any.
+GIT_SAFETY = ("-c", "core.fsmonitor=false")
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     absolute: Path
@@ -67,7 +72,17 @@ def _git_files(folder: Path) -> list[Path] | None:
     """Tracked plus untracked-but-not-ignored files under `folder`, or None outside a work tree."""
     try:
         proc = subprocess.run(
-            ["git", "-C", str(folder), "ls-files", "-z", "-c", "-o", "--exclude-standard"],
+            [
+                "git",
+                "-C",
+                str(folder),
+                *GIT_SAFETY,
+                "ls-files",
+                "-z",
+                "-c",
+                "-o",
+                "--exclude-standard",
+            ],
             capture_output=True,
             timeout=60,
             check=False,

@@ -409,3 +409,32 @@ def test_the_real_secret_rule_is_redacted_everywhere_too() -> None:
     assert "app/stripe.py" in {f.path for f in findings}
     assert not _leaks(outputs, "sk_live_51HqLyjWDarjtT1zdp7dcAbCdEfGh")
     assert not _leaks(outputs, SECRET)
+
+
+def test_git_is_never_asked_to_run_the_repositorys_hooks(tmp_path: Path, run_cli: Any) -> None:
+    """A repository's own .git/config can name an fsmonitor hook that git runs while listing
+    or diffing files; a directory someone hands you may hold such a config."""
+    marker = tmp_path / "marker"
+    hook = tmp_path / "hook.sh"
+    hook.write_text(f"#!/bin/sh\ntouch {marker}\n")
+    hook.chmod(0o755)
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "q.sql").write_text("SELECT * FROM t;\n")
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+        )
+
+    git("init", "-q")
+    git("add", "q.sql")
+    git("commit", "-qm", "init")
+    git("config", "core.fsmonitor", str(hook))
+    (repo / "new.sql").write_text("SELECT * FROM u;\n")
+    assert run_cli("scan", str(repo), "--no-cache", "--format", "json").code == 0
+    assert run_cli("scan", str(repo), "--no-cache", "--diff", "HEAD").code == 0
+    assert not marker.exists()
