@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import bisect
 import codecs
+import io
+import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,23 +62,52 @@ class SourceFile:
         return self.text.split("\n")
 
 
-def decode(data: bytes, path: str) -> str | ScanError:
-    """Text of a file, honouring a BOM; a clear error for binaries and undecodable bytes."""
-    if b"\x00" in data[:8192]:
-        return ScanError(ErrorKind.BINARY_FILE, path, "binary file (NUL bytes); skipped")
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
+# A BOM names the encoding outright; UTF-32 first, since its little-endian BOM starts like
+# UTF-16's. SQL Server Management Studio, for one, saves .sql files as UTF-16 with a BOM.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _python_cookie(data: bytes) -> str | None:
+    """The encoding a PEP 263 `# -*- coding: ... -*-` line declares, if any (and valid)."""
+    if b"coding" not in data[:1024]:
+        return None
     try:
-        text = data.decode("utf-8")
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:
+        return None
+    return None if encoding in ("utf-8", "utf-8-sig") else encoding
+
+
+def decode(data: bytes, path: str) -> str | ScanError:
+    """Text of a file: UTF-8, or what a BOM or (in Python) a coding declaration names; a clear
+    error for binaries and undecodable bytes."""
+    encoding = next((name for bom, name in _BOMS if data.startswith(bom)), None)
+    if encoding in (None, "utf-8-sig") and b"\x00" in data[:8192]:
+        return ScanError(ErrorKind.BINARY_FILE, path, "binary file (NUL bytes); skipped")
+    if encoding is None and path.endswith((".py", ".pyi")):
+        encoding = _python_cookie(data)
+    encoding = encoding or "utf-8"
+    try:
+        text = data.decode(encoding)
     except UnicodeDecodeError as exc:
+        bad = exc.object[exc.start] if exc.start < len(exc.object) else 0
         line = data[: exc.start].count(b"\n") + 1
+        name = {"utf-8-sig": "UTF-8"}.get(encoding, encoding.upper())
         return ScanError(
             ErrorKind.DECODE_ERROR,
             path,
-            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at line {line}); "
+            f"not valid {name} (byte 0x{bad:02x} at line {line}); "
             "re-encode the file as UTF-8 to have it scanned",
             line=line,
         )
+    if "\x00" in text[:8192]:  # NULs in a UTF-16/32 file: binary data there too
+        return ScanError(ErrorKind.BINARY_FILE, path, "binary file (NUL characters); skipped")
     return normalize_newlines(text)
 
 
@@ -88,10 +119,11 @@ def normalize_newlines(text: str) -> str:
 
 
 def _too_large(rel: str, size: int) -> ScanError:
+    # One decimal: "8 MB, over the 8 MB limit" said nothing for a file of 8.5 MB.
     return ScanError(
         ErrorKind.TOO_LARGE,
         rel,
-        f"file is {size // (1024 * 1024)} MB, over the {MAX_FILE_BYTES // (1024 * 1024)} "
+        f"file is {size / (1024 * 1024):.1f} MB, over the {MAX_FILE_BYTES // (1024 * 1024)} "
         "MB limit; skipped",
     )
 

@@ -70,6 +70,10 @@ def _build(repo: Path, outside: Path) -> None:
     write("binary/dump.sql", b"SQLite format 3\x00" + bytes(range(256)) * 4)
     write("encoding/latin1.py", "# caf\xe9\n".encode("latin-1") + FINDING_PY.encode())
     write("encoding/bom.py", b"\xef\xbb\xbf" + FINDING_PY.encode())
+    write(
+        "encoding/cookie.py", ("# -*- coding: latin-1 -*-\n# café\n" + FINDING_PY).encode("latin-1")
+    )
+    write("encoding/utf16.sql", ("-- café\n" + FINDING_SQL).encode("utf-16"))
     write("endings/crlf.sql", "-- report\r\n\r\nSELECT * FROM a;\r\n")
     write("endings/mixed.py", FINDING_PY.replace("\n", "\r\n", 2).replace("\n\n", "\r\r"))
     (repo / "big").mkdir()
@@ -175,6 +179,14 @@ def test_invalid_utf8(scan: Scan) -> None:
     assert "0xe9" in error["message"] and "UTF-8" in error["message"]
 
 
+def test_declared_and_bom_encodings(scan: Scan) -> None:
+    """A PEP 263 coding line in Python, a UTF-16 BOM (SSMS saves .sql files so): decoded."""
+    assert [f["line"] for f in scan.findings("encoding/cookie.py")] == [6]
+    assert [(f["rule"], f["line"]) for f in scan.findings("encoding/utf16.sql")] == [
+        ("select-star", 2)
+    ]
+
+
 def test_utf8_bom(scan: Scan) -> None:
     assert not scan.errors("encoding/bom.py")
     assert [f["line"] for f in scan.findings("encoding/bom.py")] == [
@@ -193,7 +205,7 @@ def test_crlf_and_mixed_line_endings(scan: Scan) -> None:
 
 def test_a_20_mb_file_is_skipped_unread(scan: Scan) -> None:
     [error] = scan.errors("big/huge.sql")
-    assert error["kind"] == "too-large" and "20 MB" in error["message"]
+    assert error["kind"] == "too-large" and "20.0 MB" in error["message"]
 
 
 def test_a_single_5_mb_line(scan: Scan) -> None:
