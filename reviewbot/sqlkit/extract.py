@@ -107,6 +107,17 @@ BACKEND_NAMES = {
     "oracle": frozenset({"oracle"}),
 }
 ALL_BACKENDS = frozenset().union(*BACKEND_NAMES.values())
+# Words in SQLAlchemy dialect class names (`MySQLDialect`, `PGDialect_psycopg2`), by dialect.
+DIALECT_CLASS_WORDS = {
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "postgres": "postgres",
+    "pgdialect": "postgres",
+    "sqlite": "sqlite",
+    "msdialect": "tsql",
+    "mssql": "tsql",
+    "oracle": "oracle",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,6 +233,7 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         # Blocks that run only on another database backend (`if dialect.name == "mysql":`).
         self.backend = BACKEND_NAMES.get(dialect, frozenset({dialect}))
         self.guarded: dict[int, bool] = {}
+        self.backend_flags: dict[str, bool] = {}
         self.inactive: list[int] = []
 
     @staticmethod
@@ -267,7 +279,23 @@ class SqlExtractor(cst.BatchableCSTVisitor):
             self._skip_chain(node.orelse)
 
     def _backend_test(self, test: cst.BaseExpression) -> bool | None:
-        """Whether `if <test>:` runs on the configured backend, when the test names backends."""
+        """Whether `if <test>:` runs on the configured backend, when the test names backends:
+        `dialect.name == "mysql"`, `vendor in ("sqlite", "mysql")`, `isinstance(d, MySQLDialect)`,
+        `not ...`, or a name bound once to such a test (`is_sqlite = ...; if is_sqlite:`)."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self._backend_test(test.expression)
+            return None if inner is None else not inner
+        if isinstance(test, cst.Name):
+            return self.backend_flags.get(test.value)
+        if isinstance(test, cst.Call) and call_name(test) == "isinstance" and len(test.args) == 2:
+            named = {
+                dialect
+                for key, dialect in DIALECT_CLASS_WORDS.items()
+                if key in call_name(test.args[1].value).lower()
+            }
+            if len(named) != 1:
+                return None
+            return named.pop() == self.dialect
         if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
             return None
         target = test.comparisons[0]
@@ -343,6 +371,9 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         for target in node.targets:
             if isinstance(target.target, cst.Name):
                 self._bind(target.target.value, "=", node.value)
+                applies = self._backend_test(node.value) if self.alembic_file else None
+                if applies is not None:
+                    self.backend_flags[target.target.value] = applies
                 self._module_constant(target.target.value, node.value)
             else:
                 self._bind_unknown(target.target)
@@ -481,6 +512,11 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         if self.inactive:
             return
         qualified = self._qualified(node.func)
+        if self.alembic_file and self._is_create_table_wrapper(node, qualified):
+            plans = self.translator.translate("create_table", node)
+            if plans:
+                self.pending.append(_Pending(node, function, plans=plans))
+            return
         if self.alembic_file or self.batch:
             op = self._alembic_op(node, qualified)
             if op is not None:
@@ -525,6 +561,16 @@ class SqlExtractor(cst.BatchableCSTVisitor):
             return
         self.pending.append(
             _Pending(call, function, pieces=found, direction=direction, strict=strict)
+        )
+
+    @staticmethod
+    def _is_create_table_wrapper(node: cst.Call, qualified: set[str]) -> bool:
+        """A project helper such as `create_table("t", sa.Column(...), ...)` wrapping
+        `op.create_table`: its arguments say what it creates."""
+        if call_name(node) != "create_table" or any(q.startswith("alembic.") for q in qualified):
+            return False
+        return any(
+            isinstance(a.value, cst.Call) and call_name(a.value) == "Column" for a in node.args
         )
 
     def _alembic_op(self, node: cst.Call, qualified: set[str]) -> tuple[str, str | None] | None:
