@@ -318,9 +318,13 @@ class SqlExtractor(cst.BatchableCSTVisitor):
 
     def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
         self.blocks.append(id(node))
+        if self.guarded.get(id(node)) is False:
+            self.inactive.append(id(node))
 
     def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
         self.blocks.pop()
+        if self.inactive and self.inactive[-1] == id(original_node):
+            self.inactive.pop()
 
     def _bind(self, name: str, op: str, value: cst.BaseExpression | None) -> None:
         self.scopes[-1].bindings.setdefault(name, []).append(
