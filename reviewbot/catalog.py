@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 
+from reviewbot.checklist.patterns import ChecklistPattern, PatternError, parse_checklist
 from reviewbot.models import Severity
 
 LANGUAGES = ("python", "sql", "any")
@@ -60,7 +61,7 @@ class RuleMeta:
     tags: tuple[str, ...]
     summary: str
     docs: str
-    checklist: tuple[Any, ...]
+    checklist: tuple[ChecklistPattern, ...]
     options: dict[str, RuleOption] = field(default_factory=dict)
     references: tuple[str, ...] = ()
     valid: tuple[Example, ...] = ()
@@ -138,6 +139,10 @@ def _parse_rule(path: Path) -> RuleMeta:
         )
         for name, spec in (raw.get("options") or {}).items()
     }
+    try:
+        checklist = parse_checklist(raw.get("checklist"), path.name)
+    except PatternError as exc:
+        raise CatalogError(str(exc)) from exc
     examples = raw.get("examples") or {}
     where = f"{path.name} examples"
     return RuleMeta(
@@ -150,7 +155,7 @@ def _parse_rule(path: Path) -> RuleMeta:
         tags=tuple(str(t) for t in raw.get("tags") or ()),
         summary=str(raw.get("summary", "")).strip(),
         docs=str(raw.get("docs", "")).strip(),
-        checklist=tuple(raw.get("checklist") or ()),
+        checklist=checklist,
         options=options,
         references=tuple(str(r) for r in raw.get("references") or ()),
         valid=tuple(_example(e, language, where) for e in examples.get("valid") or ()),

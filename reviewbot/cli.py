@@ -1,4 +1,4 @@
-"""Command line: `reviewbot scan | rules | explain | init`; exit 0 clean, 1 findings, 2 usage."""
+"""Command line: `reviewbot scan | rules | explain | checklist | init | github`; exit 0/1/2."""
 
 from __future__ import annotations
 
@@ -6,21 +6,30 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from reviewbot import __version__
 from reviewbot.baseline import write_baseline
+from reviewbot.cache import CACHE_DIR
 from reviewbot.catalog import CatalogError, RuleMeta, load_catalog
+from reviewbot.checklist import documents
+from reviewbot.checklist import report as checklist_report
+from reviewbot.checklist.mapping import default_mapper
 from reviewbot.config import (
     CONFIG_NAMES,
     FAIL_ON_VALUES,
     ConfigError,
     check_rule_id,
     closest,
+    load_config,
     parse_dialect,
     parse_fail_on,
 )
+from reviewbot.github import command as github_command
+from reviewbot.github.diff import local_changes
+from reviewbot.github.filtering import ChangeSet, FilterMode, filter_outcome
 from reviewbot.reporters import REPORTERS
 from reviewbot.runner import ScanRequest, run_scan
 
@@ -61,12 +70,42 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--baseline", type=Path, help="report only findings not in this baseline")
     scan.add_argument("--write-baseline", type=Path, help="record current findings and exit 0")
     scan.add_argument("--color", choices=("auto", "always", "never"), default="auto")
+    scan.add_argument(
+        "--jobs", type=int, help="worker processes for the per-file pass (default: one per CPU)"
+    )
+    scan.add_argument(
+        "--no-cache", action="store_true", help="do not read or write .reviewbot_cache/"
+    )
+    scan.add_argument("--quiet", action="store_true", help="no progress display on stderr")
+    scan.add_argument(
+        "--diff",
+        metavar="REF",
+        help="report only findings in what changed since HEAD's merge base with REF",
+    )
+    scan.add_argument(
+        "--filter", help=f"with --diff: {'|'.join(FilterMode)} (default {FilterMode.ADDED})"
+    )
 
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json"), default="text")
 
     explain = commands.add_parser("explain", help="show a rule's documentation and examples")
     explain.add_argument("rule")
+
+    github_command.add_parser(commands)
+    checklist = commands.add_parser(
+        "checklist", help="show the checklist items of agent documents and the rules enforcing them"
+    )
+    checklist.add_argument(
+        "documents",
+        nargs="*",
+        metavar="AGENT_FILE_OR_GLOB",
+        help="agent documents (default: `agents` from the config, else "
+        + " and ".join(documents.DEFAULT_GLOBS)
+        + ")",
+    )
+    checklist.add_argument("--config", type=Path, help="config file (default: nearest one)")
+    checklist.add_argument("--format", choices=("text", "json"), default="text")
 
     init = commands.add_parser("init", help="write a commented starter .reviewbot.yml")
     init.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -90,6 +129,32 @@ def _validate_scan_args(args: argparse.Namespace) -> None:
         args.fail_on = "config"
     if args.sql_dialect is not None:
         args.sql_dialect = parse_dialect(args.sql_dialect, "--sql-dialect")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be 1 or more, not {args.jobs}")
+    if args.filter is not None and args.diff is None:
+        raise UsageError("--filter needs --diff REF (the change to filter by)")
+    if args.diff is not None and args.write_baseline is not None:
+        raise UsageError("--write-baseline records every finding; drop --diff")
+    args.filter = FilterMode.parse(args.filter) if args.filter is not None else FilterMode.ADDED
+
+
+def progress_printer() -> Callable[[int, int], None] | None:
+    """`files done / total` on an interactive stderr; nothing in CI, pipes or logs."""
+    if not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    state = {"shown": 0.0}
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - state["shown"] < 0.1:
+            return
+        state["shown"] = now
+        end = "\r" if done < total else "\r\x1b[K"
+        text = f"reviewbot: {done}/{total} files" if done < total else ""
+        sys.stderr.write(f"\x1b[K{text}{end}")
+        sys.stderr.flush()
+
+    return show
 
 
 def _use_color(mode: str, to_file: bool) -> bool:
@@ -111,8 +176,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
             fail_on=args.fail_on,
             sql_dialect=args.sql_dialect,
             baseline=args.baseline,
+            jobs=args.jobs,
+            cache=not args.no_cache,
+            progress=None if args.quiet else progress_printer(),
         )
     )
+    if args.diff is not None:
+        _, diffs = local_changes(outcome.config.root, args.diff)
+        filter_outcome(outcome, ChangeSet.from_diffs(diffs, label=args.diff), args.filter)
     if args.write_baseline is not None:
         write_baseline(args.write_baseline, outcome.result.findings)
         print(
@@ -199,7 +270,7 @@ def explain_text(meta: RuleMeta) -> str:
                 lines.append(f"{path}:" if len(example.files) > 1 else "")
                 lines.extend("    " + line for line in text.rstrip("\n").split("\n"))
             lines.append("")
-    phrases = [p if isinstance(p, str) else json.dumps(p) for p in meta.checklist]
+    phrases = [str(p) for p in meta.checklist]
     if phrases:
         lines.append("## Checklist wording it enforces")
         lines.extend(f"- {p}" for p in phrases)
@@ -219,6 +290,35 @@ def cmd_explain(args: argparse.Namespace) -> int:
         )
     sys.stdout.write(explain_text(catalog[args.rule]))
     return EXIT_OK
+
+
+def cmd_checklist(args: argparse.Namespace) -> int:
+    cwd = Path.cwd()
+    missing: list[tuple[str, str]] = []
+    if args.documents:
+        found = documents.named(list(args.documents), cwd)
+        missing = [(arg, "no such file, folder or match") for arg in found.unmatched]
+    else:
+        config = load_config(cwd, args.config)
+        where = f"{config.path.name if config.path else 'config'}: `agents`"
+        found = documents.under_root(config.root, config.agents or documents.DEFAULT_GLOBS, where)
+        if config.agents:
+            missing = [(p, "matched no file (listed under `agents:`)") for p in found.unmatched]
+        elif not found.documents:
+            raise UsageError(
+                "no agent documents found: pass files or globs, or list them under `agents:` "
+                f"in the config (looked for {' and '.join(documents.DEFAULT_GLOBS)})"
+            )
+        prefix = os.path.relpath(config.root, cwd.resolve()).replace(os.sep, "/")
+        if prefix != ".":
+            found.documents = [
+                documents.Located(d.file, f"{prefix}/{d.shown}") for d in found.documents
+            ]
+    report = checklist_report.build(found.documents, default_mapper())
+    report.errors[:0] = missing
+    render = checklist_report.render_json if args.format == "json" else checklist_report.render_text
+    sys.stdout.write(render(report, load_catalog()))
+    return EXIT_USAGE if report.errors or not report.documents else EXIT_OK
 
 
 def starter_config() -> str:
@@ -284,10 +384,26 @@ def cmd_init(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
     print(f"Wrote {target}. Edit `enable` and `agents`, then run `reviewbot scan`.")
+    ignore = target.parent / ".gitignore"
+    try:
+        existing = ignore.read_text(encoding="utf-8") if ignore.exists() else ""
+        if not any(line.strip().strip("/") == CACHE_DIR for line in existing.splitlines()):
+            separator = "" if not existing or existing.endswith("\n") else "\n"
+            ignore.write_text(f"{existing}{separator}{CACHE_DIR}/\n", encoding="utf-8")
+            print(f"Added {CACHE_DIR}/ to {ignore}.")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"reviewbot: could not update {ignore}: {exc}", file=sys.stderr)
     return EXIT_OK
 
 
-COMMANDS = {"scan": cmd_scan, "rules": cmd_rules, "explain": cmd_explain, "init": cmd_init}
+COMMANDS = {
+    "scan": cmd_scan,
+    "rules": cmd_rules,
+    "explain": cmd_explain,
+    "checklist": cmd_checklist,
+    "init": cmd_init,
+    "github": github_command.run,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

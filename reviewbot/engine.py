@@ -2,38 +2,24 @@
 
 from __future__ import annotations
 
-import ast
-import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
-
-from reviewbot import checks
+from reviewbot.analysis import Analyzer, FileOutcome, rule_crash
+from reviewbot.cache import Cache
 from reviewbot.catalog import RuleMeta, active_catalog
 from reviewbot.config import Config
 from reviewbot.discovery import discover
 from reviewbot.globs import glob_match
-from reviewbot.models import ChecklistRef, ErrorKind, Finding, ScanError, ScanSummary
-from reviewbot.rule import (
-    REGISTRY,
-    ProjectRule,
-    PythonFile,
-    PythonRule,
-    RawFinding,
-    SqlRule,
-    SqlRuleContext,
-)
+from reviewbot.models import ChecklistRef, Finding, ScanError, ScanSummary
+from reviewbot.parallel import PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, parallel_analyze
+from reviewbot.rule import REGISTRY, ProjectRule, RawFinding
 from reviewbot.sources import SourceFile, read_source
-from reviewbot.sql_source import SqlDocument, split_and_parse
-from reviewbot.sqlkit.extract import SqlExtractor
+from reviewbot.sql_source import SqlDocument
 from reviewbot.suppressions import Suppressions, parse_suppressions
-
-checks.load_all()
 
 REDACTED = "****"
 
@@ -71,22 +57,22 @@ class Project:
         return self._shared[key]
 
 
-def _handler_table(rules: list[SqlRule]) -> dict[type, list[Any]]:
-    table: dict[type, list[Any]] = {}
-    for rule in rules:
-        for node_type, name in type(rule).handlers():
-            table.setdefault(node_type, []).append(getattr(rule, name))
-    return table
-
-
 class Scanner:
-    """One configured scan. Build it once, call `scan_paths` (or `scan_sources` in tests)."""
+    """One configured scan. Build it once, call `scan_paths` (or `scan_sources` in tests).
+
+    `jobs` > 1 runs the per-file pass in worker processes when there is enough to do; `cache`
+    reuses per-file outcomes from `.reviewbot_cache/` under the scan root; `progress` is called
+    with (files done, files total) as the per-file pass advances.
+    """
 
     def __init__(
         self,
         config: Config,
         rules: Iterable[str],
         checklist: dict[str, tuple[ChecklistRef, ...]] | None = None,
+        jobs: int = 1,
+        cache: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self.config = config
         catalog = active_catalog()
@@ -95,173 +81,92 @@ class Scanner:
         self.checklist = checklist or {}
         self.options = {rid: config.rule_options(meta) for rid, meta in self.metas.items()}
         classes = [REGISTRY[rid] for rid in sorted(self.enabled)]
-        self.python_rules = [c for c in classes if issubclass(c, PythonRule)]
-        self.sql_rules = [c for c in classes if issubclass(c, SqlRule)]
         self.project_rules = [c for c in classes if issubclass(c, ProjectRule)]
-        # SQL inside Python (query strings, Alembic operations, Django RunSQL) is extracted by a
-        # built-in visitor of the same traversal whenever any SQL rule is enabled.
-        self.extract_sql = any(meta.language == "sql" for meta in self.metas.values())
+        extract_sql = any(meta.language == "sql" for meta in self.metas.values())
+        self.analyzer = Analyzer(config, self.enabled, self.options, extract_sql)
+        self.jobs = max(1, jobs)
+        self.progress = progress
+        self.cache = (
+            Cache(
+                config.root,
+                {
+                    "rules": sorted(self.enabled),
+                    "options": self.options,
+                    "dialect": config.sql_dialect,
+                    "extract_sql": extract_sql,
+                },
+            )
+            if cache
+            else None
+        )
         self.errors: list[ScanError] = []
         self.raw: list[RawFinding] = []
         self.sources: dict[str, SourceFile] = {}
         self.sql_documents: list[SqlDocument] = []
         self.facts: dict[str, list[tuple[str, Any]]] = {}
-        self._dispatch_cache: dict[type, dict[type, list[Any]]] = {}
-
-    # -- per-file pass -------------------------------------------------------------------------
-
-    def _scan_python(self, source: SourceFile) -> None:
-        active = [cls for cls in self.python_rules if cls.wants(source.text)]
-        extract = self.extract_sql and SqlExtractor.wants(source.text)
-        if not active and not extract:
-            return
-        try:
-            module = cst.parse_module(source.text)
-        except cst.ParserSyntaxError as exc:
-            message, line, column = _syntax_error(exc, source.text)
-            self.errors.append(
-                ScanError(
-                    ErrorKind.PARSE_ERROR,
-                    source.path,
-                    f"Python syntax error ({message}); file not checked",
-                    line=line,
-                    column=column,
-                )
-            )
-            return
-        except (RecursionError, MemoryError, ValueError) as exc:
-            self.errors.append(
-                ScanError(
-                    ErrorKind.PARSE_ERROR,
-                    source.path,
-                    f"Python file could not be parsed ({type(exc).__name__}); file not checked",
-                )
-            )
-            return
-        pyfile = PythonFile(source=source, module=module)
-        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-        instances = [cls(pyfile, self.options[cls.id]) for cls in active]
-        extractor = SqlExtractor(pyfile, self.config.sql_dialect) if extract else None
-        try:
-            wrapper.visit_batched([*instances, *([extractor] if extractor else [])])
-        except Exception:
-            # One rule crashed the shared traversal: rerun each alone so the others still report
-            # and the culprit is named.
-            pyfile.pending.clear()
-            pyfile.facts.clear()
-            pyfile.embedded_sql.clear()
-            for cls in active:
-                kept = len(pyfile.pending)
-                try:
-                    wrapper.visit_batched([cls(pyfile, self.options[cls.id])])
-                except Exception as exc:  # a bug in a rule must not stop the scan
-                    del pyfile.pending[kept:]
-                    self._rule_crash(cls.id, source.path, exc)
-            if extractor is not None:
-                extractor = SqlExtractor(pyfile, self.config.sql_dialect)
-                try:
-                    wrapper.visit_batched([extractor])
-                except Exception as exc:
-                    extractor = None
-                    self._rule_crash(SqlExtractor.name, source.path, exc)
-        resolved: list[Any] = []
-
-        def positions() -> Any:
-            if not resolved:
-                resolved.append(wrapper.resolve(PositionProvider))
-            return resolved[0]
-
-        if extractor is not None:
-            try:
-                extractor.finish(positions)
-            except Exception as exc:
-                self._rule_crash(SqlExtractor.name, source.path, exc)
-        if pyfile.pending:
-            for rule_id, node, message, suggestion, redact in pyfile.pending:
-                code_range = positions().get(node)
-                if code_range is None:
-                    continue
-                self.raw.append(
-                    RawFinding(
-                        rule=rule_id,
-                        path=source.path,
-                        line=code_range.start.line,
-                        column=code_range.start.column + 1,
-                        end_line=code_range.end.line,
-                        end_column=code_range.end.column + 1,
-                        message=message,
-                        suggestion=suggestion,
-                        redact=redact,
-                    )
-                )
-        for kind, values in pyfile.facts.items():
-            self.facts.setdefault(kind, []).extend((source.path, v) for v in values)
-        for document in pyfile.embedded_sql:
-            self._scan_sql_document(document)
-
-    def _scan_sql_document(self, document: SqlDocument) -> None:
-        if not document.statements and not document.errors:
-            split_and_parse(document)
-        self.errors.extend(document.errors)
-        self.sql_documents.append(document)
-        if not self.sql_rules:
-            return
-        context = SqlRuleContext(document=document, sink=self.raw.append)
-        rules = [cls(context, self.options[cls.id]) for cls in self.sql_rules]
-        table = _handler_table(rules)
-        resolved: dict[type, list[Any]] = {}
-        for statement in document.statements:
-            if statement.expression is None:
-                continue
-            context.statement = statement
-            for node in statement.expression.walk():
-                node_type = type(node)
-                handlers = resolved.get(node_type)
-                if handlers is None:
-                    handlers = [h for t in node_type.__mro__ for h in table.get(t, ())]
-                    resolved[node_type] = handlers
-                for handler in handlers:
-                    try:
-                        handler(node)
-                    except Exception as exc:
-                        self._rule_crash(handler.__self__.id, document.path, exc)
-        context.statement = None
-
-    def _rule_crash(self, rule_id: str, path: str, exc: BaseException) -> None:
-        self.errors.append(
-            ScanError(
-                ErrorKind.RULE_CRASH,
-                path,
-                f"rule {rule_id} failed on this file ({type(exc).__name__}: {exc}); "
-                "please report it. Other rules still ran.",
-            )
-        )
-
-    def scan_source(self, source: SourceFile) -> None:
-        self.sources[source.path] = source
-        if source.language == "python":
-            self._scan_python(source)
-        elif source.language == "sql":
-            self._scan_sql_document(
-                SqlDocument(host=source, text=source.text, dialect=self.config.sql_dialect)
-            )
 
     # -- whole scan ----------------------------------------------------------------------------
 
     def scan_sources(self, sources: Iterable[SourceFile]) -> ScanResult:
         for source in sources:
-            self.scan_source(source)
+            self._collect(source, self.analyzer.analyze(source))
         return self._finish(skipped=[])
 
     def scan_paths(self, paths: list[Path]) -> ScanResult:
         found = discover(paths, self.config.root, self.config.exclude)
+        sources: list[SourceFile] = []
         for candidate in found.files:
             source = read_source(candidate.absolute, candidate.rel, candidate.language)
             if isinstance(source, ScanError):
                 self.errors.append(source)
-                continue
-            self.scan_source(source)
+            else:
+                sources.append(source)
+        outcomes: list[FileOutcome | None] = [None] * len(sources)
+        keys: list[str] = [""] * len(sources)
+        todo: list[int] = []
+        for index, source in enumerate(sources):
+            if self.cache is not None:
+                keys[index] = self.cache.key(source.path, source.text)
+                cached = self.cache.get(keys[index])
+                if cached is not None:
+                    outcomes[index] = cached.attach(source)
+                    continue
+            todo.append(index)
+        done = len(sources) - len(todo)
+        self._report_progress(done, len(sources))
+        for index, outcome in self._analyze_all([sources[i] for i in todo], todo):
+            if self.cache is not None:
+                self.cache.put(keys[index], outcome.detach())
+            outcomes[index] = outcome.attach(sources[index])
+            done += 1
+            self._report_progress(done, len(sources))
+        for source, outcome in zip(sources, outcomes, strict=True):
+            assert outcome is not None
+            self._collect(source, outcome)
         return self._finish(skipped=found.skipped)
+
+    def _report_progress(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+    def _analyze_all(
+        self, sources: list[SourceFile], indexes: list[int]
+    ) -> Iterator[tuple[int, FileOutcome]]:
+        """Outcomes in input order; in worker processes when there is enough work to share."""
+        size = sum(len(s.text) for s in sources)
+        if self.jobs == 1 or len(sources) < PARALLEL_MIN_FILES or size < PARALLEL_MIN_BYTES:
+            for index, source in zip(indexes, sources, strict=True):
+                yield index, self.analyzer.analyze(source)
+            return
+        yield from parallel_analyze(self.analyzer, sources, indexes, self.jobs)
+
+    def _collect(self, source: SourceFile, outcome: FileOutcome) -> None:
+        self.sources[source.path] = source
+        self.raw.extend(outcome.raw)
+        self.errors.extend(outcome.errors)
+        for kind, values in outcome.facts.items():
+            self.facts.setdefault(kind, []).extend((source.path, v) for v in values)
+        self.sql_documents.extend(outcome.sql_documents)
 
     def _finish(self, skipped: list[tuple[str, str]]) -> ScanResult:
         suppressions = {path: parse_suppressions(src.text) for path, src in self.sources.items()}
@@ -277,7 +182,7 @@ class Scanner:
             try:
                 cls(project, self.options[cls.id]).check()
             except Exception as exc:
-                self._rule_crash(cls.id, ".", exc)
+                self.errors.append(rule_crash(cls.id, ".", exc))
         findings, suppressed = self._filter([*self.raw, *project.findings], suppressions)
         summary = ScanSummary(
             files_scanned=len(self.sources),
@@ -367,25 +272,6 @@ def redact(secret: str) -> str:
     if len(secret) >= 12:
         return secret[:2] + REDACTED
     return REDACTED
-
-
-def _syntax_error(exc: cst.ParserSyntaxError, text: str) -> tuple[str, int, int]:
-    """Message and 1-based position of a syntax error.
-
-    libcst's native parser reports positions that are often a token or a line off; CPython's own
-    parser (which runs only for files that failed) names the spot and the problem precisely.
-    """
-    try:
-        ast.parse(text)
-    except SyntaxError as err:
-        return str(err.msg), err.lineno or 1, err.offset or 1
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    # CPython accepts it but libcst does not (syntax newer than libcst knows).
-    message = re.sub(r"^parser error: error at \d+:\d+: ", "", exc.message.split("\n", 1)[0])
-    if len(message) > 80:
-        message = message[:77] + "..."
-    return f"{message}; libcst cannot parse this syntax", exc.editor_line, exc.editor_column
 
 
 def apply_severity_threshold(findings: list[Finding], threshold: Any) -> bool:

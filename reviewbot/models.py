@@ -109,6 +109,26 @@ class ScanError:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class AgentSource:
+    """An agent document named under `agents:` and the rules its checklist items opt in."""
+
+    agent: str
+    path: str
+    items: int
+    enforced: int
+    rules: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "agent": self.agent,
+            "path": self.path,
+            "items": self.items,
+            "enforced": self.enforced,
+            "rules": list(self.rules),
+        }
+
+
 @dataclass(slots=True)
 class ScanSummary:
     files_scanned: int = 0
@@ -119,6 +139,7 @@ class ScanSummary:
     suppressed: int = 0
     baselined: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    agents: tuple[AgentSource, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -130,4 +151,5 @@ class ScanSummary:
             "suppressed": self.suppressed,
             "baselined": self.baselined,
             "counts": dict(sorted(self.counts.items())),
+            "agents": [a.to_dict() for a in self.agents],
         }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -61,6 +62,8 @@ class PythonFile:
     pending: list[tuple[str, cst.CSTNode, str, str | None, tuple[str, ...]]] = field(
         default_factory=list
     )
+    # Qualified names by node id, shared by the rules: most ask about the same call targets.
+    qualified: dict[int, set[str]] = field(default_factory=dict)
 
     def add_fact(self, kind: str, value: Any) -> None:
         self.facts.setdefault(kind, []).append(value)
@@ -73,7 +76,7 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     all; a cheap text check that spares most files the parse metadata the rule depends on.
     """
 
-    prefilter: ClassVar[tuple[str, ...]] = ()
+    prefilter: ClassVar[tuple[str, ...] | re.Pattern[str]] = ()
 
     def __init__(self, file: PythonFile, options: dict[str, Any]) -> None:
         super().__init__()
@@ -82,7 +85,10 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
 
     @classmethod
     def wants(cls, text: str) -> bool:
-        return not cls.prefilter or any(token in text for token in cls.prefilter)
+        prefilter = cls.prefilter
+        if isinstance(prefilter, re.Pattern):
+            return prefilter.search(text) is not None
+        return not prefilter or any(token in text for token in prefilter)
 
     def report(
         self,
@@ -98,7 +104,11 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         from libcst.metadata import QualifiedNameProvider
 
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+        cached = self.file.qualified.get(id(node))
+        if cached is None:
+            cached = {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+            self.file.qualified[id(node)] = cached
+        return cached
 
 
 class SqlRule(Rule):

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pytest
 
+from reviewbot.catalog import load_catalog
 from reviewbot.config import ConfigError, load_config, select_rules
 
 INJECTION = "def f(c, x):\n    c.execute(f'SELECT a FROM t WHERE b = {x}')\n"
 STAR_SQL = "SELECT * FROM t;\n"
+# Any rule still only planned (the set shrinks as rule packs land).
+PLANNED = sorted(rid for rid, meta in load_catalog().items() if meta.planned)
 
 
 @pytest.mark.parametrize(
@@ -28,7 +31,7 @@ STAR_SQL = "SELECT * FROM t;\n"
         ("options:\n  select-star:\n    depth: 1\n", "is not an option of select-star"),
         ("- just\n- a list\n", "must be a mapping of keys"),
         ("enable: [select-star\n", "invalid YAML at line"),
-        ("enable: [n-plus-one]\n", "is planned and not implemented yet"),
+        *([(f"enable: [{PLANNED[0]}]\n", "is planned and not implemented yet")] if PLANNED else []),
     ],
 )
 def test_bad_config_exits_2_naming_the_key(make_repo, run_cli, config, fragment) -> None:

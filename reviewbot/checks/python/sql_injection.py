@@ -7,7 +7,9 @@ import re
 import libcst as cst
 from libcst.metadata import QualifiedNameProvider
 
+from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.strings import Built, StringTracker
+from reviewbot.checks.python.vocabulary import is_test_path, words
 from reviewbot.rule import PythonRule
 
 # Functions that take SQL text, resolved through imports and aliases.
@@ -39,6 +41,8 @@ METHOD_SINKS = frozenset(
     }
 )
 SQL_KEYWORD_ARGS = ("sql", "query", "statement", "operation", "stmt")
+# Django `QuerySet.extra(where=[...], select={...})`: each entry is a raw SQL fragment.
+EXTRA_FRAGMENT_ARGS = ("where", "select")
 LOOKS_LIKE_SQL = re.compile(
     r"^\s*\(?\s*(select|insert|update|delete|with|create|alter|drop|truncate|merge|replace|"
     r"grant|revoke|call|exec|explain|analyze|vacuum|copy|pragma|upsert|lock|set|show|declare)\b",
@@ -47,6 +51,48 @@ LOOKS_LIKE_SQL = re.compile(
 LOOKS_LIKE_SQL_BODY = re.compile(
     r"\b(from|where|values|set|join|order\s+by|group\s+by|limit)\b", re.IGNORECASE
 )
+
+
+# Names of values that are SQL identifiers (a table, a column, a sequence) the code itself picks:
+# loop variables over schema metadata, model attributes, helper methods, typically in migrations,
+# maintenance scripts and test utilities. An identifier cannot be a bind parameter; flagging
+# every such f-string would bury the injections worth fixing. An identifier taken from the
+# function's caller (a parameter) is still reported: nothing shows where it came from.
+IDENTIFIER_WORDS = frozenset(
+    {
+        "table",
+        "tables",
+        "tablename",
+        "tbl",
+        "column",
+        "columns",
+        "col",
+        "cols",
+        "sequence",
+        "seq",
+        "schema",
+        "index",
+        "constraint",
+        "trigger",
+        "view",
+        "sequences",
+        "indexes",
+        "constraints",
+        "identifier",
+        "ident",
+        "db_table",
+        "database",
+        "savepoint",
+        "alias",
+        "aliases",
+    }
+)
+
+
+def is_identifier_part(code: str) -> bool:
+    """`table_name`, `self._column()`, `table.name`, `model._meta.db_table`, `seq`."""
+    parts = code.split("(", 1)[0].split(".")
+    return any(set(words(part)) & IDENTIFIER_WORDS for part in parts)
 
 
 def looks_like_sql(built: Built) -> bool:
@@ -59,24 +105,70 @@ def looks_like_sql(built: Built) -> bool:
     return sum(1 for f in fragments if LOOKS_LIKE_SQL_BODY.search(f)) >= 2
 
 
-class SqlInjection(StringTracker, PythonRule):
+class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
     id = "sql-injection"
+    FOREIGN_CODES = frozenset({"B608", "S608"})
     METADATA_DEPENDENCIES = (QualifiedNameProvider,)
-    prefilter = (
-        "execute",
-        "text",
-        "raw",
-        "RawSQL",
-        "read_sql",
-        "fetch",
+    # Call shapes, not words: "text" and "raw" alone occur in most files.
+    # A call of one of the sinks, as text; `context(` or `.raw_data` never qualify.
+    prefilter = re.compile(
+        r"(?<!\w)text\s*\(|\.(?:execute\w*|exec_driver_sql|raw|fetch\w*|extra|read_sql\w*)\s*\("
+        r"|RawSQL|read_sql"
     )
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Parameter names of the enclosing functions: values that come from the caller.
+        self.params: list[set[str]] = [set()]
+        # Test code formats fixture values into SQL; nobody can inject into it.
+        self.test_file = is_test_path(self.file.source.path)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
+        params = node.params
+        self.params.append(
+            {
+                p.name.value
+                for p in (*params.posonly_params, *params.params, *params.kwonly_params)
+                if p.name.value not in ("self", "cls")
+            }
+        )
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(original_node)
+        self.params.pop()
+
+    def _identifiers_from_code(self, built: Built) -> bool:
+        """Every dynamic part names an identifier and none is a parameter of this function."""
+        return all(
+            is_identifier_part(part) and part not in self.params[-1] for part in built.dynamic
+        )
+
     def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Attribute) and node.func.attr.value == "extra":
+            self._check_extra(node)
+            return
         sink = self._sink_name(node)
         if sink is None:
             return
         argument = self._sql_argument(node)
         if argument is None:
+            return
+        self._check(node, sink, argument)
+
+    def _check_extra(self, node: cst.Call) -> None:
+        if self.test_file:
+            return
+        for arg in node.args:
+            if arg.keyword is None or arg.keyword.value not in EXTRA_FRAGMENT_ARGS:
+                continue
+            built = self.follow(arg.value)
+            if built.constant or not built.how:
+                continue
+            self._report(arg.value, "extra", built)
+
+    def _check(self, node: cst.Call, sink: str, argument: cst.BaseExpression) -> None:
+        if self.test_file:
             return
         built = self.follow(argument)
         if built.constant or not built.how:
@@ -85,11 +177,16 @@ class SqlInjection(StringTracker, PythonRule):
             return
         if sink.startswith(".") and not looks_like_sql(built):
             return
+        self._report(argument, sink.lstrip(".").rsplit(".", 1)[-1], built)
+
+    def _report(self, argument: cst.BaseExpression, sink: str, built: Built) -> None:
+        if self.foreign_suppressed() or self._identifiers_from_code(built):
+            return
         parts = ", ".join(f"`{d}`" for d in dict.fromkeys(built.dynamic))
         how = ", ".join(dict.fromkeys(built.how))
         self.report(
             argument,
-            f"SQL passed to `{sink.lstrip('.')}` is built with {how} from {parts}; pass values as "
+            f"SQL passed to `{sink}` is built with {how} from {parts}; pass values as "
             "query parameters (placeholders plus a separate argument) instead of formatting them "
             "into the SQL text.",
         )

@@ -1,0 +1,238 @@
+"""The per-file pass: parse one file once and run every per-file rule on it.
+
+Runs in the scanning process or in worker processes; its result (`FileOutcome`) is plain,
+picklable data, which is also what the cache stores.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from reviewbot import checks
+from reviewbot.config import Config
+from reviewbot.models import ErrorKind, ScanError
+from reviewbot.rule import (
+    REGISTRY,
+    PythonFile,
+    PythonRule,
+    RawFinding,
+    SqlRule,
+    SqlRuleContext,
+)
+from reviewbot.sources import SourceFile
+from reviewbot.sql_source import SqlDocument, split_and_parse
+from reviewbot.sqlkit.extract import SqlExtractor
+
+checks.load_all()
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """Everything the per-file pass learned about one file."""
+
+    path: str
+    raw: list[RawFinding] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    facts: dict[str, list[Any]] = field(default_factory=dict)
+    sql_documents: list[SqlDocument] = field(default_factory=list)
+
+    def detach(self) -> FileOutcome:
+        """Drop the host file's text from SQL documents before crossing a process or the cache."""
+        for document in self.sql_documents:
+            host = document.host
+            document.host = SourceFile(path=host.path, text="", language=host.language)
+        return self
+
+    def attach(self, source: SourceFile) -> FileOutcome:
+        for document in self.sql_documents:
+            document.host = source
+        return self
+
+
+def _handler_table(rules: list[SqlRule]) -> dict[type, list[Any]]:
+    table: dict[type, list[Any]] = {}
+    for rule in rules:
+        for node_type, name in type(rule).handlers():
+            table.setdefault(node_type, []).append(getattr(rule, name))
+    return table
+
+
+class Analyzer:
+    """The enabled per-file rules and their options; `analyze(source)` is the per-file pass."""
+
+    def __init__(
+        self,
+        config: Config,
+        enabled: frozenset[str],
+        options: dict[str, Any],
+        extract_sql: bool,
+    ) -> None:
+        self.config = config
+        self.options = options
+        classes = [REGISTRY[rule_id] for rule_id in sorted(enabled)]
+        self.python_rules = [c for c in classes if issubclass(c, PythonRule)]
+        self.sql_rules = [c for c in classes if issubclass(c, SqlRule)]
+        # SQL inside Python (query strings, Alembic operations, Django RunSQL) is extracted by a
+        # built-in visitor of the same traversal whenever any SQL rule is enabled.
+        self.extract_sql = extract_sql
+
+    def analyze(self, source: SourceFile) -> FileOutcome:
+        outcome = FileOutcome(path=source.path)
+        if source.language == "python":
+            self._python(source, outcome)
+        elif source.language == "sql":
+            document = SqlDocument(host=source, text=source.text, dialect=self.config.sql_dialect)
+            self._sql(document, outcome)
+        return outcome
+
+    def _python(self, source: SourceFile, outcome: FileOutcome) -> None:
+        active = [cls for cls in self.python_rules if cls.wants(source.text)]
+        extract = self.extract_sql and SqlExtractor.wants(source.text)
+        if not active and not extract:
+            return
+        try:
+            module = cst.parse_module(source.text)
+        except cst.ParserSyntaxError as exc:
+            message, line, column = _syntax_error(exc, source.text)
+            outcome.errors.append(
+                ScanError(
+                    ErrorKind.PARSE_ERROR,
+                    source.path,
+                    f"Python syntax error ({message}); file not checked",
+                    line=line,
+                    column=column,
+                )
+            )
+            return
+        except (RecursionError, MemoryError, ValueError) as exc:
+            outcome.errors.append(
+                ScanError(
+                    ErrorKind.PARSE_ERROR,
+                    source.path,
+                    f"Python file could not be parsed ({type(exc).__name__}); file not checked",
+                )
+            )
+            return
+        pyfile = PythonFile(source=source, module=module)
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        instances = [cls(pyfile, self.options[cls.id]) for cls in active]
+        extractor = SqlExtractor(pyfile, self.config.sql_dialect) if extract else None
+        try:
+            wrapper.visit_batched([*instances, *([extractor] if extractor else [])])
+        except Exception:
+            # One rule crashed the shared traversal: rerun each alone so the others still report
+            # and the culprit is named.
+            pyfile.pending.clear()
+            pyfile.facts.clear()
+            pyfile.embedded_sql.clear()
+            for cls in active:
+                kept = len(pyfile.pending)
+                try:
+                    wrapper.visit_batched([cls(pyfile, self.options[cls.id])])
+                except Exception as exc:  # a bug in a rule must not stop the scan
+                    del pyfile.pending[kept:]
+                    outcome.errors.append(rule_crash(cls.id, source.path, exc))
+            if extractor is not None:
+                extractor = SqlExtractor(pyfile, self.config.sql_dialect)
+                try:
+                    wrapper.visit_batched([extractor])
+                except Exception as exc:
+                    extractor = None
+                    outcome.errors.append(rule_crash(SqlExtractor.name, source.path, exc))
+        resolved: list[Any] = []
+
+        def positions() -> Any:
+            # Positions cost more than all the rules together: resolved only for files that
+            # reported something or hold SQL.
+            if not resolved:
+                resolved.append(wrapper.resolve(PositionProvider))
+            return resolved[0]
+
+        if extractor is not None:
+            try:
+                extractor.finish(positions)
+            except Exception as exc:
+                outcome.errors.append(rule_crash(SqlExtractor.name, source.path, exc))
+        for rule_id, node, message, suggestion, redact in pyfile.pending:
+            code_range = positions().get(node)
+            if code_range is None:
+                continue
+            outcome.raw.append(
+                RawFinding(
+                    rule=rule_id,
+                    path=source.path,
+                    line=code_range.start.line,
+                    column=code_range.start.column + 1,
+                    end_line=code_range.end.line,
+                    end_column=code_range.end.column + 1,
+                    message=message,
+                    suggestion=suggestion,
+                    redact=redact,
+                )
+            )
+        for kind, values in pyfile.facts.items():
+            outcome.facts.setdefault(kind, []).extend(values)
+        for document in pyfile.embedded_sql:
+            self._sql(document, outcome)
+
+    def _sql(self, document: SqlDocument, outcome: FileOutcome) -> None:
+        if not document.statements and not document.errors:
+            split_and_parse(document)
+        outcome.errors.extend(document.errors)
+        outcome.sql_documents.append(document)
+        if not self.sql_rules:
+            return
+        context = SqlRuleContext(document=document, sink=outcome.raw.append)
+        rules = [cls(context, self.options[cls.id]) for cls in self.sql_rules]
+        table = _handler_table(rules)
+        resolved: dict[type, list[Any]] = {}
+        for statement in document.statements:
+            if statement.expression is None:
+                continue
+            context.statement = statement
+            for node in statement.expression.walk():
+                node_type = type(node)
+                handlers = resolved.get(node_type)
+                if handlers is None:
+                    handlers = [h for t in node_type.__mro__ for h in table.get(t, ())]
+                    resolved[node_type] = handlers
+                for handler in handlers:
+                    try:
+                        handler(node)
+                    except Exception as exc:
+                        outcome.errors.append(rule_crash(handler.__self__.id, document.path, exc))
+        context.statement = None
+
+
+def rule_crash(rule_id: str, path: str, exc: BaseException) -> ScanError:
+    return ScanError(
+        ErrorKind.RULE_CRASH,
+        path,
+        f"rule {rule_id} failed on this file ({type(exc).__name__}: {exc}); "
+        "please report it. Other rules still ran.",
+    )
+
+
+def _syntax_error(exc: cst.ParserSyntaxError, text: str) -> tuple[str, int, int]:
+    """Message and 1-based position of a syntax error.
+
+    libcst's native parser reports positions that are often a token or a line off; CPython's own
+    parser (which runs only for files that failed) names the spot and the problem precisely.
+    """
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return str(err.msg), err.lineno or 1, err.offset or 1
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    # CPython accepts it but libcst does not (syntax newer than libcst knows).
+    message = re.sub(r"^parser error: error at \d+:\d+: ", "", exc.message.split("\n", 1)[0])
+    if len(message) > 80:
+        message = message[:77] + "..."
+    return f"{message}; libcst cannot parse this syntax", exc.editor_line, exc.editor_column

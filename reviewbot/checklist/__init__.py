@@ -1,0 +1,1 @@
+"""Agent documents to enforced checklists: extraction, mapping to rules, coverage."""

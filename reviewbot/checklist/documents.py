@@ -1,0 +1,148 @@
+"""Where agent documents come from: `agents:` globs under the scan root, paths named on the
+command line, the conventional folders, and the documents bundled with reviewbot."""
+
+from __future__ import annotations
+
+import glob
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from reviewbot.catalog import data_dir
+from reviewbot.config import ConfigError
+
+DEFAULT_GLOBS = (".claude/agents/*.md", "agents/*.md")
+BUNDLED_PREFIX = "reviewbot:agents/"
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A document to read and how to show its path."""
+
+    file: Path
+    shown: str
+
+
+@dataclass(slots=True)
+class Found:
+    documents: list[Located]
+    unmatched: list[str]  # patterns or paths that matched no file
+
+
+def is_glob(pattern: str) -> bool:
+    return any(c in _GLOB_CHARS for c in pattern)
+
+
+def _check_inside(pattern: str, where: str) -> None:
+    posix = pattern.replace("\\", "/")
+    if not posix.strip():
+        raise ConfigError(f"{where}: an empty pattern matches nothing")
+    if posix.startswith(("/", "~")) or (len(posix) > 1 and posix[1] == ":"):
+        raise ConfigError(f"{where}: `{pattern}` must be relative to the folder of the config file")
+    if ".." in PurePosixPath(posix).parts:
+        raise ConfigError(
+            f"{where}: `{pattern}` points outside the scan root; use a path inside it"
+        )
+
+
+def _bundled_glob(pattern: str, where: str) -> list[Located]:
+    rest = pattern[len(BUNDLED_PREFIX) :]
+    _check_inside(rest, where)
+    folder = data_dir("agents")
+    try:
+        matches = sorted(folder.glob(rest)) if is_glob(rest) else [folder / rest]
+    except (ValueError, NotImplementedError) as exc:
+        raise ConfigError(f"{where}: `{pattern}` is not a valid glob ({exc})") from exc
+    return [
+        Located(m, f"{BUNDLED_PREFIX}{m.relative_to(folder).as_posix()}")
+        for m in matches
+        if m.is_file()
+    ]
+
+
+def under_root(root: Path, patterns: tuple[str, ...] | list[str], where: str) -> Found:
+    """Files matched by `agents:` patterns, relative to `root`, never outside it.
+
+    `reviewbot:agents/<glob>` names the documents bundled with reviewbot instead.
+    """
+    root = root.resolve()
+    found = Found([], [])
+    seen: set[Path] = set()
+    for pattern in patterns:
+        if pattern.startswith("reviewbot:"):
+            if not pattern.startswith(BUNDLED_PREFIX):
+                raise ConfigError(
+                    f"{where}: `{pattern}`: bundled documents are named `{BUNDLED_PREFIX}<glob>`"
+                )
+            bundled_found = _bundled_glob(pattern, where)
+            if not bundled_found:
+                found.unmatched.append(pattern)
+            found.documents.extend(d for d in bundled_found if d.file not in seen)
+            seen.update(d.file for d in bundled_found)
+            continue
+        _check_inside(pattern, where)
+        posix = pattern.replace("\\", "/")
+        while posix.startswith("./"):
+            posix = posix[2:]
+        try:
+            matches = sorted(root.glob(posix)) if is_glob(posix) else [root / posix]
+        except (ValueError, NotImplementedError) as exc:
+            raise ConfigError(f"{where}: `{pattern}` is not a valid glob ({exc})") from exc
+        files = [m for m in matches if m.is_file()]
+        if not files:
+            found.unmatched.append(pattern)
+        for file in files:
+            real = file.resolve()
+            if not real.is_relative_to(root):
+                # A symlink out of the repository: never read what the repo does not hold.
+                found.unmatched.append(
+                    f"{pattern} ({file.relative_to(root).as_posix()} links outside)"
+                )
+                continue
+            if real in seen:
+                continue
+            seen.add(real)
+            found.documents.append(Located(file, file.relative_to(root).as_posix()))
+    return found
+
+
+def _shown(path: Path, cwd: Path) -> str:
+    try:
+        return path.resolve().relative_to(cwd).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def named(arguments: list[str], cwd: Path) -> Found:
+    """Files or globs named on the command line (any extension, anywhere the user points)."""
+    cwd = cwd.resolve()
+    found = Found([], [])
+    seen: set[Path] = set()
+    for argument in arguments:
+        if is_glob(argument):
+            base = argument if Path(argument).is_absolute() else str(cwd / argument)
+            paths = [Path(p) for p in sorted(glob.glob(base, recursive=True))]
+            paths = [p for p in paths if p.is_file()]
+        else:
+            path = Path(argument)
+            path = path if path.is_absolute() else cwd / path
+            if path.is_dir():
+                paths = sorted(p for p in path.glob("*.md") if p.is_file())
+            else:
+                paths = [path] if path.exists() else []
+        if not paths:
+            found.unmatched.append(argument)
+        for path in paths:
+            real = path.resolve()
+            if real not in seen:
+                seen.add(real)
+                found.documents.append(Located(path, _shown(path, cwd)))
+    return found
+
+
+def bundled() -> list[Located]:
+    """The agent documents that ship with reviewbot (agents/ in the source tree)."""
+    folder = data_dir("agents")
+    if not folder.is_dir():
+        return []
+    return [Located(p, f"{BUNDLED_PREFIX}{p.name}") for p in sorted(folder.glob("*.md"))]

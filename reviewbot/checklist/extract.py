@@ -1,0 +1,428 @@
+"""Checklist items of an agent document: every concrete bullet, numbered item, checkbox, label line,
+table row and question of its markdown body, with the section path, parent item and line of each."""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewbot.checklist.frontmatter import Note, parse_front_matter
+from reviewbot.checklist.markdown import (
+    bold_only,
+    is_separator,
+    label_parts,
+    split_row,
+    strip_markdown,
+)
+
+MAX_BYTES = 2_000_000
+PSEUDO_BOLD = 7  # `**Your Core Expertise:**` sits below every markdown heading level
+PSEUDO_COLON = 8  # `When writing SQL queries:` sits below a bold pseudo-heading
+MAX_COLON_LINE = 150
+MAX_QUESTION = 300
+
+_HEADING = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
+_SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
+_BREAK = re.compile(r"^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$")
+# `\u2022` is not markdown, but documents pasted from chat tools and word processors use it.
+_ENTRY = re.compile(r"^(?P<indent> *)(?P<marker>[-*+\u2022]|\d{1,9}[.)])(?:[ \t]+(?P<text>.*))?$")
+_CHECKBOX = re.compile(r"^\[(?P<mark>[ xX])\][ \t]+")
+_FENCE = re.compile(r"^ *(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_QUOTE = re.compile(r"^ {0,3}>[ ]?")
+_OPENERS = re.compile(r"<!--|<(example|examples)\b[^>]*>", re.IGNORECASE)
+
+
+class ItemKind(enum.StrEnum):
+    BULLET = "bullet"
+    NUMBERED = "numbered"
+    CHECKBOX = "checkbox"
+    LABEL = "label"
+    TABLE_ROW = "table-row"
+    QUESTION = "question"
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """One concrete checklist item. `line` is 1-based; `text` has its markdown stripped."""
+
+    line: int
+    text: str
+    kind: ItemKind
+    section: tuple[str, ...] = ()
+    parents: tuple[str, ...] = ()
+
+    @property
+    def section_path(self) -> str:
+        return " > ".join(self.section)
+
+    @property
+    def context(self) -> str:
+        """What surrounds the item: its section path and the items it is nested under."""
+        return " \n ".join((*self.section, *self.parents))
+
+
+@dataclass(frozen=True, slots=True)
+class AgentDocument:
+    path: str
+    name: str
+    description: str = ""
+    model: str | None = None
+    color: str | None = None
+    tools: tuple[str, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    items: tuple[ChecklistItem, ...] = ()
+    notes: tuple[Note, ...] = ()
+    front_matter: bool = False
+
+
+class AgentDocumentError(Exception):
+    """The file cannot be read as an agent document at all (missing, binary, too large)."""
+
+
+# -- pass 1: lines to blocks -------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Entry:
+    line: int
+    indent: int
+    marker: str
+    text: str
+
+
+@dataclass(slots=True)
+class _Heading:
+    line: int
+    level: int
+    text: str
+
+
+@dataclass(slots=True)
+class _Leaf:
+    """A standalone item outside lists: a label line, a table row or a question."""
+
+    line: int
+    kind: ItemKind
+    text: str
+    parents: tuple[str, ...] = ()
+
+
+@dataclass(slots=True)
+class _EndList:
+    """Prose at the left margin: the list before it is over."""
+
+
+_Block = _Entry | _Heading | _Leaf | _EndList
+
+
+class _Hidden:
+    """Strips HTML comments and `<example>` blocks, which may span lines, from visible text."""
+
+    def __init__(self) -> None:
+        self.closer: str | None = None
+        self.opened_at = 0
+
+    def visible(self, line: str, number: int) -> str:
+        out: list[str] = []
+        pos = 0
+        while pos <= len(line):
+            if self.closer is not None:
+                end = line.lower().find(self.closer, pos)
+                if end == -1:
+                    return "".join(out)
+                pos = end + len(self.closer)
+                self.closer = None
+                continue
+            match = _OPENERS.search(line, pos)
+            while match is not None and line.count("`", 0, match.start()) % 2:
+                # Inside an inline code span (`<example>` tags, `<!--`): text, not markup.
+                match = _OPENERS.search(line, match.end())
+            if match is None:
+                out.append(line[pos:])
+                break
+            out.append(line[pos : match.start()])
+            self.closer = "-->" if match.group(0) == "<!--" else f"</{match.group(1).lower()}>"
+            self.opened_at = number
+            pos = match.end()
+        return "".join(out)
+
+
+def _expand(line: str) -> str:
+    return line.expandtabs(4) if "\t" in line else line
+
+
+def _blocks(lines: list[str], first: int, notes: list[Note]) -> list[_Block]:
+    blocks: list[_Block] = []
+    hidden = _Hidden()
+    fence: str | None = None
+    fence_line = 0
+    paragraph: list[tuple[int, str]] = []
+    in_list = False  # an entry (or its continuation) is open
+    last_was_entry_text = False  # the previous line belongs to an entry: lazy continuation
+    table_header: tuple[str, ...] | None = None
+
+    def flush() -> None:
+        nonlocal paragraph
+        if not paragraph:
+            return
+        line_no = paragraph[0][0]
+        text = " ".join(t.strip() for _, t in paragraph)
+        paragraph = []
+        blocks.append(_EndList())
+        if len(text) <= MAX_COLON_LINE and text.endswith(":"):
+            blocks.append(_Heading(line_no, PSEUDO_COLON, text))
+        elif len(text) <= MAX_QUESTION and text.endswith("?"):
+            blocks.append(_Leaf(line_no, ItemKind.QUESTION, text))
+
+    index = first
+    while index < len(lines):
+        number = index + 1
+        raw = _expand(lines[index])
+        index += 1
+        if fence is not None:
+            stripped = raw.strip()
+            if stripped.startswith(fence[0] * len(fence)) and not stripped.strip(fence[0]):
+                fence = None
+            continue
+        line = hidden.visible(raw, number)
+        while _QUOTE.match(line):
+            line = _QUOTE.sub("", line, count=1)
+        if not line.strip():
+            flush()
+            last_was_entry_text = False
+            table_header = None
+            continue
+        fence_match = _FENCE.match(line)
+        if fence_match and not (fence_match["fence"][0] == "`" and "`" in fence_match["info"]):
+            flush()
+            fence, fence_line = fence_match["fence"], number
+            last_was_entry_text = False
+            continue
+        if table_header is not None:
+            if "|" in line:
+                cells = split_row(line)
+                if any(cells):
+                    blocks.append(
+                        _Leaf(
+                            number,
+                            ItemKind.TABLE_ROW,
+                            " | ".join(c for c in cells if c),
+                            (" | ".join(c for c in table_header if c),),
+                        ),
+                    )
+                continue
+            table_header = None
+        if _BREAK.match(line) and not (paragraph and _SETEXT.match(line)):
+            flush()
+            blocks.append(_EndList())
+            in_list = last_was_entry_text = False
+            continue
+        setext = _SETEXT.match(line)
+        if setext and len(paragraph) == 1:
+            line_no, text = paragraph[0]
+            paragraph = []
+            blocks.append(_Heading(line_no, 1 if setext.group(1)[0] == "=" else 2, text))
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            flush()
+            blocks.append(_Heading(number, len(heading.group(1)), heading.group(2) or ""))
+            in_list = last_was_entry_text = False
+            continue
+        if "|" in line and index < len(lines) and is_separator(_expand(lines[index])):
+            flush()
+            table_header = tuple(split_row(line))
+            index += 1  # the separator
+            in_list = last_was_entry_text = False
+            continue
+        entry = _ENTRY.match(line)
+        if entry:
+            flush()
+            blocks.append(
+                _Entry(number, len(entry["indent"]), entry["marker"], (entry["text"] or "").strip())
+            )
+            in_list = last_was_entry_text = True
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        last = blocks[-1] if blocks else None
+        # Continuation of the entry's text: indented, or lazy (CommonMark) unless the line reads
+        # as a heading or label of its own.
+        if (
+            isinstance(last, _Entry)
+            and last_was_entry_text
+            and not paragraph
+            and (
+                indent > last.indent
+                or not (bold_only(line) or label_parts(line)[1] or line.rstrip().endswith(":"))
+            )
+        ):
+            last.text = f"{last.text} {line.strip()}"
+            continue
+        if in_list and indent >= 2 and not paragraph:
+            # A paragraph inside a list item (after a blank line): explanation, not an item.
+            last_was_entry_text = False
+            continue
+        in_list = last_was_entry_text = False
+        if bold_only(line):
+            flush()
+            blocks.append(_EndList())
+            blocks.append(_Heading(number, PSEUDO_BOLD, line.strip()))
+            continue
+        label, rest = label_parts(line)
+        if label and rest:
+            flush()
+            blocks.append(_EndList())
+            blocks.append(_Leaf(number, ItemKind.LABEL, line.strip()))
+            continue
+        paragraph.append((number, line))
+    flush()
+    if fence is not None:
+        notes.append(
+            Note("code fence is never closed; the rest of the document is read as code", fence_line)
+        )
+    if hidden.closer is not None:
+        what = "HTML comment" if hidden.closer == "-->" else f"`{hidden.closer[2:-1]}` block"
+        notes.append(
+            Note(f"{what} is never closed; the rest of the document is hidden", hidden.opened_at)
+        )
+    return blocks
+
+
+# -- pass 2: blocks to items -------------------------------------------------------------------
+
+
+def _title(text: str) -> str:
+    return strip_markdown(text).rstrip(":").strip()
+
+
+def _is_group(text: str) -> bool:
+    """A label-only entry (`1. **API Design**`, `- Migrations:`) that heads nested entries."""
+    return bool(text) and (bold_only(text) or text.endswith(":"))
+
+
+def _item_text(text: str) -> str:
+    label, rest = label_parts(text)
+    if label and rest:
+        return f"{strip_markdown(label).rstrip(':').strip()}: {strip_markdown(rest)}"
+    return strip_markdown(text)
+
+
+def _items(blocks: list[_Block]) -> list[ChecklistItem]:
+    items: list[ChecklistItem] = []
+    headings: list[tuple[int, str]] = []
+    # Open entries: (indent, title, is_group)
+    stack: list[tuple[int, str, bool]] = []
+    for position, block in enumerate(blocks):
+        if isinstance(block, _Heading):
+            title = _title(block.text)
+            while headings and headings[-1][0] >= block.level:
+                headings.pop()
+            if title:
+                headings.append((block.level, title))
+            stack.clear()
+            continue
+        if isinstance(block, _EndList):
+            stack.clear()
+            continue
+        section = tuple(t for _, t in headings)
+        if isinstance(block, _Leaf):
+            text = block.text if block.kind is ItemKind.TABLE_ROW else _item_text(block.text)
+            if text:
+                items.append(ChecklistItem(block.line, text, block.kind, section, block.parents))
+            continue
+        while stack and stack[-1][0] >= block.indent:
+            stack.pop()
+        following = blocks[position + 1] if position + 1 < len(blocks) else None
+        has_children = isinstance(following, _Entry) and following.indent > block.indent
+        groups = tuple(title for _, title, group in stack if group)
+        parents = tuple(title for _, title, group in stack if not group)
+        box = _CHECKBOX.match(block.text)
+        body = block.text[box.end() :] if box else block.text
+        if has_children and _is_group(body):
+            stack.append((block.indent, _title(body), True))
+            continue
+        text = _item_text(body)
+        stack.append((block.indent, text, False))
+        if not text:
+            continue
+        if box:
+            kind = ItemKind.CHECKBOX
+        elif block.marker[0].isdigit():
+            kind = ItemKind.NUMBERED
+        else:
+            kind = ItemKind.BULLET
+        items.append(ChecklistItem(block.line, text, kind, section + groups, parents))
+    return items
+
+
+# -- documents ---------------------------------------------------------------------------------
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines as editors count them: CRLF, CR and LF all end a line; nothing else does."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def parse_agent_document(text: str, path: str, notes: list[Note] | None = None) -> AgentDocument:
+    """Extract an agent document already decoded to text. `path` is how it is shown."""
+    collected = list(notes or [])
+    text = text.removeprefix("\ufeff")
+    lines = split_lines(text)
+    front = parse_front_matter(lines)
+    if text.strip():
+        collected.extend(front.notes)
+    else:
+        collected.append(Note("the document is empty"))
+    blocks = _blocks(lines, front.body_start, collected)
+    name = front.text("name") or Path(path).stem
+    return AgentDocument(
+        path=path,
+        name=name,
+        description=front.description,
+        model=front.text("model"),
+        color=front.text("color"),
+        tools=front.tools,
+        metadata=front.metadata,
+        items=tuple(_items(blocks)),
+        notes=tuple(sorted(collected, key=lambda n: n.line or 0)),
+        front_matter=front.present,
+    )
+
+
+def decode(data: bytes) -> tuple[str, list[Note]]:
+    """UTF-8 text; undecodable bytes are replaced and reported, never fatal. NUL means binary."""
+    if b"\x00" in data[:8192]:
+        raise AgentDocumentError("binary file (NUL bytes), not a markdown agent document")
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        note = Note(
+            f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "undecodable bytes were replaced with U+FFFD",
+            line,
+        )
+        return data.decode("utf-8", errors="replace"), [note]
+
+
+def read_agent_document(file: Path, path: str | None = None) -> AgentDocument:
+    """Read and extract `file`, whatever its extension; `path` is how it is shown."""
+    shown = path or file.as_posix()
+    try:
+        if file.is_dir():
+            raise AgentDocumentError("is a directory, not an agent document")
+        size = file.stat().st_size
+        if size > MAX_BYTES:
+            raise AgentDocumentError(
+                f"file is {size // 1_000_000} MB; agent documents over 2 MB are not read"
+            )
+        data = file.read_bytes()
+    except FileNotFoundError as exc:
+        raise AgentDocumentError("no such file") from exc
+    except OSError as exc:
+        raise AgentDocumentError(f"cannot read: {exc.strerror or exc}") from exc
+    text, notes = decode(data)
+    return parse_agent_document(text, shown, notes)

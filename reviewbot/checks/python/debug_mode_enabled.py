@@ -1,0 +1,161 @@
+"""debug-mode-enabled: Flask, Django, FastAPI/Starlette or Werkzeug debug switched on in code."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+import libcst as cst
+from libcst.metadata import QualifiedNameProvider
+
+from reviewbot.checks.python.bindings import Bindings
+from reviewbot.checks.python.foreign import ForeignSuppressions
+from reviewbot.checks.python.names import is_true, keyword, method_name, receiver, subscript_key
+from reviewbot.checks.python.vocabulary import is_test_path
+from reviewbot.rule import PythonRule
+
+FLASK_APPS = frozenset({"flask.Flask", "quart.Quart"})
+# Constructors whose `debug=True` serves tracebacks (and, for Werkzeug, a console) to clients.
+DEBUG_CONSTRUCTORS = frozenset(
+    {
+        "fastapi.FastAPI",
+        "fastapi.applications.FastAPI",
+        "starlette.applications.Starlette",
+        "flask.Flask",
+    }
+)
+WERKZEUG_RUN = frozenset({"werkzeug.serving.run_simple", "werkzeug.run_simple"})
+# Settings modules meant for development: `DEBUG = True` is their purpose.
+DEV_SETTINGS_WORDS = frozenset(
+    {"dev", "devel", "develop", "development", "local", "test", "tests", "testing", "ci", "debug"}
+)
+SETTINGS_CONFIG_METHODS = frozenset({"update", "from_mapping"})
+
+
+def is_production_settings(path: str) -> bool:
+    """`settings.py`, `settings/base.py`, `settings/production.py`; not `settings/dev.py`."""
+    pure = PurePosixPath(path)
+    stem = pure.stem.lower()
+    in_settings = "settings" in stem or any(p.lower() == "settings" for p in pure.parts[:-1])
+    if not in_settings or is_test_path(path):
+        return False
+    words = set(stem.replace("-", "_").split("_"))
+    return not (words & DEV_SETTINGS_WORDS)
+
+
+class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
+    id = "debug-mode-enabled"
+    FOREIGN_CODES = frozenset({"S201", "B201"})
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    # Not "debug": nearly every file calls `log.debug(...)`.
+    prefilter = (
+        "debug=True",
+        "debug = True",
+        "DEBUG = True",
+        "DEBUG=True",
+        "DEBUG: bool = True",
+        'DEBUG"]',
+        "DEBUG']",
+        "use_debugger",
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.depth = 0
+        self.settings_module = is_production_settings(self.file.source.path)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
+        self.depth += 1
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(original_node)
+        self.depth -= 1
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        super().visit_Assign(node)
+        if not is_true(node.value):
+            return
+        for target in node.targets:
+            self._check_target(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        super().visit_AnnAssign(node)
+        if is_true(node.value):
+            self._check_target(node.target, node.value)  # type: ignore[arg-type]
+
+    def _check_target(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
+        if isinstance(target, cst.Name) and target.value == "DEBUG":
+            if self.settings_module and self.depth == 0:
+                self._report(
+                    value,
+                    "`DEBUG = True` in a settings module shows stack traces, settings and SQL to "
+                    "anyone who triggers an error; read it from the environment "
+                    '(`DEBUG = env.bool("DEBUG", default=False)`) and keep it off in production.',
+                )
+            return
+        # `app.debug = True`, `app.config["DEBUG"] = True` on a Flask app.
+        if isinstance(target, cst.Attribute) and target.attr.value == "debug":
+            if self._is_flask_app(target.value):
+                self._report_flask(value)
+        elif isinstance(target, cst.Subscript) and subscript_key(target) == "DEBUG":
+            config = target.value
+            if (
+                isinstance(config, cst.Attribute)
+                and config.attr.value == "config"
+                and self._is_flask_app(config.value)
+            ):
+                self._report_flask(value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        names = self.qualified_names(node.func)
+        debug = keyword(node, "debug")
+        if names & DEBUG_CONSTRUCTORS and is_true(debug):
+            self._report(
+                debug,  # type: ignore[arg-type]
+                "`debug=True` makes the application return tracebacks to clients; take it from "
+                "configuration that is off in production.",
+            )
+            return
+        if names & WERKZEUG_RUN and is_true(keyword(node, "use_debugger")):
+            self._report(
+                keyword(node, "use_debugger"),  # type: ignore[arg-type]
+                "The Werkzeug debugger runs arbitrary Python for whoever reaches it; never enable "
+                "it outside a developer machine (take the flag from configuration).",
+            )
+            return
+        method = method_name(node)
+        target = receiver(node)
+        if target is None:
+            return
+        if method == "run" and is_true(debug) and self._is_flask_app(target):
+            self._report_flask(debug)  # type: ignore[arg-type]
+        elif (
+            method in SETTINGS_CONFIG_METHODS
+            and is_true(keyword(node, "DEBUG"))
+            and isinstance(target, cst.Attribute)
+            and target.attr.value == "config"
+            and self._is_flask_app(target.value)
+        ):
+            self._report_flask(keyword(node, "DEBUG"))  # type: ignore[arg-type]
+
+    def _is_flask_app(self, node: cst.BaseExpression) -> bool:
+        if self.constructed_by(node, self.qualified_names) & FLASK_APPS:
+            return True
+        # An app object created elsewhere (an app factory, `current_app`): trust the usual names.
+        if isinstance(node, cst.Name):
+            return node.value in ("app", "application", "flask_app")
+        if isinstance(node, cst.Attribute):
+            return node.attr.value in ("app", "flask_app")
+        return False
+
+    def _report(self, node: cst.BaseExpression, message: str) -> None:
+        if not self.foreign_suppressed():
+            self.report(node, message)
+
+    def _report_flask(self, node: cst.BaseExpression) -> None:
+        self._report(
+            node,
+            "Flask debug mode serves the Werkzeug debugger, which runs arbitrary code for anyone "
+            "who can reach the app; take the flag from configuration (`FLASK_DEBUG`) and keep it "
+            "off in production.",
+        )

@@ -1,0 +1,154 @@
+"""insecure-token-random: the `random` module used to make tokens, passwords, keys or one-time codes."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import QualifiedNameProvider
+
+from reviewbot.checks.python.foreign import ForeignSuppressions
+from reviewbot.checks.python.names import last_name
+from reviewbot.checks.python.vocabulary import is_test_path, secret_kind, words
+from reviewbot.rule import PythonRule
+
+RANDOM_FUNCTIONS = frozenset(
+    f"random.{name}"
+    for name in (
+        "random",
+        "randint",
+        "randrange",
+        "choice",
+        "choices",
+        "sample",
+        "getrandbits",
+        "randbytes",
+        "uniform",
+    )
+)
+# `random.Random(seed)` instances are as predictable as the module functions.
+RANDOM_INSTANCE_METHODS = frozenset(
+    n.replace("random.", "random.Random.") for n in RANDOM_FUNCTIONS
+)
+# Security values not covered by the secret vocabulary: one-time codes, nonces, salts.
+OTP_WORDS = frozenset({"otp", "totp", "hotp", "nonce", "salt", "passcode"})
+CODE_OWNERS = frozenset(
+    {
+        "verification",
+        "verify",
+        "reset",
+        "otp",
+        "auth",
+        "activation",
+        "confirm",
+        "confirmation",
+        "invite",
+        "invitation",
+        "login",
+        "sms",
+        "security",
+        "recovery",
+        "access",
+        "mfa",
+        "twofa",
+        "pairing",
+        "one",
+        "magic",
+    }
+)
+
+
+def security_purpose(name: str) -> str | None:
+    """What security value `name` (a variable or a function) is about, if any."""
+    kind = secret_kind(name)
+    if kind is not None:
+        return str(kind)
+    parts = words(name)
+    if not parts:
+        return None
+    if set(parts) & OTP_WORDS:
+        if "nonce" in parts:
+            return "nonce"
+        return "salt" if "salt" in parts else "one-time code"
+    for index, word in enumerate(parts):
+        if word == "code" and index > 0 and parts[index - 1] in CODE_OWNERS:
+            return "one-time code"
+        if word in ("token", "password", "secret") and index < len(parts) - 1:
+            # `generate_token_for`, `make_password_hash`: still about the secret.
+            return word
+        if word == "session" and index < len(parts) - 1 and parts[index + 1] in ("id", "key"):
+            return "session id"
+    return None
+
+
+class InsecureTokenRandom(ForeignSuppressions, PythonRule):
+    id = "insecure-token-random"
+    FOREIGN_CODES = frozenset({"B311", "S311"})
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    prefilter = ("random.", "from random", "import random", ", random")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Names whose value is being computed right now: assignment targets, the function
+        # whose body we are in, keyword arguments.
+        self.functions: list[str] = []
+        self.targets: list[list[str]] = []
+        self.skip = is_test_path(self.file.source.path)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.functions.append(node.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        self.targets.append([n for t in node.targets if (n := last_name(t.target))])
+
+    def leave_Assign(self, original_node: cst.Assign) -> None:
+        self.targets.pop()
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.targets.append([n] if (n := last_name(node.target)) else [])
+
+    def leave_AnnAssign(self, original_node: cst.AnnAssign) -> None:
+        self.targets.pop()
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.targets.append([n] if (n := last_name(node.target)) else [])
+
+    def leave_AugAssign(self, original_node: cst.AugAssign) -> None:
+        self.targets.pop()
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        self.targets.append([node.keyword.value] if node.keyword else [])
+
+    def leave_Arg(self, original_node: cst.Arg) -> None:
+        self.targets.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.skip or self.foreign_suppressed():
+            return
+        names = self.qualified_names(node.func)
+        if not names & (RANDOM_FUNCTIONS | RANDOM_INSTANCE_METHODS):
+            return
+        # The innermost named destination decides: `delay = random.uniform(0, 1)` inside
+        # `refresh_token()` is jitter, not the token.
+        for group in reversed(self.targets):
+            if not group:
+                continue
+            for name in group:
+                purpose = security_purpose(name)
+                if purpose is not None:
+                    self._report(node, purpose, f"`{name}`")
+                    return
+            return
+        if self.functions:
+            purpose = security_purpose(self.functions[-1])
+            if purpose is not None:
+                self._report(node, purpose, f"`{self.functions[-1]}()`")
+
+    def _report(self, node: cst.Call, purpose: str, where: str) -> None:
+        self.report(
+            node,
+            f"`random` makes the {purpose} in {where}: its output is predictable from a few "
+            "observed values (Mersenne Twister). Use `secrets` (`secrets.token_urlsafe(32)`, "
+            "`secrets.choice(alphabet)`, `secrets.randbelow(10**6)`).",
+        )

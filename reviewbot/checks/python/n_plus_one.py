@@ -1,0 +1,543 @@
+"""n-plus-one: a query run once per iteration of a loop or comprehension.
+
+Three shapes: a query call whose arguments change with the loop (DB-API `execute`, asyncpg
+`fetch*`, SQLAlchemy session calls, Django manager calls), and, for loops over a Django queryset,
+related-object access on the loop variable that the queryset did not `select_related` /
+`prefetch_related`. Loops are tracked with visit/leave stacks, never parent metadata.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from reviewbot.checks.python.bindings import Bindings
+from reviewbot.checks.python.names import (
+    dotted,
+    method_name,
+    names_in,
+    positional,
+    receiver,
+    string_value,
+)
+from reviewbot.checks.python.vocabulary import is_test_path
+from reviewbot.rule import PythonRule
+
+LOOKS_LIKE_SQL = re.compile(
+    r"^\s*\(?\s*(select|insert|update|delete|with|replace|merge|upsert)\b", re.IGNORECASE
+)
+LOOP = re.compile(r"\b(?:for|while)\b")
+QUERY_CALL = re.compile(
+    r"\.(?:execute|fetch\w*)\s*\(|(?i:session)[\w.()]*\.(?:get|get_one|execute|scalars?|query)"
+    r"\s*\(|\.objects\b"
+)
+DBAPI_METHODS = frozenset({"execute", "fetch", "fetchrow", "fetchval"})
+SESSION_METHODS = frozenset({"get", "get_one", "execute", "scalars", "scalar", "query"})
+DJANGO_READS = frozenset(
+    {
+        "get",
+        "filter",
+        "exclude",
+        "count",
+        "exists",
+        "first",
+        "last",
+        "aggregate",
+        "values",
+        "values_list",
+        "latest",
+        "earliest",
+        "in_bulk",
+        "all",
+        "update",
+        "delete",
+        "aget",
+        "afirst",
+        "acount",
+        "aexists",
+    }
+)
+DJANGO_WRITES = frozenset({"create", "get_or_create", "update_or_create", "acreate"})
+# Related-manager calls: `book.tags.all()` runs a query per book.
+MANAGER_METHODS = frozenset(
+    {
+        "all",
+        "filter",
+        "exclude",
+        "count",
+        "exists",
+        "first",
+        "last",
+        "values",
+        "values_list",
+        "order_by",
+        "aggregate",
+        "annotate",
+        "get",
+        "latest",
+        "earliest",
+    }
+)
+# Related-manager writes: one statement each, and no prefetch helps; a different problem.
+RELATED_WRITES = frozenset({"add", "remove", "clear", "set", "create", "get_or_create"})
+# Attributes and methods of plain field values (dates, strings, files, money, enums, JSON):
+# `order.created_at.year` is not a relation.
+VALUE_ATTRIBUTES = frozenset(
+    {
+        "year",
+        "month",
+        "day",
+        "hour",
+        "minute",
+        "second",
+        "date",
+        "time",
+        "isoformat",
+        "strftime",
+        "timestamp",
+        "weekday",
+        "tzinfo",
+        "astimezone",
+        "replace",
+        "lower",
+        "upper",
+        "strip",
+        "split",
+        "startswith",
+        "endswith",
+        "format",
+        "encode",
+        "decode",
+        "title",
+        "capitalize",
+        "url",
+        "path",
+        "size",
+        "width",
+        "height",
+        "file",
+        "read",
+        "open",
+        "amount",
+        "currency",
+        "value",
+        "label",
+        "choices",
+        "get",
+        "items",
+        "keys",
+        "values",
+        "hex",
+        "real",
+        "quantize",
+        "total_seconds",
+        "days",
+        "seconds",
+        "count",
+        "index",
+        "append",
+        "copy",
+        "x",
+        "y",
+        "lat",
+        "lng",
+        "coords",
+        "__class__",
+        "__name__",
+        # FieldFile methods: `avatar.image.delete()` touches storage, not the database.
+        "delete",
+        "save",
+        "chunks",
+        "close",
+        "storage",
+    }
+)
+# Loop variables with these words iterate over batches: one query per batch is the point.
+BATCH_WORDS = ("chunk", "batch", "page", "slice", "group", "shard", "partition")
+
+
+@dataclass(slots=True)
+class QuerysetInfo:
+    """What a Django queryset a loop iterates over already loads."""
+
+    source: str
+    select_all: bool = False
+    selected: set[str] = field(default_factory=set)
+    prefetched: set[str] = field(default_factory=set)
+    prefetch_all: bool = False
+    rows_are_models: bool = True
+
+    def covers(self, relation: str) -> bool:
+        if self.select_all or self.prefetch_all:
+            return True
+        return any(
+            path == relation or path.startswith(relation + "__")
+            for path in self.selected | self.prefetched
+        )
+
+
+@dataclass(slots=True)
+class Loop:
+    variant: set[str]
+    targets: set[str]
+    # Not a per-row loop: batches (`for chunk in ...`, `range(0, n, step)`) or a literal list of
+    # a few different things (`for model in (User, Group)`), each getting its own statement.
+    batched: bool
+    returns: int = 0  # `return` statements open when the loop was entered
+    querysets: dict[str, QuerysetInfo] = field(default_factory=dict)
+    reported: set[str] = field(default_factory=set)
+
+
+class NPlusOne(Bindings, PythonRule):
+    id = "n-plus-one"
+    METADATA_DEPENDENCIES = ()
+
+    @classmethod
+    def wants(cls, text: str) -> bool:
+        # A superset of what can be reported: a loop, and a DB-API call, a session call or a
+        # Django manager somewhere in the file.
+        return LOOP.search(text) is not None and QUERY_CALL.search(text) is not None
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Active loops, innermost last; None marks a function boundary (a `def` in a loop body
+        # is not run per iteration by the loop).
+        self.loops: list[Loop | None] = []
+        self.seen_chains: set[int] = set()
+        self.returns = 0
+        # Test code runs against tiny fixtures; its query count is not a production concern.
+        self.test_file = is_test_path(self.file.source.path)
+
+    def visit_Return(self, node: cst.Return) -> None:
+        self.returns += 1
+
+    def leave_Return(self, original_node: cst.Return) -> None:
+        self.returns -= 1
+
+    # -- loop context --------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        super().visit_FunctionDef(node)
+        self.loops.append(None)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        super().leave_FunctionDef(original_node)
+        self.loops.pop()
+
+    def visit_For_body(self, node: cst.For) -> None:
+        self.loops.append(self._loop(node.target, node.iter))
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self.loops.pop()
+
+    def _enter_comprehension(self, node: cst.BaseComp | cst.DictComp) -> None:
+        comp: cst.CompFor | None = node.for_in
+        targets: list[cst.BaseAssignTargetExpression] = []
+        first = comp
+        while comp is not None:
+            targets.append(comp.target)
+            comp = comp.inner_for_in
+        assert first is not None
+        loop = self._loop(first.target, first.iter)
+        for target in targets[1:]:
+            loop.variant |= names_in(target)
+        self.loops.append(loop)
+
+    # A nested `for` clause and the `if` clauses run once per item of the clause before them.
+    def visit_CompFor_inner_for_in(self, node: cst.CompFor) -> None:
+        self.loops.append(self._loop(node.target, node.iter))
+
+    def leave_CompFor_inner_for_in(self, node: cst.CompFor) -> None:
+        self.loops.pop()
+
+    def visit_CompFor_ifs(self, node: cst.CompFor) -> None:
+        self.loops.append(self._loop(node.target, node.iter))
+
+    def leave_CompFor_ifs(self, node: cst.CompFor) -> None:
+        self.loops.pop()
+
+    def visit_ListComp_elt(self, node: cst.ListComp) -> None:
+        self._enter_comprehension(node)
+
+    def leave_ListComp_elt(self, node: cst.ListComp) -> None:
+        self.loops.pop()
+
+    def visit_SetComp_elt(self, node: cst.SetComp) -> None:
+        self._enter_comprehension(node)
+
+    def leave_SetComp_elt(self, node: cst.SetComp) -> None:
+        self.loops.pop()
+
+    def visit_GeneratorExp_elt(self, node: cst.GeneratorExp) -> None:
+        self._enter_comprehension(node)
+
+    def leave_GeneratorExp_elt(self, node: cst.GeneratorExp) -> None:
+        self.loops.pop()
+
+    def visit_DictComp_value(self, node: cst.DictComp) -> None:
+        self._enter_comprehension(node)
+
+    def leave_DictComp_value(self, node: cst.DictComp) -> None:
+        self.loops.pop()
+
+    def _loop(self, target: cst.BaseExpression, iterable: cst.BaseExpression) -> Loop:
+        names = names_in(target)
+        text = " ".join([*names, dotted(iterable) or ""]).lower()
+        loop = Loop(
+            variant=set(names),
+            targets=set(names),
+            batched=any(w in text for w in BATCH_WORDS) or _bounded(iterable),
+            returns=self.returns,
+        )
+        if isinstance(target, cst.Name):
+            info = self._queryset(iterable, set())
+            if info is not None and info.rows_are_models:
+                loop.querysets[target.value] = info
+        return loop
+
+    def _active(self) -> list[Loop]:
+        """Loops of the current function, innermost last."""
+        active: list[Loop] = []
+        for loop in reversed(self.loops):
+            if loop is None:
+                break
+            active.append(loop)
+        active.reverse()
+        return active
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        super().visit_Assign(node)
+        active = self._active()
+        if active:
+            # A value computed in the loop body changes with the loop.
+            for target in node.targets:
+                active[-1].variant |= names_in(target.target)
+
+    # -- querysets -----------------------------------------------------------------------------
+
+    def _queryset(self, node: cst.BaseExpression, visiting: set[str]) -> QuerysetInfo | None:
+        """What a Django queryset expression (or a name bound to one) selects and prefetches."""
+        if isinstance(node, cst.Name):
+            if node.value in visiting:
+                return None
+            merged: QuerysetInfo | None = None
+            for origin in self.origins(node):
+                if origin is node:
+                    return None
+                info = self._queryset(origin, visiting | {node.value})
+                if info is None:
+                    continue
+                if merged is None:
+                    merged = info
+                else:
+                    merged.select_all |= info.select_all
+                    merged.prefetch_all |= info.prefetch_all
+                    merged.selected |= info.selected
+                    merged.prefetched |= info.prefetched
+                    merged.rows_are_models &= info.rows_are_models
+            return merged
+        calls: list[cst.Call] = []
+        current = node
+        while isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
+            calls.append(current)
+            current = current.func.value
+        if isinstance(current, cst.Attribute) and current.attr.value == "objects":
+            info = QuerysetInfo(source=dotted(current) or "objects")
+        elif isinstance(current, cst.Name) and calls:
+            info = self._queryset(current, visiting)
+            if info is None:
+                return None
+        else:
+            return None
+        for call in calls:
+            method = method_name(call)
+            paths = {string_value(a.value) for a in call.args if a.keyword is None}
+            if method == "select_related":
+                if not call.args:
+                    info.select_all = True
+                elif None in paths:
+                    info.select_all = True  # built at run time: assume it covers
+                info.selected |= {p for p in paths if p}
+            elif method == "prefetch_related":
+                for arg in call.args:
+                    name = string_value(arg.value)
+                    if name is None and isinstance(arg.value, cst.Call):
+                        name = string_value(positional(arg.value, 0))  # Prefetch("tags", ...)
+                    if name is None:
+                        info.prefetch_all = True
+                    else:
+                        info.prefetched.add(name)
+            elif method in ("values", "values_list", "count", "exists", "aggregate", "in_bulk"):
+                info.rows_are_models = False
+        return info
+
+    # -- checks --------------------------------------------------------------------------------
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        # `book.author.name` / `book.tags.all`: related access on a queryset's loop variable.
+        if self.test_file:
+            return
+        inner = node.value
+        if not (isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name)):
+            return
+        var, relation, member = inner.value.value, inner.attr.value, node.attr.value
+        if member in (VALUE_ATTRIBUTES - MANAGER_METHODS) | RELATED_WRITES or relation.endswith(
+            "_id"
+        ):
+            return
+        if relation.startswith("_") or relation in ("pk", "id", "objects"):
+            return
+        for loop in reversed(self._active()):
+            info = loop.querysets.get(var)
+            if info is None:
+                continue
+            key = f"{var}.{relation}"
+            if key in loop.reported or info.covers(relation):
+                return
+            loop.reported.add(key)
+            if member in MANAGER_METHODS:
+                advice = f'add `.prefetch_related("{relation}")` to the queryset'
+            else:
+                advice = (
+                    f'add `.select_related("{relation}")` (or `.prefetch_related("{relation}")` '
+                    "for many-to-many and reverse relations) to the queryset"
+                )
+            self.report(
+                inner,
+                f"`{var}.{relation}` runs one query per row of `{info.source}`; {advice} so it is "
+                "loaded in one query.",
+            )
+            return
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if id(node) in self.seen_chains or self.test_file:
+            return
+        active = self._active()
+        if not active or self.returns > active[-1].returns:
+            # A query in a `return` inside the loop runs once: the loop ends there.
+            return
+        chain = self._chain(node)
+        self.seen_chains.update(id(call) for call in chain)
+        # Only loops that run row by row count: a query that varies with `for chunk in ...` or
+        # `for model in (A, B)` only is fine, one inside a per-row loop nested in them is not.
+        variant = set().union(*(loop.variant for loop in active if not loop.batched))
+        if not variant:
+            return
+        root = chain[-1]
+        method = method_name(root)
+        target = receiver(root)
+        if target is None or method is None:
+            return
+        statement = positional(root, 0)
+        if isinstance(statement, cst.Name) and any(statement.value in lp.targets for lp in active):
+            return  # `for stmt in statements: execute(stmt)`: a list of statements, not rows
+        if method in DBAPI_METHODS and self._dbapi_per_row(root, variant):
+            self._report(node, f"`{dotted(root.func) or method}()`", "executemany")
+            return
+        if method in SESSION_METHODS and "session" in (dotted(target) or "").lower():
+            if method in ("get", "get_one") and not _is_model_class(positional(root, 0)):
+                return  # `session.get(url)` of an HTTP client; SQLAlchemy's is `get(Model, id)`
+            if self._uses(chain, variant):
+                self._report(node, f"`{dotted(root.func)}()`", "session")
+            return
+        django = self._django_root(chain)
+        if django is not None and self._uses(chain, variant):
+            call, manager_method = django
+            if manager_method in DJANGO_WRITES:
+                self._report(node, f"`{dotted(call.func)}()`", "bulk_create")
+            else:
+                self._report(node, f"`{dotted(call.func)}()`", "django")
+
+    @staticmethod
+    def _chain(node: cst.Call) -> list[cst.Call]:
+        """`a.objects.filter(x).first()` -> [first(), filter(x)]: outermost call first."""
+        chain = [node]
+        current: cst.BaseExpression = node.func
+        while isinstance(current, cst.Attribute):
+            current = current.value
+            if isinstance(current, cst.Call):
+                chain.append(current)
+                current = current.func
+        return chain
+
+    @staticmethod
+    def _django_root(chain: list[cst.Call]) -> tuple[cst.Call, str] | None:
+        for call in reversed(chain):
+            func = call.func
+            if (
+                isinstance(func, cst.Attribute)
+                and isinstance(func.value, cst.Attribute)
+                and func.value.attr.value == "objects"
+            ):
+                method = func.attr.value
+                if method in DJANGO_READS or method in DJANGO_WRITES:
+                    return call, method
+                return None
+        return None
+
+    @staticmethod
+    def _uses(chain: list[cst.Call], variant: set[str]) -> bool:
+        return any(names_in(arg.value) & variant for call in chain for arg in call.args)
+
+    def _dbapi_per_row(self, call: cst.Call, variant: set[str]) -> bool:
+        sql = positional(call, 0)
+        if sql is None:
+            return False
+        text = string_value(sql)
+        if text is None:
+            bound = self.bindings_of(sql) if isinstance(sql, cst.Name) else None
+            if not bound or len(bound) != 1:
+                return False
+            text = string_value(bound[0].value)
+        if text is None or not LOOKS_LIKE_SQL.match(text):
+            return False
+        params = [arg.value for arg in call.args[1:]]
+        if not params or not any(names_in(p) & variant for p in params):
+            return False
+        # `ids[i:i + 500]`: a batch per iteration, not a row.
+        return not any(isinstance(n, cst.Slice) for p in params for n in _walk(p))
+
+    def _report(self, node: cst.Call, what: str, flavour: str) -> None:
+        advice = {
+            "executemany": "collect the parameters and run one `executemany(...)`, or one query "
+            "with `WHERE id = ANY(%s)` / `IN (...)`",
+            "session": "load all rows in one query before the loop (`where(Model.id.in_(ids))`, "
+            "`selectinload(...)`)",
+            "django": "fetch everything once before the loop (`filter(id__in=ids)`, "
+            "`in_bulk(ids)`, `select_related` / `prefetch_related`)",
+            "bulk_create": "build the objects in the loop and save them with one "
+            "`bulk_create(...)` (or `bulk_update`)",
+        }[flavour]
+        self.report(
+            node,
+            f"{what} runs one query per iteration of this loop (N+1); {advice}.",
+        )
+
+
+def _bounded(iterable: cst.BaseExpression) -> bool:
+    """A literal display (`(User, Group)`) or a stepped range (`range(0, n, 500)`)."""
+    if isinstance(iterable, (cst.Tuple, cst.List, cst.Set)):
+        return True
+    return (
+        isinstance(iterable, cst.Call)
+        and isinstance(iterable.func, cst.Name)
+        and iterable.func.value == "range"
+        and len(iterable.args) == 3
+    )
+
+
+def _is_model_class(node: cst.BaseExpression | None) -> bool:
+    name = node.attr.value if isinstance(node, cst.Attribute) else getattr(node, "value", "")
+    return isinstance(node, (cst.Name, cst.Attribute)) and str(name)[:1].isupper()
+
+
+def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
+    out: list[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        out.append(current)
+        stack.extend(current.children)
+    return out

@@ -1,0 +1,124 @@
+"""request-without-timeout: an HTTP call that can wait forever for a server that never answers."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import QualifiedNameProvider
+
+from reviewbot.checks.python.bindings import Bindings
+from reviewbot.checks.python.foreign import ForeignSuppressions
+from reviewbot.checks.python.names import (
+    argument,
+    dotted,
+    has_double_star,
+    is_none,
+    keyword,
+    method_name,
+    receiver,
+)
+from reviewbot.rule import PythonRule
+
+HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
+REQUESTS_FUNCTIONS = frozenset(
+    {f"requests.{m}" for m in HTTP_METHODS} | {f"requests.api.{m}" for m in HTTP_METHODS}
+)
+REQUESTS_SESSIONS = frozenset(
+    {
+        "requests.Session",
+        "requests.session",
+        "requests.sessions.Session",
+        "requests.sessions.session",
+    }
+)
+# `requests.Session().get(...)` resolves to `requests.Session.get`.
+REQUESTS_SESSION_METHODS = frozenset(
+    f"{session}.{m}" for session in REQUESTS_SESSIONS for m in HTTP_METHODS
+)
+URLOPEN = frozenset({"urllib.request.urlopen", "urllib2.urlopen"})
+# httpx applies a 5 s default timeout everywhere; only an explicit `timeout=None` removes it.
+HTTPX_CALLS = frozenset(
+    {f"httpx.{m}" for m in (*HTTP_METHODS, "stream")}
+    | {"httpx.Client", "httpx.AsyncClient"}
+    | {f"httpx.Client.{m}" for m in (*HTTP_METHODS, "stream", "send")}
+    | {f"httpx.AsyncClient.{m}" for m in (*HTTP_METHODS, "stream", "send")}
+)
+DIRECT_CALLS = REQUESTS_FUNCTIONS | REQUESTS_SESSION_METHODS | URLOPEN
+
+
+class RequestWithoutTimeout(ForeignSuppressions, Bindings, PythonRule):
+    id = "request-without-timeout"
+    FOREIGN_CODES = frozenset({"S113", "B113"})
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    # Imports, not the word: "requests" is common in comments and docstrings.
+    prefilter = ("import requests", "from requests", ", requests", "httpx", "urlopen")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Names (and `self.attr`s) of sessions given a default timeout.
+        self.configured: set[str] = set()
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        super().visit_Assign(node)
+        # `session.request = functools.partial(session.request, timeout=5)`
+        for target in node.targets:
+            if isinstance(target.target, cst.Attribute) and target.target.attr.value in (
+                "request",
+                "send",
+            ):
+                self._mark_configured(target.target.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if has_double_star(node) or self.foreign_suppressed():
+            return  # the timeout may be in **kwargs
+        names = self.qualified_names(node.func)
+        # urlopen(url, data, timeout) also takes it by position.
+        timeout = argument(node, 2, "timeout") if names & URLOPEN else keyword(node, "timeout")
+        if names & HTTPX_CALLS:
+            if timeout is not None and is_none(timeout):
+                self.report(
+                    timeout,
+                    "`timeout=None` removes httpx's default timeout, so this call can hang "
+                    "forever; pass a finite `httpx.Timeout(...)`.",
+                )
+            return
+        if timeout is not None:
+            if is_none(timeout) and names & (REQUESTS_FUNCTIONS | REQUESTS_SESSION_METHODS):
+                self.report(
+                    timeout,
+                    "`timeout=None` waits forever for a server that never answers; pass a finite "
+                    "timeout (seconds, or a `(connect, read)` tuple).",
+                )
+            return
+        method = method_name(node)
+        target = receiver(node)
+        if method == "mount" and target is not None:
+            self._mark_configured(target)
+            return
+        direct = names & DIRECT_CALLS
+        if direct:
+            self._report(node, min(direct))
+            return
+        if method in HTTP_METHODS and target is not None:
+            if self._key(target) in self.configured:
+                return
+            if self.constructed_by(target, self.qualified_names) & REQUESTS_SESSIONS:
+                self._report(node, f"requests.Session.{method}")
+
+    def _report(self, node: cst.Call, name: str) -> None:
+        self.report(
+            node,
+            f"`{name}` without `timeout=` waits forever if the server accepts the connection but "
+            "never answers, tying up a worker; pass `timeout=` (seconds, or a `(connect, read)` "
+            "tuple).",
+        )
+
+    @staticmethod
+    def _key(node: cst.BaseExpression) -> str:
+        # File-wide on purpose: a session configured anywhere under this name is trusted (the
+        # adapter is usually mounted where the session is built, far from where it is used).
+        return dotted(node) or ""
+
+    def _mark_configured(self, node: cst.BaseExpression) -> None:
+        key = self._key(node)
+        if key:
+            self.configured.add(key)

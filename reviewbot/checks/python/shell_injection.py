@@ -1,0 +1,88 @@
+"""shell-injection: a shell command line formatted from non-constant values."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.metadata import QualifiedNameProvider
+
+from reviewbot.checks.python.foreign import ForeignSuppressions
+from reviewbot.checks.python.names import argument, is_true, keyword
+from reviewbot.checks.python.strings import StringTracker
+from reviewbot.checks.python.vocabulary import is_test_path
+from reviewbot.rule import PythonRule
+
+# Run their argument through `/bin/sh -c` only with `shell=True`.
+SUBPROCESS = frozenset(
+    {
+        "subprocess.run",
+        "subprocess.call",
+        "subprocess.check_call",
+        "subprocess.check_output",
+        "subprocess.Popen",
+    }
+)
+# Always run their argument through a shell.
+ALWAYS_SHELL = frozenset(
+    {
+        "os.system",
+        "os.popen",
+        "subprocess.getoutput",
+        "subprocess.getstatusoutput",
+        "asyncio.create_subprocess_shell",
+        "asyncio.subprocess.create_subprocess_shell",
+        "commands.getoutput",
+    }
+)
+# Values quoted for the shell, resolved through imports (`from shlex import quote as q`).
+SHELL_QUOTING = frozenset({"shlex.quote", "shlex.join", "pipes.quote"})
+
+
+class ShellInjection(ForeignSuppressions, StringTracker, PythonRule):
+    id = "shell-injection"
+    FOREIGN_CODES = frozenset({"B609", "S609", "B605", "S605", "S602", "B602"})
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
+    prefilter = (
+        "subprocess",
+        "os.system",
+        "import system",
+        ", system",
+        "popen",
+        "getoutput",
+        "create_subprocess_shell",
+    )
+    SAFE_QUALIFIED = SHELL_QUOTING
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Test code shells out with fixture values; nobody can inject into it.
+        self.test_file = is_test_path(self.file.source.path)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.test_file:
+            return
+        names = self.qualified_names(node.func)
+        if names & ALWAYS_SHELL:
+            name = min(names & ALWAYS_SHELL)
+            command = argument(node, 0, "cmd") or argument(node, 0, "command")
+        elif names & SUBPROCESS:
+            if not is_true(keyword(node, "shell")):
+                return
+            name = f"{min(names & SUBPROCESS)}(shell=True)"
+            command = argument(node, 0, "args")
+        else:
+            return
+        if command is None:
+            return
+        built = self.follow(command)
+        if built.constant or not built.how or self.foreign_suppressed():
+            # Constant text, or a value passed through unchanged that this rule cannot judge.
+            return
+        parts = ", ".join(f"`{d}`" for d in dict.fromkeys(built.dynamic))
+        how = ", ".join(dict.fromkeys(built.how))
+        self.report(
+            command,
+            f"The command given to `{name}` is built with {how} from {parts} and run by a shell, "
+            "so quotes, `;` or `$(...)` in those values run other commands; pass an argument "
+            'list without `shell=True` (`subprocess.run(["tar", "-xf", path])`), or quote each '
+            "value with `shlex.quote`.",
+        )

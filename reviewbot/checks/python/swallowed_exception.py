@@ -1,0 +1,157 @@
+"""swallowed-exception: a bare or broad `except` whose body drops the error without a trace."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+
+from reviewbot.checks.python.names import dotted, method_name
+from reviewbot.rule import PythonRule
+
+_DIRECTIVE = re.compile(
+    r"^(?:noqa(?::\s*[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)?|pylint:\s*disable=[\w,-]+"
+    r"|nosec(?:\s+[A-Z][0-9]+(?:\s*,\s*[A-Z][0-9]+)*)?|type:\s*ignore(?:\[[^\]]*\])?"
+    r"|pragma:[^#]*|fmt:\s*\w+)",
+    re.IGNORECASE,
+)
+# Annotations of this project's own fixtures and suppressions are not explanations either.
+ANNOTATIONS = ("reviewbot:", "expect:", "ok:")
+BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
+# A `try` whose body only releases a resource: failing to release is routinely ignored on purpose
+# (the resource is being discarded anyway), and logging it would be noise.
+CLEANUP_METHODS = frozenset(
+    {
+        "close",
+        "aclose",
+        "unlink",
+        "remove",
+        "rmtree",
+        "rmdir",
+        "kill",
+        "terminate",
+        "shutdown",
+        "disconnect",
+        "rollback",
+        "cancel",
+        "release",
+        "stop",
+        "cleanup",
+        "dispose",
+        "join",
+        "flush",
+        "delete",
+        "quit",
+        "close_all",
+        "closeall",
+    }
+)
+
+
+def _is_broad(handler: cst.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = (
+        [e.value for e in handler.type.elements]
+        if isinstance(handler.type, cst.Tuple)
+        else [handler.type]
+    )
+    return any(dotted(t) in BROAD for t in types)
+
+
+def _drops_error(small: cst.BaseSmallStatement) -> bool:
+    """`pass`, `...`, `continue`, `return`, `return None`, or a bare string."""
+    if isinstance(small, (cst.Pass, cst.Continue)):
+        return True
+    if isinstance(small, cst.Return):
+        return small.value is None or (
+            isinstance(small.value, cst.Name) and small.value.value == "None"
+        )
+    return isinstance(small, cst.Expr) and isinstance(
+        small.value, (cst.Ellipsis, cst.SimpleString, cst.ConcatenatedString)
+    )
+
+
+def _body_drops_error(body: cst.BaseSuite) -> bool:
+    if isinstance(body, cst.SimpleStatementSuite):
+        return all(_drops_error(s) for s in body.body)
+    assert isinstance(body, cst.IndentedBlock)
+    return all(
+        isinstance(line, cst.SimpleStatementLine) and all(_drops_error(s) for s in line.body)
+        for line in body.body
+    )
+
+
+def _is_cleanup_call(statement: cst.BaseStatement) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr):
+        return False
+    value = small.value.expression if isinstance(small.value, cst.Await) else small.value
+    if not isinstance(value, cst.Call):
+        return False
+    name = method_name(value) or (value.func.value if isinstance(value.func, cst.Name) else "")
+    return name in CLEANUP_METHODS or name.startswith(("close", "remove", "delete"))
+
+
+def _only_cleanup(body: cst.BaseSuite) -> bool:
+    """`conn.close()`, or `if conn is not None: conn.close()`, and nothing else."""
+    if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1:
+        return False
+    statement = body.body[0]
+    if isinstance(statement, cst.If) and statement.orelse is None:
+        inner = statement.body
+        return isinstance(inner, cst.IndentedBlock) and all(_is_cleanup_call(s) for s in inner.body)
+    return _is_cleanup_call(statement)
+
+
+def _is_explanation(comment: cst.Comment | None) -> bool:
+    """Prose saying why, not only a linter directive (`# noqa: BLE001`, `# pylint: disable=...`);
+    `# noqa: BLE001 - display must never fail` has both and counts."""
+    if comment is None:
+        return False
+    text = _DIRECTIVE.sub("", comment.value.lstrip("#").strip()).strip(" -:;,.")
+    return len(text.split()) >= 2 and not text.lower().startswith(ANNOTATIONS)
+
+
+def _explained(body: cst.BaseSuite) -> bool:
+    """A comment in the handler (or on its `except` line) says why the error is dropped."""
+    if isinstance(body, cst.SimpleStatementSuite):
+        return _is_explanation(body.trailing_whitespace.comment)
+    assert isinstance(body, cst.IndentedBlock)
+    if _is_explanation(body.header.comment):
+        return True
+    return any(
+        _is_explanation(line.comment)
+        for statement in body.body
+        for line in (
+            *statement.leading_lines,
+            *(
+                [statement.trailing_whitespace]
+                if isinstance(statement, cst.SimpleStatementLine)
+                else []
+            ),
+        )
+    )
+
+
+class SwallowedException(PythonRule):
+    id = "swallowed-exception"
+    # Only broad handlers can be reported: `except:`, or a handler naming (Base)Exception.
+    prefilter = re.compile(r"except\s*:|except\b[^:\n]*Exception\b")
+
+    def visit_Try(self, node: cst.Try) -> None:
+        if _only_cleanup(node.body):
+            return
+        for handler in node.handlers:
+            if not _is_broad(handler):
+                continue
+            if _body_drops_error(handler.body) and not _explained(handler.body):
+                caught = "every exception" if handler.type is None else "`Exception`"
+                self.report(
+                    handler,
+                    f"This handler catches {caught} and drops it without a trace; log it "
+                    "(`logger.exception(...)`), re-raise, or catch only the exceptions you "
+                    "expect here.",
+                )

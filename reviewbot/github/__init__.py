@@ -1,0 +1,1 @@
+"""Pull requests: diffs, diff filtering, the Actions environment, review comments and publishing."""

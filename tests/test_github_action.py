@@ -1,0 +1,124 @@
+"""action.yml end to end: its run step, verbatim, against the local GitHub; and the pre-commit hook."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.fake_github import TOKEN, FakeGitHub
+from tests.github_support import git, make_pull_request
+
+ROOT = Path(__file__).resolve().parent.parent
+EXPRESSION = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")
+
+
+@pytest.fixture
+def fake():
+    server = FakeGitHub().start()
+    yield server
+    server.stop()
+
+
+def test_action_runs_reviewbot_on_a_pull_request(tmp_path: Path, fake: FakeGitHub) -> None:
+    action = yaml.safe_load((ROOT / "action.yml").read_text())
+    assert action["runs"]["using"] == "composite"
+    assert set(action["inputs"]) == {
+        "config",
+        "fail-on",
+        "mode",
+        "filter",
+        "max-comments",
+        "github-token",
+        "paths",
+    }
+    install, run_step = action["runs"]["steps"]
+    # Installed from the action's own checkout; nothing else is fetched.
+    assert '"${{ github.action_path }}"' in install["run"] and "curl" not in install["run"]
+
+    root = tmp_path / "repo"
+    root.mkdir()
+    pr = make_pull_request(root, fake)
+    runner_temp = tmp_path / "runner"
+    shim = runner_temp / "reviewbot-venv" / "bin" / "reviewbot"
+    shim.parent.mkdir(parents=True)
+    # What `pip install` puts there, running this tree's code: `python -m reviewbot "$@"`.
+    shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m reviewbot "$@"\n')
+    shim.chmod(0o755)
+
+    contexts = {
+        "github.token": TOKEN,
+        "github.action_path": str(ROOT),
+        "runner.temp": str(runner_temp),
+    }
+    for name, spec in action["inputs"].items():
+        contexts[f"inputs.{name}"] = EXPRESSION.sub(
+            lambda m: contexts[m[1]], str(spec.get("default", ""))
+        )
+
+    def expand(text: str) -> str:
+        return EXPRESSION.sub(lambda m: contexts[m[1]], text)
+
+    env = {key: value for key, value in pr.environ(tmp_path).items() if key != "GITHUB_TOKEN"}
+    env.update(
+        {
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "RUNNER_TEMP": str(runner_temp),
+            "PYTHONPATH": str(ROOT),
+            # GitHub asks for a second between writes; the test server does not.
+            "REVIEWBOT_WRITE_INTERVAL": "0",
+        }
+    )
+    env.update({key: expand(str(value)) for key, value in run_step["env"].items()})
+    script = tmp_path / "step.sh"
+    script.write_text(expand(run_step["run"]))
+    # How GitHub runs a `shell: bash` step.
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr  # errors on changed lines fail the check
+    assert TOKEN not in proc.stdout + proc.stderr
+    (review,) = fake.calls("create_review")
+    placed = [(c["path"], c["line"]) for c in review.body["comments"]]
+    assert placed == [
+        ("app/orders.py", 9),
+        ("app/search.py", 8),
+        ("app/search.py", 13),
+        ("sql/report.sql", 2),
+    ]
+    assert review.headers.get("Authorization") == f"token {TOKEN}"
+    assert len(fake.issue_comments) == 1
+    summary = (tmp_path / "step-summary.md").read_text()
+    assert "4 findings (3 error, 1 info)" in summary
+    assert "findings=4" in (tmp_path / "github-output.txt").read_text()
+    assert TOKEN not in fake.all_text
+
+
+def test_pre_commit_hook_reports_staged_lines(make_repo, run_cli) -> None:
+    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert hook["pass_filenames"] is False and hook["language"] == "python"
+    program, *args = shlex.split(hook["entry"])
+    assert program == "reviewbot"
+    root = make_repo({"q.sql": "SELECT * FROM a;\n", "app.py": "x = 1\n"})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    (root / "q.sql").write_text("SELECT * FROM a;\nSELECT * FROM b;\n")
+    git(root, "add", "q.sql")
+    run = run_cli(*args, "--format", "json", cwd=root)
+    found = [(f["path"], f["line"]) for f in json.loads(run.out)["findings"]]
+    assert found == [("q.sql", 2)]

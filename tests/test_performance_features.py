@@ -1,0 +1,134 @@
+"""Parallel per-file pass and the content-hash cache: same findings, deterministic order."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import pytest
+
+from reviewbot import engine
+from reviewbot.cache import CACHE_DIR
+from reviewbot.catalog import active_catalog
+from reviewbot.config import load_config
+from reviewbot.engine import Scanner
+
+INJECTION = (
+    "def find(cur, name):\n    cur.execute(f\"SELECT id FROM users WHERE name = '{name}'\")\n"
+)
+CLEAN = "def find(cur, name):\n    cur.execute('SELECT id FROM users WHERE name = %s', (name,))\n"
+
+
+def _repo(make_repo, count: int = 40):
+    files: dict[str, str | bytes] = {}
+    for i in range(count):
+        files[f"pkg/mod_{i:03}.py"] = INJECTION if i % 3 == 0 else CLEAN
+        files[f"db/{i:03}_q.sql"] = "SELECT * FROM t;\n" if i % 4 == 0 else "SELECT a FROM t;\n"
+    files["pkg/broken.py"] = "def broken(:\n    cur.execute(x)\n"
+    return make_repo(files)
+
+
+def _scan(root, **kwargs):
+    config = load_config(root)
+    return Scanner(config, active_catalog(), **kwargs).scan_paths([root])
+
+
+def _key(result):
+    return (
+        [f.to_dict() for f in result.findings],
+        [e.to_dict() for e in result.errors],
+        result.summary.files_scanned,
+    )
+
+
+def test_parallel_matches_serial_in_order(make_repo, monkeypatch) -> None:
+    root = _repo(make_repo)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(engine, "PARALLEL_MIN_BYTES", 1)
+    serial = _scan(root, jobs=1)
+    parallel = _scan(root, jobs=2)
+    assert _key(parallel) == _key(serial)
+    assert len([f for f in serial.findings if f.rule == "sql-injection"]) == 14
+    assert [e.path for e in serial.errors] == ["pkg/broken.py"]
+
+
+def test_cache_round_trip_and_invalidation(make_repo) -> None:
+    root = _repo(make_repo, count=10)
+    cold = Scanner(load_config(root), active_catalog(), cache=True)
+    first = cold.scan_paths([root])
+    assert cold.cache is not None and cold.cache.hits == 0 and cold.cache.misses == 21
+    assert (root / CACHE_DIR / ".gitignore").read_text().strip().endswith("*")
+
+    warm = Scanner(load_config(root), active_catalog(), cache=True)
+    second = warm.scan_paths([root])
+    assert warm.cache is not None and warm.cache.hits == 21
+    assert _key(second) == _key(first)
+
+    # One changed file is one miss, and its new finding is reported.
+    (root / "pkg/mod_001.py").write_text(INJECTION)
+    edited = Scanner(load_config(root), active_catalog(), cache=True)
+    third = edited.scan_paths([root])
+    assert edited.cache is not None and (edited.cache.hits, edited.cache.misses) == (20, 1)
+    assert ("pkg/mod_001.py", "sql-injection") in {(f.path, f.rule) for f in third.findings}
+
+    # Other rules or options are another key: nothing is reused.
+    narrower = Scanner(load_config(root), ["select-star"], cache=True)
+    narrower.scan_paths([root])
+    assert narrower.cache is not None and narrower.cache.hits == 0
+
+
+def test_corrupt_cache_entries_are_misses(make_repo) -> None:
+    root = _repo(make_repo, count=3)
+    Scanner(load_config(root), active_catalog(), cache=True).scan_paths([root])
+    entries = list((root / CACHE_DIR).rglob("*.pickle"))
+    assert entries
+    for entry in entries:
+        entry.write_bytes(b"not a pickle")
+    entries[0].write_bytes(pickle.dumps({"not": "an outcome"}))
+    again = Scanner(load_config(root), active_catalog(), cache=True)
+    result = again.scan_paths([root])
+    assert again.cache is not None and again.cache.hits == 0
+    assert any(f.rule == "sql-injection" for f in result.findings)
+
+
+def test_project_rules_see_cached_files(make_repo) -> None:
+    # The schema comes from an unchanged (cached) migration; the query file changes.
+    root = make_repo(
+        {
+            "migrations/001_init.up.sql": "CREATE TABLE orders (id BIGINT PRIMARY KEY, "
+            "customer_id BIGINT NOT NULL);\n",
+            "migrations/001_init.down.sql": "DROP TABLE orders;\n",
+            "queries.sql": "SELECT id FROM orders WHERE id = 1;\n",
+        }
+    )
+    rules = ["unindexed-query-filter"]
+    Scanner(load_config(root), rules, cache=True).scan_paths([root])
+    (root / "queries.sql").write_text("SELECT id FROM orders WHERE customer_id = 1;\n")
+    scanner = Scanner(load_config(root), rules, cache=True)
+    result = scanner.scan_paths([root])
+    assert scanner.cache is not None and scanner.cache.hits == 2
+    assert [(f.path, f.rule) for f in result.findings] == [
+        ("queries.sql", "unindexed-query-filter")
+    ]
+
+
+def test_cli_cache_flags_and_jobs(make_repo, run_cli) -> None:
+    root = _repo(make_repo, count=3)
+    run = run_cli("scan", str(root), "--no-cache", "--format", "json", "--jobs", "2")
+    assert run.code == 1
+    assert not (root / CACHE_DIR).exists()
+    cached = run_cli("scan", str(root), "--format", "json", "--quiet")
+    assert json.loads(cached.out)["findings"] == json.loads(run.out)["findings"]
+    assert (root / CACHE_DIR).is_dir()
+    assert run_cli("scan", str(root), "--jobs", "0").code == 2
+
+
+@pytest.mark.parametrize("existing", ["", "build/\n", "build/", f"{CACHE_DIR}/\n"])
+def test_init_keeps_the_cache_out_of_git(tmp_path, run_cli, existing) -> None:
+    if existing:
+        (tmp_path / ".gitignore").write_text(existing)
+    assert run_cli("init", cwd=tmp_path).code == 0
+    lines = (tmp_path / ".gitignore").read_text().splitlines()
+    assert lines.count(f"{CACHE_DIR}/") == 1
+    if existing.startswith("build/"):
+        assert lines[0] == "build/"

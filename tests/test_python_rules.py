@@ -1,0 +1,146 @@
+"""Behaviour of the Python rule pack that catalog examples and fixtures do not pin down."""
+
+from __future__ import annotations
+
+import pytest
+
+from reviewbot.checks.python.foreign import suppressing_codes
+from reviewbot.checks.python.vocabulary import SecretKind, is_password_name, secret_kind
+from tests.conftest import scan_texts
+
+SECRETS = {
+    "stripe": "sk_live_51Hq8LyjWDarjtT1zdp7dcQwErTyUiOp",
+    "password": "Xr7-q2Lp9vNw",
+    "dsn": "Qm4-v8Ks2LpZ",
+}
+CODE = f'''
+import psycopg
+
+STRIPE_API_KEY = "{SECRETS["stripe"]}"
+DATABASE_URL = "postgresql://billing:{SECRETS["dsn"]}@db.internal:5432/billing"
+
+
+def connect(host):
+    return psycopg.connect(host=host, user="billing", password="{SECRETS["password"]}")
+'''
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "sarif", "github"])
+def test_hardcoded_secret_never_prints_the_secret(make_repo, run_cli, fmt) -> None:
+    root = make_repo({"app/settings.py": CODE})
+    run = run_cli("scan", str(root), "--select", "hardcoded-secret", "--format", fmt)
+    assert run.code == 1
+    assert run.out.count("hardcoded-secret") >= 3
+    for secret in SECRETS.values():
+        assert secret not in run.out
+        assert secret not in run.err
+
+
+def test_hardcoded_secret_messages_name_the_target_not_the_value() -> None:
+    result = scan_texts({"settings.py": CODE}, ["hardcoded-secret"])
+    messages = sorted(f.message.split(";")[0] for f in result.findings)
+    assert messages == [
+        "Hardcoded password in `password`",
+        "Password inside a connection URL",
+        "Stripe live key in `STRIPE_API_KEY`",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("db_password", SecretKind.PASSWORD),
+        ("newPassword2", SecretKind.PASSWORD),
+        ("SMTP_PASS", SecretKind.PASSWORD),
+        ("STRIPE_API_KEY", SecretKind.KEY),
+        ("apikey", SecretKind.KEY),
+        ("client_secret", SecretKind.SECRET),
+        ("accessToken", SecretKind.TOKEN),
+        ("password_field", None),
+        ("token_type", None),
+        ("next_page_token", None),
+        ("cache_key", None),
+        ("first_pass", None),
+        ("max_tokens", None),
+        ("SECRET_KEY_FALLBACKS", None),
+    ],
+)
+def test_secret_names_are_judged_by_their_head_word(name: str, kind: SecretKind | None) -> None:
+    assert secret_kind(name) == kind
+    assert is_password_name(name) == (kind is SecretKind.PASSWORD)
+
+
+def test_names_resolve_through_import_aliases() -> None:
+    code = (
+        "from hashlib import md5 as h\n"
+        "import requests as r\n"
+        "from jwt import decode\n\n"
+        "def f(pw, url, tok):\n"
+        "    h(pw.encode())\n"
+        "    r.get(url)\n"
+        "    decode(tok, 'k')\n"
+    )
+    rules = ["weak-password-hash", "request-without-timeout", "jwt-without-verification"]
+    result = scan_texts({"app.py": code}, rules)
+    assert sorted((f.rule, f.line) for f in result.findings) == [
+        ("jwt-without-verification", 8),
+        ("request-without-timeout", 7),
+        ("weak-password-hash", 6),
+    ]
+    assert any("hashed with md5" in f.message for f in result.findings)
+    assert any("`requests.get`" in f.message for f in result.findings)
+
+
+def test_local_functions_named_like_library_calls_are_not_resolved_to_them() -> None:
+    code = "def get(url):\n    return url\n\ndef decode(t, k):\n    return t\n\nget('x')\ndecode('t', 'k')\n"
+    result = scan_texts({"app.py": code}, ["request-without-timeout", "jwt-without-verification"])
+    assert result.findings == []
+
+
+@pytest.mark.parametrize(
+    ("comment", "bare", "codes"),
+    [
+        ("# nosec", True, set()),
+        ("# nosec B105 # used for testing", False, {"B105"}),
+        ("# nosec: B608, B611", False, {"B608", "B611"}),
+        ("# noqa: S113, E501", False, {"S113", "E501"}),
+        ("# a plain comment", False, set()),
+    ],
+)
+def test_foreign_suppressions_are_parsed(comment: str, bare: bool, codes: set[str]) -> None:
+    assert suppressing_codes(comment) == (bare, codes)
+
+
+def test_foreign_suppression_only_covers_the_same_check() -> None:
+    code = (
+        "import requests\n\n"
+        "def f(url):\n"
+        "    requests.get(url)  # noqa: S113\n"
+        "    requests.get(url)  # noqa: E501\n"
+    )
+    result = scan_texts({"app.py": code}, ["request-without-timeout"])
+    assert [f.line for f in result.findings] == [5]
+
+
+def test_sql_identifiers_from_code_are_not_reported_but_from_callers_are() -> None:
+    code = (
+        "def drop_all(conn, inspector):\n"
+        "    for table in inspector.get_table_names():\n"
+        "        conn.execute(f'DROP TABLE {table}')\n\n"
+        "def count(conn, table_name):\n"
+        "    return conn.execute(f'SELECT count(id) FROM {table_name}')\n"
+    )
+    result = scan_texts({"app.py": code}, ["sql-injection"])
+    assert [f.line for f in result.findings] == [6]
+
+
+def test_django_hashers_are_read_from_the_right_argument() -> None:
+    code = (
+        "from django.contrib.auth.hashers import get_hasher, make_password\n\n"
+        "def f(pw):\n"
+        "    make_password('md5')\n"
+        "    make_password(pw, None, 'unsalted_md5')\n"
+        "    get_hasher('sha1')\n"
+    )
+    result = scan_texts({"app.py": code}, ["weak-password-hash"])
+    assert [f.line for f in result.findings] == [5, 6]
