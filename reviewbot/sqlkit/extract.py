@@ -87,13 +87,16 @@ STATEMENT_STARTS = frozenset(
 # Calls that return their (string) argument unchanged as far as SQL is concerned.
 IDENTITY_CALLS = frozenset({"dedent", "cleandoc", "str"})
 IDENTITY_METHODS = frozenset({"strip", "lstrip", "rstrip"})
-# Cheap text checks deciding whether a file is traversed at all: it names a sink and holds a
-# string that starts like SQL, or it is a migration.
-SINK_WORDS = ("execute", "fetch", ".raw(", "RawSQL", "read_sql", "text(")
-MIGRATION_WORDS = ("alembic", "RunSQL", "RunPython")
+# Cheap text checks deciding whether a file is traversed at all: it calls a sink and holds a
+# string that starts like a SQL statement, or it is an Alembic revision or a Django migration
+# running SQL or Python.
+SINK_CALL = re.compile(
+    r"(?<!\w)text\s*\(|\.(?:execute\w*|exec_driver_sql|raw|fetch\w*|read_sql\w*)\s*\("
+    r"|RawSQL|read_sql"
+)
 SQL_STRING_START = re.compile(
-    r"""(?:'|")\s*\(?\s*(?:select|insert|update|delete|with|create|alter|drop|"""
-    r"""truncate|merge|grant|revoke|comment|replace)\b""",
+    r"""(?:'|")\s*\(?\s*(?:select|insert|update|delete|with|create|alter|drop|truncate|merge|"""
+    r"""grant|revoke|comment|replace)\s""",
     re.IGNORECASE,
 )
 MISSING_DOWN_FACT = "missing-down-migration"
@@ -238,11 +241,9 @@ class SqlExtractor(cst.BatchableCSTVisitor):
 
     @staticmethod
     def wants(text: str) -> bool:
-        if any(word in text for word in MIGRATION_WORDS):
+        if ("alembic" in text and "def upgrade" in text) or "RunSQL" in text or "RunPython" in text:
             return True
-        return (
-            any(word in text for word in SINK_WORDS) and SQL_STRING_START.search(text) is not None
-        )
+        return SQL_STRING_START.search(text) is not None and SINK_CALL.search(text) is not None
 
     # -- names and blocks ----------------------------------------------------------------------
 
