@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
 from reviewbot import checks
 from reviewbot.config import Config
@@ -119,8 +119,10 @@ class Analyzer:
                 )
             )
             return
-        pyfile = PythonFile(source=source, module=module)
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        pyfile = PythonFile(
+            source=source, module=module, resolver=lambda: wrapper.resolve(QualifiedNameProvider)
+        )
         instances = [cls(pyfile, self.options[cls.id]) for cls in active]
         extractor = SqlExtractor(pyfile, self.config.sql_dialect) if extract else None
         try:

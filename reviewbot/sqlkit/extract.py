@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import CodeRange, QualifiedNameProvider
+from libcst.metadata import CodeRange
 from sqlglot import TokenType
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError, TokenError
@@ -208,7 +208,6 @@ def _is_trivial(body: cst.BaseSuite) -> bool:
 class SqlExtractor(cst.BatchableCSTVisitor):
     """Collects SQL from one Python file during the shared traversal."""
 
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     name = "embedded-sql"
 
     def __init__(self, file: PythonFile, dialect: str) -> None:
@@ -416,7 +415,7 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         return None
 
     def _qualified(self, node: cst.CSTNode) -> set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+        return self.file.qualified_names(node)
 
     # -- constant strings ----------------------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.strings import Built, StringTracker
@@ -108,7 +107,6 @@ def looks_like_sql(built: Built) -> bool:
 class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
     id = "sql-injection"
     FOREIGN_CODES = frozenset({"B608", "S608"})
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     # Call shapes, not words: "text" and "raw" alone occur in most files.
     # A call of one of the sinks, as text; `context(` or `.raw_data` never qualify.
     prefilter = re.compile(
