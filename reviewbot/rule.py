@@ -220,6 +220,18 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         return self.file.qualified_names(node)
 
+    def get_visitors(self) -> Mapping[str, Any]:
+        # libcst finds visit_/leave_ methods with inspect.getmembers on every instance, i.e.
+        # once per rule per file; the names depend only on the class, so find them once.
+        names = _VISITOR_NAMES.get(type(self))
+        if names is None:
+            names = tuple(sorted(super().get_visitors()))
+            _VISITOR_NAMES[type(self)] = names
+        return {name: getattr(self, name) for name in names}
+
+
+_VISITOR_NAMES: dict[type, tuple[str, ...]] = {}
+
 
 class SqlRule(Rule):
     """Walks each SQL statement once with every other SQL rule; `visit_<Class>` per node type."""
