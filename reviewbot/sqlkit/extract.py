@@ -24,6 +24,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError, TokenError
 
 from reviewbot.rule import PythonFile
+from reviewbot.sql_sinks import METHOD_SINKS, RESOLVED_SINKS
 from reviewbot.sql_source import SqlDocument, split_and_parse
 from reviewbot.sqlkit.alembic import Plan, Translator, call_name, is_none, split_args
 from reviewbot.sqlkit.migrations import (
@@ -37,33 +38,6 @@ from reviewbot.sqlkit.migrations import (
 from reviewbot.sqlkit.placeholders import placeholder_edits
 from reviewbot.sqlkit.text import TextBuilder, add_literal_body, apply_edits, literal_shape
 
-# Functions taking SQL text, resolved through imports and aliases; value: keyword names of the SQL.
-RESOLVED_SINKS: dict[str, tuple[str, ...]] = {
-    "sqlalchemy.text": ("text",),
-    "sqlalchemy.sql.text": ("text",),
-    "sqlalchemy.sql.expression.text": ("text",),
-    "pandas.read_sql": ("sql",),
-    "pandas.read_sql_query": ("sql",),
-    "django.db.models.RawSQL": ("sql",),
-    "django.db.models.expressions.RawSQL": ("sql",),
-    "alembic.op.execute": ("sqltext",),
-}
-# Methods whose receiver cannot be typed statically (a DB-API cursor, a SQLAlchemy connection, an
-# asyncpg connection, a Django manager); the text must also start like a SQL statement.
-METHOD_SINKS = frozenset(
-    {
-        "execute",
-        "executemany",
-        "executescript",
-        "exec_driver_sql",
-        "raw",
-        "fetch",
-        "fetchrow",
-        "fetchval",
-        "read_sql",
-        "read_sql_query",
-    }
-)
 SQL_KEYWORD_ARGS = ("sql", "query", "statement", "operation", "stmt", "sqltext", "raw_query")
 # First token of text that is worth parsing as SQL.
 STATEMENT_STARTS = frozenset(
