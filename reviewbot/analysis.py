@@ -15,6 +15,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
 from reviewbot import checks
+from reviewbot.checks.python.vocabulary import is_test_path
 from reviewbot.config import Config
 from reviewbot.models import ErrorKind, ScanError
 from reviewbot.rule import (
@@ -92,7 +93,12 @@ class Analyzer:
         return outcome
 
     def _python(self, source: SourceFile, outcome: FileOutcome) -> None:
-        active = [cls for cls in self.python_rules if cls.wants(source.text)]
+        in_tests = is_test_path(source.path)
+        active = [
+            cls
+            for cls in self.python_rules
+            if not (in_tests and cls.skip_tests) and cls.wants(source.text)
+        ]
         extract = self.extract_sql and SqlExtractor.wants(source.text)
         if not active and not extract:
             return

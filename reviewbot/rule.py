@@ -193,6 +193,9 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     """
 
     prefilter: ClassVar[tuple[str, ...] | re.Pattern[str]] = ()
+    # True for rules whose findings in test code are noise (fixtures, round-trip tests): such
+    # files are then not even parsed for the rule.
+    skip_tests: ClassVar[bool] = False
 
     def __init__(self, file: PythonFile, options: dict[str, Any]) -> None:
         super().__init__()
