@@ -17,6 +17,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProv
 from reviewbot import checks
 from reviewbot.checks.python.vocabulary import is_test_path
 from reviewbot.config import Config
+from reviewbot.guards import SHALLOW_PYTHON_NESTING, in_deep_thread, python_shape, run_deep
 from reviewbot.models import ErrorKind, ScanError
 from reviewbot.rule import (
     REGISTRY,
@@ -56,6 +57,12 @@ class FileOutcome:
         return self
 
 
+class _NeedsDeepStack(BaseException):
+    """The file nests deeper than the default stack and recursion limit allow: redo it on a
+    thread with a large stack (see `guards.run_deep`). A BaseException, so that no handler meant
+    for a rule's own failure takes it for a crash of that rule."""
+
+
 def _handler_table(rules: list[SqlRule]) -> dict[type, list[Any]]:
     table: dict[type, list[Any]] = {}
     for rule in rules:
@@ -84,6 +91,26 @@ class Analyzer:
         self.extract_sql = extract_sql
 
     def analyze(self, source: SourceFile) -> FileOutcome:
+        """The per-file pass; whatever goes wrong becomes an error entry of this file."""
+        try:
+            try:
+                return self._analyze(source)
+            except (_NeedsDeepStack, RecursionError):
+                # Deeper than the default stack: the whole file again, on a large one.
+                return run_deep(self._analyze, source)
+        except Exception as exc:  # a bug of ours must cost one file, never the scan
+            outcome = FileOutcome(path=source.path)
+            outcome.errors.append(
+                ScanError(
+                    ErrorKind.RULE_CRASH,
+                    source.path,
+                    f"reviewbot failed on this file ({type(exc).__name__}: {exc}); "
+                    "please report it. Other files were checked.",
+                )
+            )
+            return outcome
+
+    def _analyze(self, source: SourceFile) -> FileOutcome:
         outcome = FileOutcome(path=source.path)
         if source.language == "python":
             self._python(source, outcome)
@@ -102,8 +129,26 @@ class Analyzer:
         extract = self.extract_sql and SqlExtractor.wants(source.text)
         if not active and not extract:
             return
+        deep = in_deep_thread()
+        # libcst's parser is native code that recurses once per nesting level: past its stack it
+        # kills the process, so the file is measured before libcst sees it.
+        shape = python_shape(source.text)
+        refusal = shape.refusal()
+        if refusal is not None:
+            kind = ErrorKind.TOO_LARGE if shape.oversized else ErrorKind.PARSE_ERROR
+            outcome.errors.append(
+                ScanError(kind, source.path, f"Python file not parsed: {refusal}; file not checked")
+            )
+            return
+        if shape.nesting > SHALLOW_PYTHON_NESTING and not deep:
+            raise _NeedsDeepStack
         try:
             module = cst.parse_module(source.text)
+        except RecursionError:
+            if not deep:
+                raise _NeedsDeepStack from None
+            outcome.errors.append(_too_deep(source.path))
+            return
         except cst.ParserSyntaxError as exc:
             message, line, column = _syntax_error(exc, source.text)
             outcome.errors.append(
@@ -116,7 +161,7 @@ class Analyzer:
                 )
             )
             return
-        except (RecursionError, MemoryError, ValueError) as exc:
+        except (MemoryError, ValueError) as exc:
             outcome.errors.append(
                 ScanError(
                     ErrorKind.PARSE_ERROR,
@@ -133,6 +178,12 @@ class Analyzer:
         extractor = SqlExtractor(pyfile, self.config.sql_dialect) if extract else None
         try:
             wrapper.visit_batched([*instances, *([extractor] if extractor else [])])
+        except RecursionError:
+            if not deep:
+                raise _NeedsDeepStack from None
+            # Even the large stack was not enough: name no rule, none of them is at fault.
+            outcome.errors.append(_too_deep(source.path))
+            return
         except Exception:
             # One rule crashed the shared traversal: rerun each alone so the others still report
             # and the culprit is named.
@@ -159,12 +210,21 @@ class Analyzer:
             # Positions cost more than all the rules together: resolved only for files that
             # reported something or hold SQL.
             if not resolved:
-                resolved.append(wrapper.resolve(PositionProvider))
+                try:
+                    resolved.append(wrapper.resolve(PositionProvider))
+                except RecursionError:
+                    if not deep:
+                        raise _NeedsDeepStack from None
+                    raise
             return resolved[0]
 
         if extractor is not None:
             try:
                 extractor.finish(positions)
+            except RecursionError:
+                if not deep:
+                    raise _NeedsDeepStack from None
+                outcome.errors.append(_too_deep(source.path))
             except Exception as exc:
                 outcome.errors.append(rule_crash(SqlExtractor.name, source.path, exc))
         for rule_id, node, message, suggestion, redact in pyfile.pending:
@@ -213,9 +273,21 @@ class Analyzer:
                 for handler in handlers:
                     try:
                         handler(node)
+                    except RecursionError as exc:
+                        if not in_deep_thread():
+                            raise _NeedsDeepStack from None
+                        outcome.errors.append(rule_crash(handler.__self__.id, document.path, exc))
                     except Exception as exc:
                         outcome.errors.append(rule_crash(handler.__self__.id, document.path, exc))
         context.statement = None
+
+
+def _too_deep(path: str) -> ScanError:
+    return ScanError(
+        ErrorKind.PARSE_ERROR,
+        path,
+        "Python file nested too deeply to check (recursion limit reached); file not checked",
+    )
 
 
 def rule_crash(rule_id: str, path: str, exc: BaseException) -> ScanError:

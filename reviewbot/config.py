@@ -11,6 +11,7 @@ from typing import Any
 import sqlglot
 import yaml
 
+from reviewbot import safe_yaml
 from reviewbot.catalog import RuleMeta, active_catalog, load_catalog
 from reviewbot.models import Severity
 
@@ -18,6 +19,7 @@ CONFIG_NAMES = (".reviewbot.yml", ".reviewbot.yaml")
 FAIL_ON_VALUES = ("error", "warning", "info", "never")
 DEFAULT_FAIL_ON = "warning"
 DEFAULT_DIALECT = "postgres"
+MAX_CONFIG_BYTES = 1_000_000
 SQL_DIALECTS = tuple(sorted(d.value for d in sqlglot.Dialects if d.value))
 KEYS = (
     "agents",
@@ -194,21 +196,32 @@ def _read_file(path: Path) -> Any:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from exc
+    if len(text) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: config file is larger than 1 MB")
     if path.suffix == ".toml":
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
-        return data.get("tool", {}).get("reviewbot")
+        return _tool_table(_toml(text, path))
     try:
-        # yaml.safe_load builds only plain data; the size cap keeps alias bombs from blowing up.
-        if len(text) > 1_000_000:
-            raise ConfigError(f"{path}: config file is larger than 1 MB")
-        return yaml.safe_load(text)
+        # Plain data only, with aliases, depth and scalar values bounded (see safe_yaml).
+        return safe_yaml.load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise ConfigError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', exc)}") from exc
+
+
+def _toml(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise ConfigError(f"{path}: invalid TOML: values nested too deeply") from None
+
+
+def _tool_table(data: dict[str, Any]) -> Any:
+    """`[tool.reviewbot]` of a pyproject, None when absent (or `tool` is not a table)."""
+    tool = data.get("tool")
+    return tool.get("reviewbot") if isinstance(tool, dict) else None
 
 
 def find_config_file(start: Path) -> Path | None:
@@ -220,9 +233,9 @@ def find_config_file(start: Path) -> Path | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             try:
-                if "reviewbot" in tomllib.loads(pyproject.read_text("utf-8")).get("tool", {}):
+                if _tool_table(_toml(pyproject.read_text("utf-8"), pyproject)) is not None:
                     return pyproject
-            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            except (OSError, UnicodeDecodeError, ConfigError):
                 pass
         if (folder / ".git").exists():
             return None

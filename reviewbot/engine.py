@@ -14,7 +14,8 @@ from reviewbot.catalog import RuleMeta, active_catalog
 from reviewbot.config import Config
 from reviewbot.discovery import discover
 from reviewbot.globs import glob_match
-from reviewbot.models import ChecklistRef, Finding, ScanError, ScanSummary
+from reviewbot.guards import run_deep
+from reviewbot.models import ChecklistRef, Finding, ScanError, ScanSummary, clip_snippet
 from reviewbot.parallel import PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, parallel_analyze
 from reviewbot.rule import REGISTRY, ProjectRule, RawFinding
 from reviewbot.sources import SourceFile, read_source
@@ -178,11 +179,10 @@ class Scanner:
             suppressions=suppressions,
             enabled=self.enabled,
         )
-        for cls in self.project_rules:
-            try:
-                cls(project, self.options[cls.id]).check()
-            except Exception as exc:
-                self.errors.append(rule_crash(cls.id, ".", exc))
+        if self.project_rules:
+            # Project rules walk the SQL of every file, including statements parsed on a large
+            # stack (guards.run_deep): they run on one too.
+            run_deep(self._project_pass, project)
         findings, suppressed = self._filter([*self.raw, *project.findings], suppressions)
         summary = ScanSummary(
             files_scanned=len(self.sources),
@@ -203,6 +203,13 @@ class Scanner:
             skipped=skipped,
             rules=self.metas,
         )
+
+    def _project_pass(self, project: Project) -> None:
+        for cls in self.project_rules:
+            try:
+                cls(project, self.options[cls.id]).check()
+            except Exception as exc:
+                self.errors.append(rule_crash(cls.id, ".", exc))
 
     def _filter(
         self, raw: list[RawFinding], suppressions: dict[str, Suppressions]
@@ -243,15 +250,20 @@ class Scanner:
             meta.severity if meta else active_catalog()[item.rule].severity
         )
         source = self.sources.get(item.path)
-        snippet = ""
+        lines: list[str] = []
         if source is not None:
             last = min(item.end_line, item.line + 4)
-            snippet = "\n".join(source.line_text(n) for n in range(item.line, last + 1))
-        message = item.message
-        for secret in item.redact:
-            if secret:
-                snippet = snippet.replace(secret, redact(secret))
-                message = message.replace(secret, redact(secret))
+            lines = [source.line_text(n) for n in range(item.line, last + 1)]
+        message, suggestion = item.message, item.suggestion
+        # Redact before clipping long lines, so a window edge never shows part of a secret.
+        for secret in sorted(filter(None, item.redact), key=len, reverse=True):
+            masked = redact(secret)
+            lines = [line.replace(secret, masked) for line in lines]
+            message = message.replace(secret, masked)
+            if suggestion is not None:
+                suggestion = suggestion.replace(secret, masked)
+        lines, clipped = clip_snippet(lines, item.column)
+        snippet = "\n".join(lines)
         return Finding(
             rule=item.rule,
             severity=severity,
@@ -262,8 +274,9 @@ class Scanner:
             end_column=item.end_column,
             message=message,
             snippet=snippet,
-            suggestion=item.suggestion,
+            suggestion=suggestion,
             checklist=self.checklist.get(item.rule, ()),
+            snippet_clipped=clipped,
         )
 
 

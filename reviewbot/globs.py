@@ -6,6 +6,30 @@ import functools
 import re
 
 
+def _char_class(body: str) -> str | None:
+    """A `[...]` glob class as a regex class (`!` or `^` negates; `a-z` ranges), every other
+    character escaped, so no config value can make an invalid or nested-set regex; None when the
+    class is empty or has a reversed range."""
+    negate = body[:1] in ("!", "^")
+    if negate:
+        body = body[1:]
+    if not body:
+        return None
+    parts: list[str] = []
+    i = 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            low, high = body[i], body[i + 2]
+            if low > high:
+                return None
+            parts.append(f"{re.escape(low)}-{re.escape(high)}")
+            i += 3
+        else:
+            parts.append(re.escape(body[i]))
+            i += 1
+    return f"[{'^' if negate else ''}{''.join(parts)}]"
+
+
 @functools.lru_cache(maxsize=512)
 def _compile(pattern: str) -> re.Pattern[str]:
     pat = pattern.strip().replace("\\", "/")
@@ -28,14 +52,12 @@ def _compile(pattern: str) -> re.Pattern[str]:
             i += 1
         elif pat[i] == "[":
             end = pat.find("]", i + 1)
-            if end == -1:
+            char_class = _char_class(pat[i + 1 : end]) if end != -1 else None
+            if char_class is None:  # no closing bracket, or not a valid class: a literal `[`
                 out.append(re.escape(pat[i]))
                 i += 1
             else:
-                body = pat[i + 1 : end].replace("\\", "\\\\")
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
+                out.append(char_class)
                 i = end + 1
         else:
             out.append(re.escape(pat[i]))

@@ -38,9 +38,41 @@ class ChecklistRef:
         return asdict(self)
 
 
+# Code lines longer than this are shown as a window of it (minified or generated code, a 5 MB
+# line): the window starts SNIPPET_CONTEXT characters before the finding, marked with CLIP.
+SNIPPET_LINE = 400
+SNIPPET_CONTEXT = 80
+CLIP = "\u2026"
+
+
+def snippet_window(column: int) -> int:
+    """Where (0-based) the window of a clipped finding's first line starts in the real line."""
+    return max(0, column - 1 - SNIPPET_CONTEXT)
+
+
+def clip_snippet(lines: list[str], column: int) -> tuple[list[str], bool]:
+    """Lines as a snippet shows them, and whether any was too long and clipped.
+
+    When clipping, the first line is always the window from `snippet_window(column)` (so a
+    reader can place the column in it), the others their first SNIPPET_LINE characters.
+    """
+    if all(len(line) <= SNIPPET_LINE for line in lines):
+        return lines, False
+    out = []
+    for index, line in enumerate(lines):
+        start = snippet_window(column) if index == 0 else 0
+        end = start + SNIPPET_LINE
+        out.append((CLIP if start else "") + line[start:end] + (CLIP if end < len(line) else ""))
+    return out, True
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One rule violation. Positions are 1-based; `path` is posix and relative to the scan root."""
+    """One rule violation. Positions are 1-based; `path` is posix and relative to the scan root.
+
+    `snippet` holds the flagged lines; `snippet_clipped` says they were too long and are shown
+    as windows (see `clip_snippet`), so they are not the file's text.
+    """
 
     rule: str
     severity: Severity
@@ -54,6 +86,7 @@ class Finding:
     suggestion: str | None = None
     checklist: tuple[ChecklistRef, ...] = ()
     fingerprint: str = ""
+    snippet_clipped: bool = False
 
     def with_fingerprint(self, occurrence: int) -> Finding:
         """Fingerprint from rule, path and the flagged code's text, never its line number."""

@@ -19,12 +19,16 @@ def language_of(path: str) -> str | None:
 
 @dataclass(slots=True)
 class SourceFile:
-    """A decoded file. `path` is the posix path relative to the scan root."""
+    """A decoded file. `path` is the posix path relative to the scan root; `text` ends its lines
+    with "\n" only, whoever built it, so libcst's, sqlglot's and our line numbers agree."""
 
     path: str
     text: str
     language: str
     _line_starts: list[int] = field(default_factory=list, repr=False)
+
+    def __post_init__(self) -> None:
+        self.text = normalize_newlines(self.text)
 
     @property
     def line_starts(self) -> list[int]:
@@ -73,7 +77,11 @@ def decode(data: bytes, path: str) -> str | ScanError:
             "re-encode the file as UTF-8 to have it scanned",
             line=line,
         )
-    # Normalise line endings once so every rule and position sees "\n".
+    return normalize_newlines(text)
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF and lone CR (old Mac files, mixed endings) become LF, as every parser counts lines."""
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text

@@ -9,8 +9,16 @@ from typing import Any
 
 from sqlglot import TokenType, exp
 from sqlglot.dialects.dialect import Dialect
-from sqlglot.errors import ParseError, SqlglotError, TokenError
+from sqlglot.errors import ParseError, SqlglotError
 
+from reviewbot.guards import (
+    MAX_SQL_NESTING,
+    MAX_SQL_STATEMENT_TOKENS,
+    MAX_SQL_TOKENS,
+    MAX_SQL_TYPE_NESTING,
+    estimate_sql_tokens,
+    in_deep_thread,
+)
 from reviewbot.models import ErrorKind, ScanError
 from reviewbot.sources import SourceFile
 
@@ -76,7 +84,9 @@ class SqlDocument:
         return self.host.position(self.host_offset(offset))
 
 
-def _clean_error(exc: SqlglotError) -> str:
+def _clean_error(exc: Exception) -> str:
+    if not isinstance(exc, SqlglotError):
+        return f"{type(exc).__name__} in sqlglot: {str(exc)[:80]}"
     errors = getattr(exc, "errors", None)
     if errors:
         description = str(errors[0].get("description") or "")
@@ -85,13 +95,61 @@ def _clean_error(exc: SqlglotError) -> str:
     return str(exc).split("\n", 1)[0].replace("\x1b[4m", "").replace("\x1b[0m", "")
 
 
+_OPENERS = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE})
+_CLOSERS = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE})
+
+
+def _refusal(chunk: list[Any], type_tokens: frozenset[TokenType]) -> str | None:
+    """Why sqlglot must not parse this statement (too big, too deep), or None."""
+    if len(chunk) > MAX_SQL_STATEMENT_TOKENS:
+        return (
+            f"has {len(chunk):,} tokens, more than the {MAX_SQL_STATEMENT_TOKENS:,} reviewbot "
+            "parses in one statement (a data dump?)"
+        )
+    typed: list[bool] = []  # per open bracket: does it follow a type name (ARRAY[, STRUCT()?
+    typed_depth = 0
+    previous = None
+    for token in chunk:
+        kind = token.token_type
+        if kind in _OPENERS:
+            is_typed = previous in type_tokens
+            typed.append(is_typed)
+            typed_depth += is_typed
+            if len(typed) > MAX_SQL_NESTING:
+                return f"nests brackets more than {MAX_SQL_NESTING} deep"
+            if typed_depth > MAX_SQL_TYPE_NESTING:
+                return (
+                    f"nests type constructors such as ARRAY[...] or STRUCT(...) more than "
+                    f"{MAX_SQL_TYPE_NESTING} deep (sqlglot's time doubles with each level)"
+                )
+        elif kind in _CLOSERS and typed:
+            typed_depth -= typed.pop()
+        previous = kind
+    return None
+
+
 def split_and_parse(document: SqlDocument) -> SqlDocument:
     """Fill `document.statements`; a statement sqlglot cannot read becomes an error, not a stop."""
     dialect = Dialect.get_or_raise(document.dialect)
     text = document.text
+    estimate = estimate_sql_tokens(text)
+    if estimate > MAX_SQL_TOKENS:
+        line, col = document.host_position(0)
+        document.errors.append(
+            ScanError(
+                ErrorKind.TOO_LARGE,
+                document.path,
+                f"SQL of about {estimate:,} tokens is more than the {MAX_SQL_TOKENS:,} reviewbot "
+                "checks (a data dump?); no rule checked this SQL",
+                line=line,
+                column=col,
+            )
+        )
+        return document
+    type_tokens = frozenset(dialect.parser_class.TYPE_TOKENS)
     try:
         tokens = dialect.tokenize(text)
-    except (TokenError, SqlglotError, ValueError, IndexError) as exc:
+    except Exception as exc:  # TokenError mostly, but any failure means "cannot tokenize"
         line, col = document.host_position(0)
         document.errors.append(
             ScanError(
@@ -118,12 +176,42 @@ def split_and_parse(document: SqlDocument) -> SqlDocument:
     for chunk in chunks:
         start, end = chunk[0].start, chunk[-1].end + 1
         statement_text = text[start:end]
+        refusal = _refusal(chunk, type_tokens)
+        if refusal is not None:
+            line, col = document.host_position(start)
+            document.errors.append(
+                ScanError(
+                    ErrorKind.PARSE_ERROR,
+                    document.path,
+                    f"SQL statement not parsed: it {refusal}; it was skipped, the rest of the "
+                    "file was checked",
+                    line=line,
+                    column=col,
+                )
+            )
+            document.statements.append(SqlStatement(None, start, end, statement_text))
+            continue
         try:
             parsed = dialect.parser().parse(chunk, text)
             expression = next((e for e in parsed if e is not None), None)
             if isinstance(expression, NOT_STATEMENTS):
                 raise ParseError(f"`{statement_text[:40]}` is not a SQL statement")
-        except (ParseError, SqlglotError, ValueError, IndexError, RecursionError) as exc:
+        except RecursionError:
+            if not in_deep_thread():
+                raise  # the caller redoes the file on a large stack (guards.run_deep)
+            expression = None
+            line, col = document.host_position(start)
+            document.errors.append(
+                ScanError(
+                    ErrorKind.PARSE_ERROR,
+                    document.path,
+                    "SQL statement nested too deeply to parse; it was skipped, the rest of the "
+                    "file was checked",
+                    line=line,
+                    column=col,
+                )
+            )
+        except Exception as exc:  # sqlglot raises TypeError, KeyError... on some garbage too
             expression = None
             line, col = document.host_position(start)
             document.errors.append(

@@ -10,6 +10,8 @@ from typing import Any
 
 import yaml
 
+from reviewbot import safe_yaml
+
 KNOWN = ("name", "description", "model", "color", "tools")
 MAX_FRONT_MATTER = 256_000
 
@@ -73,7 +75,7 @@ def parse_tools(value: Any) -> tuple[str, ...]:
                 decoded = json.loads(stripped)
             except ValueError:
                 try:
-                    decoded = yaml.safe_load(stripped)
+                    decoded = safe_yaml.load(stripped)
                 except yaml.YAMLError:
                     decoded = stripped.strip("[]")
             return parse_tools(decoded)
@@ -170,7 +172,7 @@ def parse_front_matter(lines: list[str]) -> FrontMatter:
         result.notes.append(Note("front matter is larger than 256 KB; ignored", start + 1))
         return result
     try:
-        raw = yaml.safe_load(text) if text.strip() else {}
+        raw = safe_yaml.load(text) if text.strip() else {}
         strict_error = None
     except yaml.YAMLError as exc:
         raw = None

@@ -424,14 +424,19 @@ def checkout_matcher(top: Path, changes: ChangeSet) -> Callable[[str, int], bool
     the review comments refer to; a comment is placed only where the two agree.
     """
     cache: dict[str, list[str] | None] = {}
+    real_top = top.resolve()
 
     def lines_of(path: str) -> list[str] | None:
         if path not in cache:
-            try:
-                text = (top / path).read_text(encoding="utf-8", errors="surrogateescape")
-                cache[path] = [line.rstrip("\r") for line in text.split("\n")]
-            except OSError:
-                cache[path] = None
+            cache[path] = None
+            file = (top / path).resolve()
+            # Paths come from findings and the diff: never read what lies outside the checkout.
+            if file.is_relative_to(real_top) and file.is_file():
+                try:
+                    text = file.read_text(encoding="utf-8", errors="surrogateescape")
+                    cache[path] = [line.rstrip("\r") for line in text.split("\n")]
+                except OSError:
+                    pass
         return cache[path]
 
     def matches(path: str, line: int) -> bool:

@@ -80,30 +80,46 @@ def _path(value: str | None) -> Path | None:
     return Path(value) if value else None
 
 
+def _table(value: Any) -> dict[str, Any]:
+    """A JSON object of the event, or {} for anything else (null, a string, a list)."""
+    return value if isinstance(value, dict) else {}
+
+
 def _pull_request(event: Mapping[str, Any], repository: str) -> PullRequestInfo | None:
     pr = event.get("pull_request")
     if not isinstance(pr, dict):
         return None
-    try:
-        base, head = pr["base"], pr["head"]
-        number = int(pr.get("number") or event["number"])
-        base_repo = (base.get("repo") or {}).get("full_name") or repository
-        head_repo_data = head.get("repo") or None
-        return PullRequestInfo(
-            number=number,
-            base_sha=str(base["sha"]),
-            head_sha=str(head["sha"]),
-            base_ref=str(base.get("ref", "")),
-            base_repo=str(base_repo),
-            head_repo=str(head_repo_data["full_name"]) if head_repo_data else None,
-            head_is_fork=bool(head_repo_data.get("fork")) if head_repo_data else True,
-            html_url=str(pr.get("html_url", "")),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
+    base, head = _table(pr.get("base")), _table(pr.get("head"))
+    missing = [
+        name
+        for name, value in (("base.sha", base.get("sha")), ("head.sha", head.get("sha")))
+        if not isinstance(value, str) or not value
+    ]
+    number = pr.get("number") or event.get("number")
+    if isinstance(number, bool) or not isinstance(number, int | str):
+        missing.append("number")
+    else:
+        try:
+            number = int(number)
+        except ValueError:
+            missing.append("number")
+    if missing:
         raise ActionsEnvError(
-            f"the event file has a `pull_request` without {exc}; is GITHUB_EVENT_PATH the "
-            "event GitHub wrote?"
-        ) from None
+            f"the event file has a `pull_request` without a valid {', '.join(missing)}; is "
+            "GITHUB_EVENT_PATH the event GitHub wrote?"
+        )
+    base_repo = _table(base.get("repo")).get("full_name") or repository
+    head_repo = _table(head.get("repo"))
+    return PullRequestInfo(
+        number=int(number),
+        base_sha=str(base["sha"]),
+        head_sha=str(head["sha"]),
+        base_ref=str(base.get("ref") or ""),
+        base_repo=str(base_repo),
+        head_repo=str(head_repo["full_name"]) if head_repo.get("full_name") else None,
+        head_is_fork=bool(head_repo.get("fork")) if head_repo else True,
+        html_url=str(pr.get("html_url") or ""),
+    )
 
 
 def load_env(environ: Mapping[str, str]) -> ActionsEnv:
@@ -117,9 +133,13 @@ def load_env(environ: Mapping[str, str]) -> ActionsEnv:
             loaded = json.loads(event_path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
             raise ActionsEnvError(f"GITHUB_EVENT_PATH {event_path}: cannot read: {exc}") from None
-        event = loaded if isinstance(loaded, dict) else {}
+        except RecursionError:
+            raise ActionsEnvError(
+                f"GITHUB_EVENT_PATH {event_path}: cannot read: JSON nested too deeply"
+            ) from None
+        event = _table(loaded)
     if not repository:
-        repository = str((event.get("repository") or {}).get("full_name", ""))
+        repository = str(_table(event.get("repository")).get("full_name") or "")
     pull_request = None
     if not event_name or event_name in PULL_REQUEST_EVENTS:
         pull_request = _pull_request(event, repository)

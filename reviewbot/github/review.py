@@ -24,6 +24,7 @@ COMMENT_BUDGET = 60_000
 # GITHUB_STEP_SUMMARY accepts up to 1 MiB per step.
 STEP_SUMMARY_BUDGET = 900_000
 STATE_BUDGET = 30_000
+STATE_MAX_BYTES = 4 * 1024 * 1024
 # The state keeps a fingerprint prefix: ample to tell a pull request's findings apart, and half
 # the size, so about 1,500 findings fit.
 STATE_FP = 16
@@ -164,6 +165,8 @@ def suggestion_text(finding: Finding, start: int, end: int) -> str | None:
     suggestion would be wrong: the comment does not cover exactly the finding's lines, the
     snippet does not hold them all, or it was redacted (applying it would write the mask)."""
     if finding.suggestion is None or start != finding.line or end != finding.end_line:
+        return None
+    if finding.snippet_clipped:  # windows of long lines, not the lines themselves
         return None
     lines = finding.snippet.split("\n") if finding.snippet else []
     if len(lines) != end - start + 1 or REDACTED in finding.snippet:
@@ -379,8 +382,14 @@ def _state(body: str) -> dict[str, Any]:
     if match is None:
         return {}
     try:
-        data = json.loads(zlib.decompress(base64.urlsafe_b64decode(match[1])))
-    except (ValueError, zlib.error):
+        # Anyone can post a comment holding the summary marker: a compressed bomb is cut off at
+        # STATE_MAX_BYTES instead of inflating to gigabytes.
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(base64.urlsafe_b64decode(match[1]), STATE_MAX_BYTES)
+        if inflater.unconsumed_tail:
+            return {}
+        data = json.loads(raw)
+    except (ValueError, RecursionError, zlib.error):
         return {}
     return data if isinstance(data, dict) else {}
 
@@ -392,7 +401,7 @@ def decode_state(body: str) -> list[StateEntry]:
             StateEntry(str(fp), str(rule), str(path), int(line))
             for fp, rule, path, line in _state(body).get("f", [])
         ]
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):
         return []  # a hand-edited or foreign marker: start afresh
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reviewbot.engine import ScanResult
-from reviewbot.models import Finding, Severity
+from reviewbot.models import Finding, Severity, snippet_window
 from reviewbot.reporters.context import ReportContext
 
 COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
@@ -22,12 +22,16 @@ def _frame(finding: Finding, color: bool) -> list[str]:
     width = len(str(finding.line + len(lines) - 1))
     gutter = " " * width
     out = [f"{gutter} |"]
+    # A clipped first line is a window of the real one (models.clip_snippet): shift the column.
+    window = snippet_window(finding.column) if finding.snippet_clipped else 0
+    shift = window - 1 if window else 0
     for offset, code in enumerate(lines):
         number = finding.line + offset
         out.append(f"{number:>{width}} | {code.expandtabs(4)}")
         if offset == 0:
-            start = max(finding.column - 1, 0)
-            end = finding.end_column - 1 if finding.end_line == finding.line else len(code)
+            start = max(finding.column - 1 - shift, 0)
+            end = finding.end_column - 1 - shift if finding.end_line == finding.line else len(code)
+            end = min(end, len(code))
             end = max(end, start + 1)
             prefix = code[:start].expandtabs(4)
             marker = _paint("^" * (len(code[start:end].expandtabs(4)) or 1), "1;31", color)
