@@ -115,6 +115,16 @@ class Cache:
         except (OSError, ValueError, RuntimeError):
             return False
 
+    def _make_folders(self, folder: Path) -> None:
+        """Create `folder` below the root one level at a time, refusing any symlink on the way
+        (mkdir(parents=True) would create folders wherever a planted link points)."""
+        path = self.root
+        for part in folder.relative_to(self.root).parts:
+            path = path / part
+            if path.is_symlink():
+                raise OSError(f"{path} is a symlink; the cache is not written through it")
+            path.mkdir(exist_ok=True)
+
     def _read(self, entry: Path) -> bytes | None:
         if not self._inside(entry.parent):
             return None
@@ -157,9 +167,7 @@ class Cache:
             return
         entry = self._entry(key)
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            if not self._inside(entry.parent):
-                raise OSError("the cache folder leads outside the repository (a symlink)")
+            self._make_folders(entry.parent)
             self._ensure_gitignore()
             data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
             data = self._mac(key, data) + data

@@ -30,6 +30,11 @@ DEFAULT_EXCLUDES = (
 )
 
 
+# A repository's own .git/config can name programs git runs while it lists or diffs files
+# (an fsmonitor hook); reviewbot never asks git to run any.
+GIT_SAFETY = ("-c", "core.fsmonitor=false")
+
+
 @dataclass(frozen=True, slots=True)
 class Candidate:
     absolute: Path
@@ -43,20 +48,41 @@ class Discovery:
     skipped: list[tuple[str, str]]
 
 
+def printable(path: str) -> str:
+    """A path as reports show it. A name that is not valid UTF-8 (its bytes decoded with
+    surrogateescape) would make every output format fail to encode: its odd bytes are shown as
+    `\\xNN` instead; the file itself is still read through its real name."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+    return path
+
+
 def relative_to_root(path: Path, root: Path) -> str:
     # Resolve the folder, not the file: a symlinked file keeps its own name.
     located = path.parent.resolve() / path.name
     try:
-        return located.relative_to(root).as_posix()
+        return printable(located.relative_to(root).as_posix())
     except ValueError:
-        return Path(os.path.relpath(located, root)).as_posix()
+        return printable(Path(os.path.relpath(located, root)).as_posix())
 
 
 def _git_files(folder: Path) -> list[Path] | None:
     """Tracked plus untracked-but-not-ignored files under `folder`, or None outside a work tree."""
     try:
         proc = subprocess.run(
-            ["git", "-C", str(folder), "ls-files", "-z", "-c", "-o", "--exclude-standard"],
+            [
+                "git",
+                "-C",
+                str(folder),
+                *GIT_SAFETY,
+                "ls-files",
+                "-z",
+                "-c",
+                "-o",
+                "--exclude-standard",
+            ],
             capture_output=True,
             timeout=60,
             check=False,
@@ -120,6 +146,6 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> Di
         elif given.exists() or given.is_symlink():
             add(given, explicit=True)
         else:
-            skipped.append((given.as_posix(), "no such file or directory"))
+            skipped.append((printable(given.as_posix()), "no such file or directory"))
     files = sorted(seen.values(), key=lambda c: c.rel)
     return Discovery(files=files, skipped=skipped)

@@ -43,12 +43,14 @@ MAX_SQL_NESTING = 100
 # (20 levels take 6 s, 30 would take hours).
 MAX_SQL_TYPE_NESTING = 10
 
+# String bodies are unrolled loops with possessive repeats (`[^'\\]*+(?:\\.[^'\\]*+)*+`): a
+# backtracking repeat costs the regex engine memory per iteration, 700 MB for a 5 MB literal.
 _PY_TOKEN = re.compile(
     r"""
-    (?P<str>[rRbBuUfFtT]{0,2}(?:'''(?:[^'\\]|\\.|'(?!''))*(?:'''|\Z)
-        |\"\"\"(?:[^"\\]|\\.|"(?!""))*(?:\"\"\"|\Z)
-        |'(?:[^'\\\n]|\\.)*(?:'|$)
-        |"(?:[^"\\\n]|\\.)*(?:"|$)))
+    (?P<str>[rRbBuUfFtT]{0,2}(?:'''[^'\\]*+(?:(?:\\.?|'(?!''))[^'\\]*+)*+(?:'''|\Z)
+        |\"\"\"[^"\\]*+(?:(?:\\.?|"(?!""))[^"\\]*+)*+(?:\"\"\"|\Z)
+        |'[^'\\\n]*+(?:\\.?[^'\\\n]*+)*+(?:'|$)
+        |"[^"\\\n]*+(?:\\.?[^"\\\n]*+)*+(?:"|$)))
     |(?P<comment>\#[^\n]*)
     |(?P<cont>\\\n)
     |(?P<open>[(\[{])

@@ -87,19 +87,32 @@ def normalize_newlines(text: str) -> str:
     return text
 
 
+def _too_large(rel: str, size: int) -> ScanError:
+    return ScanError(
+        ErrorKind.TOO_LARGE,
+        rel,
+        f"file is {size // (1024 * 1024)} MB, over the {MAX_FILE_BYTES // (1024 * 1024)} "
+        "MB limit; skipped",
+    )
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """At most `limit` + 1 bytes of `path`: a file that grows after stat() (a log, a device
+    behind a path) cannot make the read unbounded."""
+    with path.open("rb") as handle:
+        return handle.read(limit + 1)
+
+
 def read_source(absolute: Path, rel: str, language: str) -> SourceFile | ScanError:
     try:
         size = absolute.stat().st_size
         if size > MAX_FILE_BYTES:
-            return ScanError(
-                ErrorKind.TOO_LARGE,
-                rel,
-                f"file is {size // (1024 * 1024)} MB, over the {MAX_FILE_BYTES // (1024 * 1024)} "
-                "MB limit; skipped",
-            )
-        data = absolute.read_bytes()
+            return _too_large(rel, size)
+        data = read_limited(absolute, MAX_FILE_BYTES)
     except OSError as exc:
         return ScanError(ErrorKind.READ_ERROR, rel, f"cannot read: {exc.strerror or exc}")
+    if len(data) > MAX_FILE_BYTES:
+        return _too_large(rel, len(data))
     text = decode(data, rel)
     if isinstance(text, ScanError):
         return text

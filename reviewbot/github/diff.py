@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reviewbot.config import ConfigError
+from reviewbot.discovery import GIT_SAFETY
 
 HUNK_HEADER = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@ ?(.*)$")
 # `git hash-object -t tree /dev/null`: the base to diff against before the first commit.
@@ -362,7 +363,10 @@ def parse_diff(text: str) -> list[FileDiff]:
 def _git(top: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
     try:
         return subprocess.run(
-            ["git", "-C", str(top), *args], capture_output=True, timeout=120, check=False
+            ["git", "-C", str(top), *GIT_SAFETY, *args],
+            capture_output=True,
+            timeout=120,
+            check=False,
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise DiffError(f"cannot run git: {exc}") from exc

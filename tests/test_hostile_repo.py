@@ -1,0 +1,333 @@
+"""A hostile repository, built in tmp_path and scanned once, in a subprocess, with every stable
+rule on: the scan finishes, says what it skipped and why, keeps its findings on the well-formed
+files, and keeps its memory bounded. Each item of the hostile list is one test below."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reviewbot import sources
+from reviewbot.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+# Generous: the scan measured 154 MB (a 5 MB line, 3,000 small sources, every rule on).
+MAX_RSS_MB = 512
+
+FINDING_PY = (
+    "import sqlite3\n\ndef f(cur, name):\n    cur.execute(f'SELECT * FROM t WHERE a = {name}')\n"
+)
+FINDING_SQL = "SELECT * FROM orders;\n"
+# `x = ((((...))))`: libcst's native parser would overflow the C stack (SIGSEGV) on this.
+DEEP_PY = "x = " + "(" * 30_000 + "1" + ")" * 30_000 + "\n" + FINDING_PY
+DEEP_SQL = "SELECT " + "(" * 30_000 + "1" + ")" * 30_000 + ";\n" + FINDING_SQL
+LONG_LINE = 5 * 1024 * 1024
+
+
+@dataclass
+class Scan:
+    repo: Path
+    outside: Path
+    code: int
+    report: dict[str, Any]
+    stderr: str
+    text: str
+    max_rss_mb: float
+
+    def errors(self, path: str) -> list[dict[str, Any]]:
+        return [e for e in self.report["errors"] if e["path"] == path]
+
+    def findings(self, path: str) -> list[dict[str, Any]]:
+        return [f for f in self.report["findings"] if f["path"] == path]
+
+    def skipped(self, path: str) -> list[str]:
+        return [s["reason"] for s in self.report["summary"]["skipped"] if s["path"] == path]
+
+
+def _build(repo: Path, outside: Path) -> None:
+    def write(rel: str, content: str | bytes) -> Path:
+        path = repo / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8", newline="")
+        return path
+
+    (repo / ".git").mkdir(parents=True)  # the top of the repository; not a valid git dir
+    write(".reviewbot.yml", "enable: [all]\nagents: ['agents/*.md']\n")
+    write("good/app.py", FINDING_PY)
+    write("good/report.sql", FINDING_SQL)
+    write("binary/image.py", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    write("binary/dump.sql", b"SQLite format 3\x00" + bytes(range(256)) * 4)
+    write("encoding/latin1.py", "# caf\xe9\n".encode("latin-1") + FINDING_PY.encode())
+    write("encoding/bom.py", b"\xef\xbb\xbf" + FINDING_PY.encode())
+    write("endings/crlf.sql", "-- report\r\n\r\nSELECT * FROM a;\r\n")
+    write("endings/mixed.py", FINDING_PY.replace("\n", "\r\n", 2).replace("\n\n", "\r\r"))
+    (repo / "big").mkdir()
+    with (repo / "big" / "huge.sql").open("wb") as handle:
+        handle.truncate(20 * 1024 * 1024)  # 20 MB, sparse: the scan must not read it
+    write("big/oneline.py", "x = '" + "a" * LONG_LINE + "'; " + FINDING_PY.split("\n")[3].strip())
+    write("big/oneline.sql", "SELECT * FROM t WHERE a = '" + "b" * LONG_LINE + "';\n")
+    write("big/values.sql", "INSERT INTO t VALUES " + "(1)," * (LONG_LINE // 4) + "(1);\n")
+    write("deep/nested.py", DEEP_PY)
+    write("deep/nested.sql", DEEP_SQL)
+    write("empty/empty.py", "")
+    write("empty/empty.sql", "")
+    (repo / "links").mkdir()
+    os.symlink("loop_b.py", repo / "links" / "loop_a.py")
+    os.symlink("loop_a.py", repo / "links" / "loop_b.py")
+    os.symlink("..", repo / "links" / "up")  # a folder loop: never entered
+    (outside / "leak.py").write_text("API_KEY = 'sk_live_' + 'x' * 24\n" + FINDING_PY)
+    (outside / "leak.md").write_text("---\nname: leak\n---\n- Never use SELECT *\n")
+    os.symlink(outside / "leak.py", repo / "links" / "outside.py")
+    (repo / "agents").mkdir()
+    os.symlink(outside / "leak.md", repo / "agents" / "outside.md")
+    write(
+        "agents/bomb.md",
+        "---\nname: bomb\na: &a [x, x, x, x, x, x, x, x, x, x]\n"
+        + "".join(
+            f"{n}: &{n} [{', '.join([f'*{p}'] * 10)}]\n"
+            for p, n in zip("abcdefg", "bcdefgh", strict=True)
+        )
+        + "---\n- Always use parameterized queries\n",
+    )
+    unreadable = write("perm/unreadable.sql", FINDING_SQL)
+    unreadable.chmod(0)
+    write("names/dir with spaces/café ünïcode 名前.py", FINDING_PY)
+    (repo / os.fsdecode(b"names/bad\xffname.sql")).write_text(FINDING_SQL)
+    many = repo / "many"
+    many.mkdir()
+    for i in range(3000):
+        (many / f"m{i:04}.{'py' if i % 2 else 'sql'}").write_text(
+            "x = 1\n" if i % 2 else "SELECT id FROM t;\n"
+        )
+
+
+@pytest.fixture(scope="module")
+def scan(tmp_path_factory: pytest.TempPathFactory) -> Scan:
+    base = tmp_path_factory.mktemp("hostile")
+    repo, outside = base / "repo", base / "outside"
+    outside.mkdir()
+    _build(repo, outside)
+    report = base / "report.json"
+    # A fresh interpreter per measurement: RUSAGE_CHILDREN is the largest of its children,
+    # so the figure is this scan's (its worker processes included), not an earlier test's.
+    probe = textwrap.dedent(
+        f"""
+        import resource, subprocess, sys
+        proc = subprocess.run(
+            [sys.executable, "-I", "-c",
+             "import sys; sys.path.insert(0, {str(ROOT)!r}); from reviewbot.cli import main; "
+             "sys.exit(main(sys.argv[1:]))",
+             "scan", {str(repo)!r}, "--format", "json", "--output", {str(report)!r},
+             "--no-cache", "--quiet"],
+            capture_output=True, text=True, errors="replace",
+        )
+        print(proc.returncode)
+        print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        sys.stderr.write(proc.stderr)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=base, check=True
+    )
+    code, rss_kb = (int(x) for x in proc.stdout.split())
+    data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+    text_out = subprocess.run(
+        [sys.executable, "-m", "reviewbot", "scan", str(repo / "big"), "--no-cache", "--quiet"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout
+    return Scan(repo, outside, code, data, proc.stderr, text_out, rss_kb / 1024)
+
+
+def test_the_scan_finishes_with_findings(scan: Scan) -> None:
+    assert scan.code == 1, scan.stderr  # findings, not a crash (a segfault would be -11)
+    assert "internal error" not in scan.stderr
+    assert not [e for e in scan.report["errors"] if e["kind"] == "rule-crash"]
+    assert scan.findings("good/app.py") and scan.findings("good/report.sql")
+
+
+def test_memory_stays_bounded(scan: Scan) -> None:
+    assert 0 < scan.max_rss_mb < MAX_RSS_MB, f"peak RSS {scan.max_rss_mb:.0f} MB"
+
+
+def test_binary_files_named_py_and_sql(scan: Scan) -> None:
+    for path in ("binary/image.py", "binary/dump.sql"):
+        [error] = scan.errors(path)
+        assert error["kind"] == "binary-file" and "skipped" in error["message"]
+        assert not scan.findings(path)
+
+
+def test_invalid_utf8(scan: Scan) -> None:
+    [error] = scan.errors("encoding/latin1.py")
+    assert error["kind"] == "decode-error" and error["line"] == 1
+    assert "0xe9" in error["message"] and "UTF-8" in error["message"]
+
+
+def test_utf8_bom(scan: Scan) -> None:
+    assert not scan.errors("encoding/bom.py")
+    assert [f["line"] for f in scan.findings("encoding/bom.py")] == [
+        f["line"] for f in scan.findings("good/app.py")
+    ]
+
+
+def test_crlf_and_mixed_line_endings(scan: Scan) -> None:
+    assert [(f["rule"], f["line"]) for f in scan.findings("endings/crlf.sql")] == [
+        ("select-star", 3)
+    ]
+    assert not scan.errors("endings/mixed.py")
+    # Lone CRs count as line ends, as Python itself reads them.
+    assert scan.findings("endings/mixed.py")
+
+
+def test_a_20_mb_file_is_skipped_unread(scan: Scan) -> None:
+    [error] = scan.errors("big/huge.sql")
+    assert error["kind"] == "too-large" and "20 MB" in error["message"]
+
+
+def test_a_single_5_mb_line(scan: Scan) -> None:
+    assert not scan.errors("big/oneline.py") and not scan.errors("big/oneline.sql")
+    [finding] = [f for f in scan.findings("big/oneline.py") if f["rule"] == "sql-injection"]
+    assert finding["line"] == 1 and finding["column"] > LONG_LINE
+    assert [f["rule"] for f in scan.findings("big/oneline.sql")] == ["select-star"]
+    # The text report shows a window of the line, not 5 MB of it, and marks the spot.
+    assert len(scan.text) < 20_000
+    frame = scan.text.split("big/oneline.py:1:", 1)[1].split("\n")
+    assert frame[2].startswith("1 | \u2026") and "cur.execute(" in frame[2]
+    assert frame[3].lstrip(" |").startswith("^")
+    # A 5 MB line of a million tokens is refused with its reason, not parsed.
+    [error] = scan.errors("big/values.sql")
+    assert error["kind"] == "too-large" and "tokens" in error["message"]
+
+
+def test_nesting_that_exhausts_recursion(scan: Scan) -> None:
+    [py] = scan.errors("deep/nested.py")
+    assert py["kind"] == "parse-error" and "nested" in py["message"]
+    [sql] = scan.errors("deep/nested.sql")
+    assert sql["kind"] == "parse-error" and "nests brackets" in sql["message"]
+    assert sql["line"] == 1
+    # The statement after the deep one is still checked.
+    assert [(f["rule"], f["line"]) for f in scan.findings("deep/nested.sql")] == [
+        ("select-star", 2)
+    ]
+
+
+def test_empty_files(scan: Scan) -> None:
+    for path in ("empty/empty.py", "empty/empty.sql"):
+        assert not scan.errors(path) and not scan.findings(path)
+
+
+def test_symlink_loop(scan: Scan) -> None:
+    for path in ("links/loop_a.py", "links/loop_b.py"):
+        assert scan.skipped(path) == ["broken or looping symlink; not followed"]
+    assert not any(f["path"].startswith("links/up/") for f in scan.report["findings"])
+
+
+def test_symlink_pointing_outside_is_not_followed(scan: Scan) -> None:
+    assert scan.skipped("links/outside.py") == [
+        "symlink pointing outside the repository; not followed"
+    ]
+    assert not scan.findings("links/outside.py")
+    dumped = json.dumps(scan.report)
+    assert "leak" not in dumped.replace("links/outside.py", "")
+    # The agent document linked from outside is not read either.
+    agents = {a["path"] for a in scan.report["summary"]["agents"]}
+    assert "agents/outside.md" not in agents
+
+
+def test_unreadable_file(scan: Scan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if os.access(scan.repo / "perm" / "unreadable.sql", os.R_OK):
+        # Root reads a chmod 000 file anyway: make the read fail as the OS would for others.
+        real = sources.read_limited
+
+        def denied(path: Path, limit: int) -> bytes:
+            if path.name == "unreadable.sql":
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path, limit)
+
+        monkeypatch.setattr(sources, "read_limited", denied)
+        repo = tmp_path / "repo"
+        (repo / ".git").mkdir(parents=True)
+        (repo / "unreadable.sql").write_text(FINDING_SQL)
+        (repo / "ok.sql").write_text(FINDING_SQL)
+        monkeypatch.chdir(repo)
+        code = main(["scan", ".", "--format", "json", "--output", "r.json", "--no-cache"])
+        assert code == 0  # select-star is info, under the default fail-on
+        report = json.loads((repo / "r.json").read_text())
+        errors = [e for e in report["errors"] if e["path"] == "unreadable.sql"]
+        assert [f["path"] for f in report["findings"]] == ["ok.sql"]
+    else:
+        errors = scan.errors("perm/unreadable.sql")
+    [error] = errors
+    assert error["kind"] == "read-error" and "Permission denied" in error["message"]
+
+
+def test_path_with_spaces_and_non_ascii(scan: Scan) -> None:
+    path = "names/dir with spaces/café ünïcode 名前.py"
+    assert scan.findings(path) and not scan.errors(path)
+    # A name that is not even UTF-8 is still scanned and shown with its odd byte escaped.
+    assert scan.findings("names/bad\\xffname.sql")
+
+
+def test_thousands_of_files(scan: Scan) -> None:
+    scanned = scan.report["summary"]["files_scanned"]
+    assert scanned >= 3000
+    assert not any(e["path"].startswith("many/") for e in scan.report["errors"])
+
+
+def test_agent_document_yaml_bomb(scan: Scan) -> None:
+    """Front matter that is a billion-laughs bomb: a note, the checklist still read."""
+    agents = {a["path"]: a for a in scan.report["summary"]["agents"]}
+    assert agents["agents/bomb.md"]["items"] == 1
+
+
+def _config_repo(tmp_path: Path, config: str) -> Path:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / ".reviewbot.yml").write_text(config)
+    (repo / "q.sql").write_text(FINDING_SQL)
+    return repo
+
+
+def test_config_yaml_bomb(tmp_path: Path, run_cli: Any) -> None:
+    levels = ["a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for previous, name in zip("abcdefgh", "bcdefghi", strict=True):
+        levels.append(f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]")
+    repo = _config_repo(tmp_path, "\n".join(levels) + "\nenable: *i\n")
+    result = run_cli("scan", str(repo), "--no-cache")
+    assert result.code == 2
+    assert "invalid YAML" in result.err and "YAML bomb" in result.err
+    assert "internal error" not in result.err
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("enable: select-star: x\n", "invalid YAML"),
+        ("enable: 12\n", "`enable` must be a list of strings"),
+        ("exclude: {a: 1}\n", "`exclude` must be a list of strings"),
+        ("severity: [select-star]\n", "`severity` must map rule ids"),
+        ("fail-on: 2001-13-01\n", "invalid YAML"),
+        ("options: 99999999999999999999\n", "`options` must map rule ids"),
+        ("options: {select-star: [1]}\n", "options.select-star` must be a mapping"),
+        ("- just\n- a list\n", "must be a mapping of keys"),
+        ("r: &r [*r]\nenable: *r\n", "recursive"),
+        ("enable: !!python/object/apply:os.system ['echo pwned']\n", "invalid YAML"),
+    ],
+)
+def test_config_with_wrong_types(tmp_path: Path, run_cli: Any, config: str, message: str) -> None:
+    repo = _config_repo(tmp_path, config)
+    result = run_cli("scan", str(repo), "--no-cache")
+    assert result.code == 2, result.err
+    assert message in result.err and result.err.startswith("reviewbot: error: ")
