@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
 from reviewbot import checks
+from reviewbot.checks.python.vocabulary import is_test_path
 from reviewbot.config import Config
 from reviewbot.guards import SHALLOW_PYTHON_NESTING, in_deep_thread, python_shape, run_deep
 from reviewbot.models import ErrorKind, ScanError
@@ -119,7 +120,12 @@ class Analyzer:
         return outcome
 
     def _python(self, source: SourceFile, outcome: FileOutcome) -> None:
-        active = [cls for cls in self.python_rules if cls.wants(source.text)]
+        in_tests = is_test_path(source.path)
+        active = [
+            cls
+            for cls in self.python_rules
+            if not (in_tests and cls.skip_tests) and cls.wants(source.text)
+        ]
         extract = self.extract_sql and SqlExtractor.wants(source.text)
         if not active and not extract:
             return
@@ -164,8 +170,10 @@ class Analyzer:
                 )
             )
             return
-        pyfile = PythonFile(source=source, module=module)
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        pyfile = PythonFile(
+            source=source, module=module, resolver=lambda: wrapper.resolve(QualifiedNameProvider)
+        )
         instances = [cls(pyfile, self.options[cls.id]) for cls in active]
         extractor = SqlExtractor(pyfile, self.config.sql_dialect) if extract else None
         try:

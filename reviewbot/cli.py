@@ -87,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     rules = commands.add_parser("rules", help="list every rule")
-    rules.add_argument("--format", choices=("text", "json"), default="text")
+    rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
 
     explain = commands.add_parser("explain", help="show a rule's documentation and examples")
     explain.add_argument("rule")
@@ -216,11 +216,28 @@ def _rule_row(meta: RuleMeta) -> dict[str, object]:
     }
 
 
+def rules_markdown() -> str:
+    """The README's rule table, generated from the catalog so the two cannot drift apart."""
+    lines = [
+        "| id | language | severity | default | what it reports |",
+        "|---|---|---|---|---|",
+    ]
+    for meta in load_catalog().values():
+        enabled = "planned" if meta.planned else ("on" if meta.default else "opt-in")
+        lines.append(
+            f"| `{meta.id}` | {meta.language} | {meta.severity.label} | {enabled} | {meta.title} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     catalog = load_catalog()
     rows = [_rule_row(m) for m in catalog.values()]
     if args.format == "json":
         print(json.dumps({"rules": rows}, indent=2))
+        return EXIT_OK
+    if args.format == "markdown":
+        sys.stdout.write(rules_markdown())
         return EXIT_OK
     header = ("ID", "SEVERITY", "LANGUAGE", "ENABLED", "TAGS", "TITLE")
     table = [header]

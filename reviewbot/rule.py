@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ast
+import builtins
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -13,6 +15,8 @@ from sqlglot import exp
 from reviewbot.sql_source import SqlDocument, SqlStatement, node_span
 
 if TYPE_CHECKING:
+    from libcst.metadata import QualifiedName
+
     from reviewbot.catalog import RuleMeta
     from reviewbot.sources import SourceFile
 
@@ -64,9 +68,121 @@ class PythonFile:
     )
     # Qualified names by node id, shared by the rules: most ask about the same call targets.
     qualified: dict[int, set[str]] = field(default_factory=dict)
+    # Computes libcst's QualifiedNameProvider for the module; called at most once, on demand.
+    resolver: Callable[[], Mapping[cst.CSTNode, Collection[QualifiedName]]] | None = None
+    _resolved: Mapping[cst.CSTNode, Collection[QualifiedName]] | None = None
+    _bindings: _Bindings | None = None
 
     def add_fact(self, kind: str, value: Any) -> None:
         self.facts.setdefault(kind, []).append(value)
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        """Names `node` refers to, with imports and aliases resolved (`h` -> `hashlib.md5`).
+
+        libcst's scope analysis (QualifiedNameProvider) costs several times the parse, so it runs
+        only where it can change the answer: when the expression's leftmost name is bound both by
+        an import and by something else (an assignment, a parameter, a def) somewhere in the
+        file. A name bound only by imports resolves to exactly what those imports name; a name
+        no import binds is a builtin or a local, whose qualified name is its own dotted text.
+        """
+        cached = self.qualified.get(id(node))
+        if cached is not None:
+            return cached
+        head, dotted = _head_and_dotted(node)
+        table = self.bindings()
+        if head is None or dotted is None:
+            cached = set()  # `x[0].y`, `(a or b).c`: no name to resolve, as libcst says too
+        elif table is None or head in table.ambiguous:
+            cached = self._scope_names(node)
+        elif head in table.imports:
+            rest = dotted[len(head) :]
+            cached = {target + rest for target in table.imports[head]}
+        elif head in _BUILTINS and head not in table.other:
+            cached = {f"builtins.{dotted}"}
+        else:
+            cached = {dotted}
+        self.qualified[id(node)] = cached
+        return cached
+
+    def _scope_names(self, node: cst.CSTNode) -> set[str]:
+        if self._resolved is None:
+            self._resolved = self.resolver() if self.resolver is not None else {}
+        value: Any = self._resolved.get(node, ())
+        if callable(value):  # libcst computes qualified names lazily, per node
+            value = value()
+        return {q.name for q in value}
+
+    def bindings(self) -> _Bindings | None:
+        """Names bound by imports, and names bound otherwise, from CPython's own fast parser."""
+        if self._bindings is None:
+            self._bindings = _Bindings.of(self.source.text)
+        return self._bindings if self._bindings.ok else None
+
+
+@dataclass(slots=True)
+class _Bindings:
+    imports: dict[str, set[str]] = field(default_factory=dict)
+    other: set[str] = field(default_factory=set)
+    ok: bool = True
+
+    @property
+    def ambiguous(self) -> set[str]:
+        return self.other & set(self.imports) | ({"*"} & set(self.imports))
+
+    @classmethod
+    def of(cls, text: str) -> _Bindings:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return cls(ok=False)
+        table = cls()
+        for item in ast.walk(tree):
+            if isinstance(item, ast.Import):
+                for alias in item.names:
+                    if alias.asname:
+                        table.imports.setdefault(alias.asname, set()).add(alias.name)
+                    else:
+                        head = alias.name.split(".")[0]
+                        table.imports.setdefault(head, set()).add(head)
+            elif isinstance(item, ast.ImportFrom):
+                module = "." * item.level + (item.module or "")
+                for alias in item.names:
+                    if alias.name == "*":
+                        table.ok = False  # anything may be bound: let scope analysis decide
+                        return table
+                    full = f"{module}.{alias.name}" if item.module else f"{module}{alias.name}"
+                    table.imports.setdefault(alias.asname or alias.name, set()).add(full)
+            elif isinstance(item, ast.Name) and not isinstance(item.ctx, ast.Load):
+                table.other.add(item.id)
+            elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                table.other.add(item.name)
+            elif isinstance(item, ast.arg):
+                table.other.add(item.arg)
+            elif isinstance(item, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and item.name:
+                table.other.add(item.name)
+            elif isinstance(item, (ast.Global, ast.Nonlocal)):
+                table.other.update(item.names)
+        return table
+
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _head_and_dotted(node: cst.CSTNode) -> tuple[str | None, str | None]:
+    """`a.b().c` -> ("a", "a.b.c"): calls are looked through, as QualifiedNameProvider does."""
+    parts: list[str] = []
+    current: cst.CSTNode = node
+    while True:
+        if isinstance(current, cst.Attribute):
+            parts.append(current.attr.value)
+            current = current.value
+        elif isinstance(current, cst.Call):
+            current = current.func
+        elif isinstance(current, cst.Name):
+            parts.append(current.value)
+            return current.value, ".".join(reversed(parts))
+        else:
+            return None, None
 
 
 class PythonRule(Rule, cst.BatchableCSTVisitor):
@@ -77,6 +193,9 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     """
 
     prefilter: ClassVar[tuple[str, ...] | re.Pattern[str]] = ()
+    # True for rules whose findings in test code are noise (fixtures, round-trip tests): such
+    # files are then not even parsed for the rule.
+    skip_tests: ClassVar[bool] = False
 
     def __init__(self, file: PythonFile, options: dict[str, Any]) -> None:
         super().__init__()
@@ -102,13 +221,19 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
         self.file.pending.append((self.id, node, message, suggestion, redact))
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
-        from libcst.metadata import QualifiedNameProvider
+        return self.file.qualified_names(node)
 
-        cached = self.file.qualified.get(id(node))
-        if cached is None:
-            cached = {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
-            self.file.qualified[id(node)] = cached
-        return cached
+    def get_visitors(self) -> Mapping[str, Any]:
+        # libcst finds visit_/leave_ methods with inspect.getmembers on every instance, i.e.
+        # once per rule per file; the names depend only on the class, so find them once.
+        names = _VISITOR_NAMES.get(type(self))
+        if names is None:
+            names = tuple(sorted(super().get_visitors()))
+            _VISITOR_NAMES[type(self)] = names
+        return {name: getattr(self, name) for name in names}
+
+
+_VISITOR_NAMES: dict[type, tuple[str, ...]] = {}
 
 
 class SqlRule(Rule):

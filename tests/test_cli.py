@@ -106,3 +106,13 @@ def test_init_writes_a_valid_config_listing_every_rule(tmp_path, run_cli) -> Non
     validate(yaml.safe_load(text), tmp_path, tmp_path / ".reviewbot.yml")
     assert run_cli("init", cwd=tmp_path).code == 2  # refuses to overwrite
     assert run_cli("init", "--force", cwd=tmp_path).code == 0
+
+
+def test_readme_rule_table_is_the_catalog(run_cli) -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- rules:start -->\n", 1)[1].split("<!-- rules:end -->", 1)[0]
+    assert table == run_cli("rules", "--format", "markdown").out, (
+        "README rule table is stale: paste `reviewbot rules --format markdown` between the markers"
+    )

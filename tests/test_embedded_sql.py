@@ -180,4 +180,5 @@ def test_files_without_sql_sinks_are_not_traversed() -> None:
     assert not SqlExtractor.wants("def f(x):\n    return x.execute(plan)\n")
     assert not SqlExtractor.wants("QUERY = 'SELECT 1'\n")
     assert SqlExtractor.wants("def f(c):\n    c.execute('SELECT 1')\n")
-    assert SqlExtractor.wants("from alembic import op\n")
+    assert SqlExtractor.wants("from alembic import op\ndef upgrade():\n    pass\n")
+    assert not SqlExtractor.wants("def f(row):\n    return row.fetch('delete')\n")

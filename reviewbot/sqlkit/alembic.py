@@ -199,6 +199,7 @@ class Translator:
         if name == "array":
             return "TEXT" if self.dialect != "postgres" else "TEXT[]"
         # A type we do not know: keep it opaque (a user-defined type) where the dialect allows.
+        self.notes["opaque_type"] = True
         if self.dialect in ("postgres", "sqlite") and name.isidentifier():
             return f"{name}_t"
         return "TEXT"

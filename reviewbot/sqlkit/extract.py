@@ -18,12 +18,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import CodeRange, QualifiedNameProvider
+from libcst.metadata import CodeRange
 from sqlglot import TokenType
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError, TokenError
 
 from reviewbot.rule import PythonFile
+from reviewbot.sql_sinks import METHOD_SINKS, RESOLVED_SINKS
 from reviewbot.sql_source import SqlDocument, split_and_parse
 from reviewbot.sqlkit.alembic import Plan, Translator, call_name, is_none, split_args
 from reviewbot.sqlkit.migrations import (
@@ -31,38 +32,12 @@ from reviewbot.sqlkit.migrations import (
     MigrationUnit,
     Role,
     dialect_of_path,
+    is_test_path,
     version_key,
 )
 from reviewbot.sqlkit.placeholders import placeholder_edits
 from reviewbot.sqlkit.text import TextBuilder, add_literal_body, apply_edits, literal_shape
 
-# Functions taking SQL text, resolved through imports and aliases; value: keyword names of the SQL.
-RESOLVED_SINKS: dict[str, tuple[str, ...]] = {
-    "sqlalchemy.text": ("text",),
-    "sqlalchemy.sql.text": ("text",),
-    "sqlalchemy.sql.expression.text": ("text",),
-    "pandas.read_sql": ("sql",),
-    "pandas.read_sql_query": ("sql",),
-    "django.db.models.RawSQL": ("sql",),
-    "django.db.models.expressions.RawSQL": ("sql",),
-    "alembic.op.execute": ("sqltext",),
-}
-# Methods whose receiver cannot be typed statically (a DB-API cursor, a SQLAlchemy connection, an
-# asyncpg connection, a Django manager); the text must also start like a SQL statement.
-METHOD_SINKS = frozenset(
-    {
-        "execute",
-        "executemany",
-        "executescript",
-        "exec_driver_sql",
-        "raw",
-        "fetch",
-        "fetchrow",
-        "fetchval",
-        "read_sql",
-        "read_sql_query",
-    }
-)
 SQL_KEYWORD_ARGS = ("sql", "query", "statement", "operation", "stmt", "sqltext", "raw_query")
 # First token of text that is worth parsing as SQL.
 STATEMENT_STARTS = frozenset(
@@ -87,13 +62,16 @@ STATEMENT_STARTS = frozenset(
 # Calls that return their (string) argument unchanged as far as SQL is concerned.
 IDENTITY_CALLS = frozenset({"dedent", "cleandoc", "str"})
 IDENTITY_METHODS = frozenset({"strip", "lstrip", "rstrip"})
-# Cheap text checks deciding whether a file is traversed at all: it names a sink and holds a
-# string that starts like SQL, or it is a migration.
-SINK_WORDS = ("execute", "fetch", ".raw(", "RawSQL", "read_sql", "text(")
-MIGRATION_WORDS = ("alembic", "RunSQL", "RunPython")
+# Cheap text checks deciding whether a file is traversed at all: it calls a sink and holds a
+# string that starts like a SQL statement, or it is an Alembic revision or a Django migration
+# running SQL or Python.
+SINK_CALL = re.compile(
+    r"(?<!\w)text\s*\(|\.(?:execute\w*|exec_driver_sql|raw|fetch\w*|read_sql\w*)\s*\("
+    r"|RawSQL|read_sql"
+)
 SQL_STRING_START = re.compile(
-    r"""(?:'|")\s*\(?\s*(?:select|insert|update|delete|with|create|alter|drop|"""
-    r"""truncate|merge|grant|revoke|comment|replace)\b""",
+    r"""(?:'|")\s*\(?\s*(?:select|insert|update|delete|with|create|alter|drop|truncate|merge|"""
+    r"""grant|revoke|comment|replace)\s""",
     re.IGNORECASE,
 )
 MISSING_DOWN_FACT = "missing-down-migration"
@@ -107,6 +85,17 @@ BACKEND_NAMES = {
     "oracle": frozenset({"oracle"}),
 }
 ALL_BACKENDS = frozenset().union(*BACKEND_NAMES.values())
+# Words in SQLAlchemy dialect class names (`MySQLDialect`, `PGDialect_psycopg2`), by dialect.
+DIALECT_CLASS_WORDS = {
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "postgres": "postgres",
+    "pgdialect": "postgres",
+    "sqlite": "sqlite",
+    "msdialect": "tsql",
+    "mssql": "tsql",
+    "oracle": "oracle",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,7 +182,6 @@ def _is_trivial(body: cst.BaseSuite) -> bool:
 class SqlExtractor(cst.BatchableCSTVisitor):
     """Collects SQL from one Python file during the shared traversal."""
 
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     name = "embedded-sql"
 
     def __init__(self, file: PythonFile, dialect: str) -> None:
@@ -222,15 +210,14 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         # Blocks that run only on another database backend (`if dialect.name == "mysql":`).
         self.backend = BACKEND_NAMES.get(dialect, frozenset({dialect}))
         self.guarded: dict[int, bool] = {}
+        self.backend_flags: dict[str, bool] = {}
         self.inactive: list[int] = []
 
     @staticmethod
     def wants(text: str) -> bool:
-        if any(word in text for word in MIGRATION_WORDS):
+        if ("alembic" in text and "def upgrade" in text) or "RunSQL" in text or "RunPython" in text:
             return True
-        return (
-            any(word in text for word in SINK_WORDS) and SQL_STRING_START.search(text) is not None
-        )
+        return SQL_STRING_START.search(text) is not None and SINK_CALL.search(text) is not None
 
     # -- names and blocks ----------------------------------------------------------------------
 
@@ -267,7 +254,23 @@ class SqlExtractor(cst.BatchableCSTVisitor):
             self._skip_chain(node.orelse)
 
     def _backend_test(self, test: cst.BaseExpression) -> bool | None:
-        """Whether `if <test>:` runs on the configured backend, when the test names backends."""
+        """Whether `if <test>:` runs on the configured backend, when the test names backends:
+        `dialect.name == "mysql"`, `vendor in ("sqlite", "mysql")`, `isinstance(d, MySQLDialect)`,
+        `not ...`, or a name bound once to such a test (`is_sqlite = ...; if is_sqlite:`)."""
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            inner = self._backend_test(test.expression)
+            return None if inner is None else not inner
+        if isinstance(test, cst.Name):
+            return self.backend_flags.get(test.value)
+        if isinstance(test, cst.Call) and call_name(test) == "isinstance" and len(test.args) == 2:
+            named = {
+                dialect
+                for key, dialect in DIALECT_CLASS_WORDS.items()
+                if key in call_name(test.args[1].value).lower()
+            }
+            if len(named) != 1:
+                return None
+            return named.pop() == self.dialect
         if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
             return None
         target = test.comparisons[0]
@@ -290,9 +293,13 @@ class SqlExtractor(cst.BatchableCSTVisitor):
 
     def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> None:
         self.blocks.append(id(node))
+        if self.guarded.get(id(node)) is False:
+            self.inactive.append(id(node))
 
     def leave_SimpleStatementSuite(self, original_node: cst.SimpleStatementSuite) -> None:
         self.blocks.pop()
+        if self.inactive and self.inactive[-1] == id(original_node):
+            self.inactive.pop()
 
     def _bind(self, name: str, op: str, value: cst.BaseExpression | None) -> None:
         self.scopes[-1].bindings.setdefault(name, []).append(
@@ -343,6 +350,9 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         for target in node.targets:
             if isinstance(target.target, cst.Name):
                 self._bind(target.target.value, "=", node.value)
+                applies = self._backend_test(node.value) if self.alembic_file else None
+                if applies is not None:
+                    self.backend_flags[target.target.value] = applies
                 self._module_constant(target.target.value, node.value)
             else:
                 self._bind_unknown(target.target)
@@ -379,7 +389,7 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         return None
 
     def _qualified(self, node: cst.CSTNode) -> set[str]:
-        return {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+        return self.file.qualified_names(node)
 
     # -- constant strings ----------------------------------------------------------------------
 
@@ -481,6 +491,11 @@ class SqlExtractor(cst.BatchableCSTVisitor):
         if self.inactive:
             return
         qualified = self._qualified(node.func)
+        if self.alembic_file and self._is_create_table_wrapper(node, qualified):
+            plans = self.translator.translate("create_table", node)
+            if plans:
+                self.pending.append(_Pending(node, function, plans=plans))
+            return
         if self.alembic_file or self.batch:
             op = self._alembic_op(node, qualified)
             if op is not None:
@@ -525,6 +540,16 @@ class SqlExtractor(cst.BatchableCSTVisitor):
             return
         self.pending.append(
             _Pending(call, function, pieces=found, direction=direction, strict=strict)
+        )
+
+    @staticmethod
+    def _is_create_table_wrapper(node: cst.Call, qualified: set[str]) -> bool:
+        """A project helper such as `create_table("t", sa.Column(...), ...)` wrapping
+        `op.create_table`: its arguments say what it creates."""
+        if call_name(node) != "create_table" or any(q.startswith("alembic.") for q in qualified):
+            return False
+        return any(
+            isinstance(a.value, cst.Call) and call_name(a.value) == "Column" for a in node.args
         )
 
     def _alembic_op(self, node: cst.Call, qualified: set[str]) -> tuple[str, str | None] | None:
@@ -676,6 +701,7 @@ class SqlExtractor(cst.BatchableCSTVisitor):
                 documents.append((span(pending.anchor)[0], document, pending))
         documents.sort(key=lambda item: item[0])
         unit = MigrationUnit()
+        test_code = is_test_path(self.file.source.path)
         for _, document, pending in documents:
             split_and_parse(document)
             if (
@@ -686,6 +712,10 @@ class SqlExtractor(cst.BatchableCSTVisitor):
                 # Text handed to some `.execute()` that starts like SQL but is not: most likely
                 # not a database call at all, so no parse error is reported for it.
                 continue
+            if test_code:
+                # Test code exercises odd SQL on purpose (vendor syntax, broken statements):
+                # what sqlglot cannot read there is not worth a notice.
+                document.errors.clear()
             migration = self._migration(pending, unit)
             if migration is not None:
                 document.attributes["migration"] = migration

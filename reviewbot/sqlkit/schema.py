@@ -428,6 +428,11 @@ class _Builder:
         if isinstance(target, exp.Schema):
             ref_columns = tuple(c for c in column_list(target.expressions) if c)
         ref_table = table_key(target, document.dialect)
+        # The same key declared again (dropped under a name computed at run time, then
+        # re-created): the newer declaration replaces the older one.
+        table.foreign_keys = [
+            f for f in table.foreign_keys if (f.columns, f.ref_table) != (columns, ref_table)
+        ]
         table.foreign_keys.append(
             ForeignKey(
                 name or f"{table.name}_{'_'.join(columns)}_fkey",

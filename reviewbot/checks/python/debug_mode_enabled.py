@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import PurePosixPath
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.bindings import Bindings
 from reviewbot.checks.python.foreign import ForeignSuppressions
@@ -45,7 +44,6 @@ def is_production_settings(path: str) -> bool:
 class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
     id = "debug-mode-enabled"
     FOREIGN_CODES = frozenset({"S201", "B201"})
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     # Not "debug": nearly every file calls `log.debug(...)`.
     prefilter = (
         "debug=True",

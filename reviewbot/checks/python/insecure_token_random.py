@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import last_name
@@ -82,7 +81,6 @@ def security_purpose(name: str) -> str | None:
 class InsecureTokenRandom(ForeignSuppressions, PythonRule):
     id = "insecure-token-random"
     FOREIGN_CODES = frozenset({"B311", "S311"})
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = ("random.", "from random", "import random", ", random")
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.bindings import Bindings
 from reviewbot.checks.python.jwt_calls import ENCODE, JWT_PREFILTER
@@ -14,7 +13,6 @@ from reviewbot.rule import PythonRule
 
 class JwtWithoutExpiry(Bindings, PythonRule):
     id = "jwt-without-expiry"
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = JWT_PREFILTER
 
     def __init__(self, *args: object, **kwargs: object) -> None:

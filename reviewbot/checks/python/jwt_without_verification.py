@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.bindings import Bindings
 from reviewbot.checks.python.jwt_calls import DECODE, JWT_PREFILTER
@@ -19,7 +18,6 @@ from reviewbot.rule import PythonRule
 
 class JwtWithoutVerification(Bindings, PythonRule):
     id = "jwt-without-verification"
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = JWT_PREFILTER
 
     def visit_Call(self, node: cst.Call) -> None:

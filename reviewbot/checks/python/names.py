@@ -33,12 +33,8 @@ def argument(call: cst.Call, index: int, name: str) -> cst.BaseExpression | None
     return found if found is not None else positional(call, index)
 
 
-def has_star_args(call: cst.Call) -> bool:
-    """`*args` / `**kwargs` at the call: any keyword may be hidden in them."""
-    return any(arg.star for arg in call.args)
-
-
 def has_double_star(call: cst.Call) -> bool:
+    """`**kwargs` at the call: any keyword argument may be hidden in it."""
     return any(arg.star == "**" for arg in call.args)
 
 

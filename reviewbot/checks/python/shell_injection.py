@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import argument, is_true, keyword
@@ -40,7 +39,6 @@ SHELL_QUOTING = frozenset({"shlex.quote", "shlex.join", "pipes.quote"})
 class ShellInjection(ForeignSuppressions, StringTracker, PythonRule):
     id = "shell-injection"
     FOREIGN_CODES = frozenset({"B609", "S609", "B605", "S605", "S602", "B602"})
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = (
         "subprocess",
         "os.system",

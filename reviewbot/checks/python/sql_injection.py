@@ -5,41 +5,13 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.strings import Built, StringTracker
 from reviewbot.checks.python.vocabulary import is_test_path, words
 from reviewbot.rule import PythonRule
+from reviewbot.sql_sinks import METHOD_SINKS, RESOLVED_SINKS
 
-# Functions that take SQL text, resolved through imports and aliases.
-RESOLVED_SINKS = frozenset(
-    {
-        "sqlalchemy.text",
-        "sqlalchemy.sql.text",
-        "sqlalchemy.sql.expression.text",
-        "django.db.models.RawSQL",
-        "django.db.models.expressions.RawSQL",
-        "pandas.read_sql",
-        "pandas.read_sql_query",
-    }
-)
-# Methods whose receiver type we cannot know statically (a cursor, a session, an asyncpg
-# connection); the text must also look like SQL before it counts.
-METHOD_SINKS = frozenset(
-    {
-        "execute",
-        "executemany",
-        "executescript",
-        "exec_driver_sql",
-        "raw",
-        "fetch",
-        "fetchrow",
-        "fetchval",
-        "read_sql",
-        "read_sql_query",
-    }
-)
 SQL_KEYWORD_ARGS = ("sql", "query", "statement", "operation", "stmt")
 # Django `QuerySet.extra(where=[...], select={...})`: each entry is a raw SQL fragment.
 EXTRA_FRAGMENT_ARGS = ("where", "select")
@@ -108,7 +80,6 @@ def looks_like_sql(built: Built) -> bool:
 class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
     id = "sql-injection"
     FOREIGN_CODES = frozenset({"B608", "S608"})
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     # Call shapes, not words: "text" and "raw" alone occur in most files.
     # A call of one of the sinks, as text; `context(` or `.raw_data` never qualify.
     prefilter = re.compile(

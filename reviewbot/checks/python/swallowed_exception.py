@@ -17,6 +17,8 @@ _DIRECTIVE = re.compile(
 )
 # Annotations of this project's own fixtures and suppressions are not explanations either.
 ANNOTATIONS = ("reviewbot:", "expect:", "ok:")
+# Matched by name: resolving builtins would cost name resolution on nearly every file (the
+# prefilter is just "except"), and shadowing `Exception` is vanishingly rare.
 BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
 # A `try` whose body only releases a resource: failing to release is routinely ignored on purpose
 # (the resource is being discarded anyway), and logging it would be noise.

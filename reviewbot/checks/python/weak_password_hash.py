@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import QualifiedNameProvider
 
 from reviewbot.checks.python.bindings import Bindings
 from reviewbot.checks.python.foreign import ForeignSuppressions
@@ -74,7 +73,6 @@ def password_operand(node: cst.CSTNode) -> str | None:
 class WeakPasswordHash(ForeignSuppressions, Bindings, PythonRule):
     id = "weak-password-hash"
     FOREIGN_CODES = frozenset({"S324", "B303", "S303", "B324"})
-    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     prefilter = ("hashlib", "make_password", "get_hasher")
 
     def __init__(self, *args: object, **kwargs: object) -> None:

@@ -26,6 +26,19 @@ def leading_literal(node: exp.Expression | None) -> str | None:
     return None
 
 
+def _filters_rows(node: exp.Expression) -> bool:
+    """Whether the match decides which rows are read (WHERE, JOIN ... ON, HAVING), rather than
+    computing a value for rows already read (`CASE WHEN x LIKE '%y' ...` in a select list)."""
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, (exp.Where, exp.Having, exp.Join)):
+            return True
+        if isinstance(parent, (exp.Select, exp.Case, exp.Update, exp.Delete)):
+            return False
+        parent = parent.parent
+    return False
+
+
 class LeadingWildcardLike(SqlRule):
     id = "leading-wildcard-like"
 
@@ -37,7 +50,7 @@ class LeadingWildcardLike(SqlRule):
 
     def _check(self, node: exp.Like | exp.ILike, operator: str) -> None:
         prefix = leading_literal(node.expression)
-        if prefix is None or not prefix.startswith("%"):
+        if prefix is None or not prefix.startswith("%") or not _filters_rows(node):
             return
         statement = self.context.statement
         if statement is None or role_of(self.context.document, statement) != Role.QUERY:
