@@ -258,3 +258,15 @@ def test_source_bytes(data: st.DataObject, suffix: str) -> None:
     else:
         assert result.kind in (ErrorKind.BINARY_FILE, ErrorKind.DECODE_ERROR), result
         assert result.path == path and result.message
+
+
+@pytest.mark.parametrize(
+    "literal",
+    ['"""\x00"""', '"\\N{NO SUCH NAME} " + x', 'b"caf\xe9"', "'\\x'", '"\\U00110000"'],
+)
+def test_literals_cpython_refuses(literal: str) -> None:
+    """libcst parses these; evaluating them (ast.literal_eval) raises SyntaxError. Found by the
+    long fuzz run: sql-injection crashed on a NUL character inside a query string."""
+    check_isolated(
+        HOSTILE_PY, f"import sqlite3\n\n\ndef f(cursor, x):\n    cursor.execute({literal})\n"
+    )

@@ -23,6 +23,7 @@ from sqlglot import TokenType
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError, TokenError
 
+from reviewbot.checks.python.names import evaluated
 from reviewbot.rule import PythonFile
 from reviewbot.sql_sinks import METHOD_SINKS, RESOLVED_SINKS
 from reviewbot.sql_source import SqlDocument, split_and_parse
@@ -280,8 +281,9 @@ class SqlExtractor(cst.BatchableCSTVisitor):
             elements = side.elements if isinstance(side, (cst.Tuple, cst.List, cst.Set)) else [side]
             for element in elements:
                 value = element.value if isinstance(element, cst.BaseElement) else element
-                if isinstance(value, cst.SimpleString) and isinstance(value.evaluated_value, str):
-                    names.add(value.evaluated_value.lower())
+                text = evaluated(value) if isinstance(value, cst.SimpleString) else None
+                if isinstance(text, str):
+                    names.add(text.lower())
         if not names or not names <= ALL_BACKENDS:
             return None
         matches = bool(names & self.backend)

@@ -50,11 +50,26 @@ def is_none(node: cst.BaseExpression | None) -> bool:
     return isinstance(node, cst.Name) and node.value == "None"
 
 
+def evaluated(node: cst.SimpleString) -> str | bytes | None:
+    """`node.evaluated_value`, or None when CPython would refuse the literal: libcst parses
+    `"\\N{NO SUCH NAME}"`, non-ASCII bytes literals and NUL characters, and its
+    `evaluated_value` (ast.literal_eval) then raises SyntaxError."""
+    try:
+        return node.evaluated_value
+    except (SyntaxError, ValueError, MemoryError):
+        return None
+
+
+def literal_value(node: cst.SimpleString) -> str | None:
+    """The value of a string literal, bytes read as latin-1; None as for `evaluated`."""
+    value = evaluated(node)
+    return value.decode("latin-1") if isinstance(value, bytes) else value
+
+
 def string_value(node: cst.BaseExpression | None) -> str | None:
     """The text of a constant string literal (implicit concatenation included), else None."""
     if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else value.decode("latin-1")
+        return literal_value(node)
     if isinstance(node, cst.ConcatenatedString):
         left, right = string_value(node.left), string_value(node.right)
         if left is not None and right is not None:

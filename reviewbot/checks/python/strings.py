@@ -14,6 +14,7 @@ from typing import Any
 import libcst as cst
 
 from reviewbot.checks.python.bindings import Bindings
+from reviewbot.checks.python.names import literal_value
 from reviewbot.checks.python.names import source_of as _code
 from reviewbot.checks.python.vocabulary import words
 
@@ -96,9 +97,9 @@ class StringTracker(Bindings):
         if depth > MAX_DEPTH:
             return Built(dynamic=(_code(node),))
         if isinstance(node, cst.SimpleString):
-            value = node.evaluated_value
-            text = value if isinstance(value, str) else value.decode("latin-1")
-            return Built(fragments=(text,))
+            text = literal_value(node)
+            # A literal CPython would refuse (see literal_value) is still constant text.
+            return Built(fragments=(node.raw_value if text is None else text,))
         if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)):
             return Built()
         if isinstance(node, cst.ConcatenatedString):
