@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import builtins
 import re
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import libcst as cst
 from sqlglot import exp
 
+from reviewbot.scopes import NameTable, ScopePath
 from reviewbot.sql_source import SqlDocument, SqlStatement, node_span
 
 if TYPE_CHECKING:
@@ -71,7 +71,9 @@ class PythonFile:
     # Computes libcst's QualifiedNameProvider for the module; called at most once, on demand.
     resolver: Callable[[], Mapping[cst.CSTNode, Collection[QualifiedName]]] | None = None
     _resolved: Mapping[cst.CSTNode, Collection[QualifiedName]] | None = None
-    _bindings: _Bindings | None = None
+    _bindings: NameTable | None = None
+    # Where the traversal is, for names whose meaning depends on the scope (see scopes.py).
+    scope_path: ScopePath = field(default_factory=ScopePath)
 
     def add_fact(self, kind: str, value: Any) -> None:
         self.facts.setdefault(kind, []).append(value)
@@ -79,11 +81,13 @@ class PythonFile:
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         """Names `node` refers to, with imports and aliases resolved (`h` -> `hashlib.md5`).
 
-        libcst's scope analysis (QualifiedNameProvider) costs several times the parse, so it runs
-        only where it can change the answer: when the expression's leftmost name is bound both by
-        an import and by something else (an assignment, a parameter, a def) somewhere in the
-        file. A name bound only by imports resolves to exactly what those imports name; a name
-        no import binds is a builtin or a local, whose qualified name is its own dotted text.
+        libcst's scope analysis (QualifiedNameProvider) costs several times the parse, so the
+        answer comes from the stdlib `ast` (scopes.py): a name bound only by imports resolves to
+        exactly what those imports name; a name no import binds is a builtin or a local, whose
+        qualified name is its own dotted text; a name bound by an import and otherwise (an
+        assignment, a parameter, a def) follows Python's scoping rule from the scope the
+        traversal is in. libcst's analysis runs only for files CPython cannot parse, files with
+        `import *`, and questions asked after the traversal about such names.
         """
         cached = self.qualified.get(id(node))
         if cached is not None:
@@ -92,8 +96,10 @@ class PythonFile:
         table = self.bindings()
         if head is None or dotted is None:
             cached = set()  # `x[0].y`, `(a or b).c`: no name to resolve, as libcst says too
-        elif table is None or head in table.ambiguous:
+        elif table is None:
             cached = self._scope_names(node)
+        elif head in table.ambiguous:
+            cached = self._scoped(node, head, dotted, table)
         elif head in table.imports:
             rest = dotted[len(head) :]
             cached = {target + rest for target in table.imports[head]}
@@ -104,6 +110,23 @@ class PythonFile:
         self.qualified[id(node)] = cached
         return cached
 
+    def _scoped(self, node: cst.CSTNode, head: str, dotted: str, table: NameTable) -> set[str]:
+        """A name bound by an import in one scope and otherwise in another: Python's scoping
+        rule on the `ast` table, for the scope the traversal is in; libcst's scope analysis
+        when asked outside the traversal."""
+        path = self.scope_path.path
+        chain = table.scope_chain(path) if path is not None else None
+        if chain is None:
+            return self._scope_names(node)
+        found = table.lookup(head, chain)
+        if found is None:
+            return {f"builtins.{dotted}"} if head in _BUILTINS else {dotted}
+        rest = dotted[len(head) :]
+        names = {target + rest for target in found.imports}
+        if found.other:
+            names.add(dotted)
+        return names
+
     def _scope_names(self, node: cst.CSTNode) -> set[str]:
         if self._resolved is None:
             self._resolved = self.resolver() if self.resolver is not None else {}
@@ -112,57 +135,11 @@ class PythonFile:
             value = value()
         return {q.name for q in value}
 
-    def bindings(self) -> _Bindings | None:
+    def bindings(self) -> NameTable | None:
         """Names bound by imports, and names bound otherwise, from CPython's own fast parser."""
         if self._bindings is None:
-            self._bindings = _Bindings.of(self.source.text)
+            self._bindings = NameTable.of(self.source.text)
         return self._bindings if self._bindings.ok else None
-
-
-@dataclass(slots=True)
-class _Bindings:
-    imports: dict[str, set[str]] = field(default_factory=dict)
-    other: set[str] = field(default_factory=set)
-    ok: bool = True
-
-    @property
-    def ambiguous(self) -> set[str]:
-        return self.other & set(self.imports) | ({"*"} & set(self.imports))
-
-    @classmethod
-    def of(cls, text: str) -> _Bindings:
-        try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
-            return cls(ok=False)
-        table = cls()
-        for item in ast.walk(tree):
-            if isinstance(item, ast.Import):
-                for alias in item.names:
-                    if alias.asname:
-                        table.imports.setdefault(alias.asname, set()).add(alias.name)
-                    else:
-                        head = alias.name.split(".")[0]
-                        table.imports.setdefault(head, set()).add(head)
-            elif isinstance(item, ast.ImportFrom):
-                module = "." * item.level + (item.module or "")
-                for alias in item.names:
-                    if alias.name == "*":
-                        table.ok = False  # anything may be bound: let scope analysis decide
-                        return table
-                    full = f"{module}.{alias.name}" if item.module else f"{module}{alias.name}"
-                    table.imports.setdefault(alias.asname or alias.name, set()).add(full)
-            elif isinstance(item, ast.Name) and not isinstance(item.ctx, ast.Load):
-                table.other.add(item.id)
-            elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                table.other.add(item.name)
-            elif isinstance(item, ast.arg):
-                table.other.add(item.arg)
-            elif isinstance(item, (ast.ExceptHandler, ast.MatchAs, ast.MatchStar)) and item.name:
-                table.other.add(item.name)
-            elif isinstance(item, (ast.Global, ast.Nonlocal)):
-                table.other.update(item.names)
-        return table
 
 
 _BUILTINS = frozenset(dir(builtins))
