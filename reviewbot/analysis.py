@@ -27,9 +27,11 @@ from reviewbot.rule import (
     SqlRule,
     SqlRuleContext,
 )
+from reviewbot.scopes import ScopeEntry, ScopeExit
 from reviewbot.sources import SourceFile
 from reviewbot.sql_source import SqlDocument, split_and_parse
 from reviewbot.sqlkit.extract import SqlExtractor
+from reviewbot.traverse import walk
 
 checks.load_all()
 
@@ -176,8 +178,9 @@ class Analyzer:
         )
         instances = [cls(pyfile, self.options[cls.id]) for cls in active]
         extractor = SqlExtractor(pyfile, self.config.sql_dialect) if extract else None
+        entry, exit_ = ScopeEntry(pyfile.scope_path), ScopeExit(pyfile.scope_path)
         try:
-            wrapper.visit_batched([*instances, *([extractor] if extractor else [])])
+            _traverse(wrapper, [entry, *instances, *([extractor] if extractor else []), exit_])
         except RecursionError:
             if not deep:
                 raise _NeedsDeepStack from None
@@ -193,17 +196,18 @@ class Analyzer:
             for cls in active:
                 kept = len(pyfile.pending)
                 try:
-                    wrapper.visit_batched([cls(pyfile, self.options[cls.id])])
+                    _traverse(wrapper, [entry, cls(pyfile, self.options[cls.id]), exit_])
                 except Exception as exc:  # a bug in a rule must not stop the scan
                     del pyfile.pending[kept:]
                     outcome.errors.append(rule_crash(cls.id, source.path, exc))
             if extractor is not None:
                 extractor = SqlExtractor(pyfile, self.config.sql_dialect)
                 try:
-                    wrapper.visit_batched([extractor])
+                    _traverse(wrapper, [entry, extractor, exit_])
                 except Exception as exc:
                     extractor = None
                     outcome.errors.append(rule_crash(SqlExtractor.name, source.path, exc))
+        pyfile.scope_path.path = None  # whatever happened above, the traversal is over
         resolved: list[Any] = []
 
         def positions() -> Any:
@@ -280,6 +284,12 @@ class Analyzer:
                     except Exception as exc:
                         outcome.errors.append(rule_crash(handler.__self__.id, document.path, exc))
         context.statement = None
+
+
+def _traverse(wrapper: MetadataWrapper, visitors: list[Any]) -> None:
+    """One read-only batched traversal (traverse.py); libcst's own if that cannot run."""
+    if not walk(wrapper.module, visitors):
+        wrapper.visit_batched(visitors)
 
 
 def _too_deep(path: str) -> ScanError:
