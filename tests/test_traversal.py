@@ -1,5 +1,6 @@
-"""The read-only traversal (traverse.py) calls exactly what libcst's batched traversal calls, and
-the ast-based scope answers (scopes.py) follow Python's scoping rules."""
+"""What replaces libcst machinery gives libcst's answers: the read-only traversal (traverse.py)
+makes the calls libcst's batched traversal makes, positions.py gives PositionProvider's ranges,
+and the ast-based scope answers (scopes.py) follow Python's scoping rules."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import libcst as cst
 import pytest
 
 from reviewbot.catalog import active_catalog
+from reviewbot.positions import positions
 from reviewbot.rule import PythonFile
 from reviewbot.scopes import NameTable, ScopeEntry, ScopeExit
 from reviewbot.sources import SourceFile
@@ -298,3 +300,41 @@ def test_outside_the_traversal_libcsts_analysis_answers() -> None:
     file = PythonFile(source=source, module=module, resolver=resolver)
     assert file.qualified_names(call.func) == set()
     assert asked == [True]
+
+
+# -- positions ---------------------------------------------------------------------------------
+
+
+def _all_nodes(module: cst.Module) -> list[cst.CSTNode]:
+    found: list[cst.CSTNode] = []
+
+    class Every(cst.CSTVisitor):
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            found.append(node)
+            return True
+
+    module.visit(Every())
+    return found
+
+
+@pytest.mark.parametrize("text", sources()[:1] + sources()[1::4])
+def test_positions_are_libcsts_for_every_node(text: str) -> None:
+    module = cst.parse_module(text)
+    theirs = cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(
+        cst.metadata.PositionProvider
+    )
+    nodes = _all_nodes(module)
+    ours = positions(module, text, nodes)
+    assert {n: ours[n] for n in nodes} == {n: theirs[n] for n in nodes}
+
+
+def test_positions_of_a_few_nodes_only() -> None:
+    module = cst.parse_module(TRICKY)
+    theirs = cst.MetadataWrapper(module, unsafe_skip_copy=True).resolve(
+        cst.metadata.PositionProvider
+    )
+    calls = [n for n in _all_nodes(module) if isinstance(n, cst.Call | cst.SimpleString)][::3]
+    ours = positions(module, TRICKY, calls)
+    assert set(ours) == set(calls)
+    assert all(ours[n] == theirs[n] for n in calls)
+    assert positions(module, TRICKY, []) == {}
