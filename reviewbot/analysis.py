@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
+from libcst.metadata import MetadataWrapper, QualifiedNameProvider
 
 from reviewbot import checks
 from reviewbot.checks.python.vocabulary import is_test_path
 from reviewbot.config import Config
 from reviewbot.guards import SHALLOW_PYTHON_NESTING, in_deep_thread, python_shape, run_deep
 from reviewbot.models import ErrorKind, ScanError
+from reviewbot.positions import positions as node_positions
 from reviewbot.rule import (
     REGISTRY,
     PythonFile,
@@ -31,6 +32,7 @@ from reviewbot.scopes import ScopeEntry, ScopeExit
 from reviewbot.sources import SourceFile
 from reviewbot.sql_source import SqlDocument, split_and_parse
 from reviewbot.sqlkit.extract import SqlExtractor
+from reviewbot.syntax import Syntax
 from reviewbot.traverse import walk
 
 checks.load_all()
@@ -144,6 +146,13 @@ class Analyzer:
             return
         if shape.nesting > SHALLOW_PYTHON_NESTING and not deep:
             raise _NeedsDeepStack
+        # CPython's parse (a tenth of libcst's) decides next, for rules that can ask it.
+        syntax = Syntax.of(source.text)
+        if syntax is not None:
+            active = [cls for cls in active if cls.wants_tree(syntax)]
+            extract = extract and SqlExtractor.wants_tree(syntax, source.text)
+            if not active and not extract:
+                return
         try:
             module = cst.parse_module(source.text)
         except RecursionError:
@@ -152,6 +161,20 @@ class Analyzer:
             outcome.errors.append(_too_deep(source.path))
             return
         except cst.ParserSyntaxError as exc:
+            message, line, column = _syntax_error(exc, source.text)
+            outcome.errors.append(
+                ScanError(
+                    ErrorKind.PARSE_ERROR,
+                    source.path,
+                    f"Python syntax error ({message}); file not checked",
+                    line=line,
+                    column=column,
+                )
+            )
+            return
+        except cst.CSTValidationError as exc:
+            # Parsed, but a tree libcst refuses (a bare `except:` before another handler):
+            # CPython refuses such code too and names the spot.
             message, line, column = _syntax_error(exc, source.text)
             outcome.errors.append(
                 ScanError(
@@ -174,7 +197,10 @@ class Analyzer:
             return
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         pyfile = PythonFile(
-            source=source, module=module, resolver=lambda: wrapper.resolve(QualifiedNameProvider)
+            source=source,
+            module=module,
+            resolver=lambda: wrapper.resolve(QualifiedNameProvider),
+            _bindings=syntax.names if syntax is not None else None,
         )
         instances = [cls(pyfile, self.options[cls.id]) for cls in active]
         extractor = SqlExtractor(pyfile, self.config.sql_dialect) if extract else None
@@ -211,11 +237,14 @@ class Analyzer:
         resolved: list[Any] = []
 
         def positions() -> Any:
-            # Positions cost more than all the rules together: resolved only for files that
-            # reported something or hold SQL.
+            # Positions cost as much as the parse: computed once, only for files that reported
+            # something or hold SQL, and only for the nodes reported or holding SQL.
             if not resolved:
+                wanted = [node for _, node, *_ in pyfile.pending]
+                if extractor is not None:
+                    wanted.extend(extractor.needed_nodes())
                 try:
-                    resolved.append(wrapper.resolve(PositionProvider))
+                    resolved.append(node_positions(module, source.text, wanted))
                 except RecursionError:
                     if not deep:
                         raise _NeedsDeepStack from None
@@ -309,7 +338,9 @@ def rule_crash(rule_id: str, path: str, exc: BaseException) -> ScanError:
     )
 
 
-def _syntax_error(exc: cst.ParserSyntaxError, text: str) -> tuple[str, int, int]:
+def _syntax_error(
+    exc: cst.ParserSyntaxError | cst.CSTValidationError, text: str
+) -> tuple[str, int, int]:
     """Message and 1-based position of a syntax error.
 
     libcst's native parser reports positions that are often a token or a line off; CPython's own
@@ -321,6 +352,8 @@ def _syntax_error(exc: cst.ParserSyntaxError, text: str) -> tuple[str, int, int]
         return str(err.msg), err.lineno or 1, err.offset or 1
     except (ValueError, RecursionError, MemoryError):
         pass
+    if isinstance(exc, cst.CSTValidationError):
+        return str(exc), 1, 1
     # CPython accepts it but libcst does not (syntax newer than libcst knows).
     message = re.sub(r"^parser error: error at \d+:\d+: ", "", exc.message.split("\n", 1)[0])
     if len(message) > 80:

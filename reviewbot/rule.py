@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
     from reviewbot.catalog import RuleMeta
     from reviewbot.sources import SourceFile
+    from reviewbot.syntax import Syntax
 
 REGISTRY: dict[str, type[Rule]] = {}
 
@@ -185,6 +186,12 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
         if isinstance(prefilter, re.Pattern):
             return prefilter.search(text) is not None
         return not prefilter or any(token in text for token in prefilter)
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        """Second prefilter, on CPython's `ast` of a file `wants` accepted (syntax.py): False
+        only if the rule cannot report anything in it. Must be a superset of what it reports."""
+        return True
 
     def report(
         self,

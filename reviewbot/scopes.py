@@ -74,6 +74,10 @@ class NameTable:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return cls(ok=False)
+        return cls.from_tree(tree)
+
+    @classmethod
+    def from_tree(cls, tree: ast.Module) -> NameTable:
         table = cls()
         if not _collect(tree, table):
             return cls(ok=False)

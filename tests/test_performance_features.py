@@ -12,6 +12,10 @@ from reviewbot.cache import CACHE_DIR
 from reviewbot.catalog import active_catalog
 from reviewbot.config import load_config
 from reviewbot.engine import Scanner
+from reviewbot.rule import REGISTRY
+from reviewbot.sqlkit.extract import SqlExtractor
+from reviewbot.syntax import Syntax
+from tests.conftest import scan_texts
 
 INJECTION = (
     "def find(cur, name):\n    cur.execute(f\"SELECT id FROM users WHERE name = '{name}'\")\n"
@@ -132,3 +136,44 @@ def test_init_keeps_the_cache_out_of_git(tmp_path, run_cli, existing) -> None:
     assert lines.count(f"{CACHE_DIR}/") == 1
     if existing.startswith("build/"):
         assert lines[0] == "build/"
+
+
+# -- the ast prefilter -------------------------------------------------------------------------
+
+# Each text passes the rule's text prefilter but holds nothing the rule could report: CPython's
+# parse must say so, so that libcst never parses the file for it.
+NEAR_MISSES = {
+    "n-plus-one": "for row in rows:\n    print(row)\nresult = cursor.execute(SQL, (1,))\n",
+    "sql-injection": "cursor.execute('SELECT 1 FROM t WHERE id = %s', (user_id,))\n",
+    "swallowed-exception": "try:\n    go()\nexcept Exception:\n    log.exception('failed')\n",
+    "commit-without-rollback": "session.commit()\ntry:\n    go()\nexcept ValueError:\n    pass\n",
+    "hardcoded-secret": "password = os.environ['DB_PASSWORD']\nTOKEN_HEADER = 'X-Token'\n",
+}
+# ... and the same shapes where the rule does report.
+HITS = {
+    "n-plus-one": "for user_id in ids:\n    cursor.execute('SELECT * FROM t WHERE id = %s', (user_id,))\n",
+    "sql-injection": "cursor.execute(f'SELECT 1 FROM t WHERE id = {user_id}')\n",
+    "swallowed-exception": "try:\n    go()\nexcept Exception:\n    pass\n",
+    "commit-without-rollback": "try:\n    session.commit()\nexcept ValueError:\n    pass\n",
+    "hardcoded-secret": "DB_PASSWORD = 'Xr7-q2Lp9vNw'\n",
+}
+
+
+@pytest.mark.parametrize("rule_id", sorted(NEAR_MISSES))
+def test_ast_prefilter_spares_files_with_nothing_to_report(rule_id: str) -> None:
+    cls = REGISTRY[rule_id]
+    miss, hit = NEAR_MISSES[rule_id], HITS[rule_id]
+    assert cls.wants(miss) and cls.wants(hit)  # type: ignore[attr-defined]
+    assert not cls.wants_tree(Syntax.of(miss))  # type: ignore[attr-defined]
+    assert cls.wants_tree(Syntax.of(hit))  # type: ignore[attr-defined]
+    found = scan_texts({"app/db.py": hit}, [rule_id]).findings
+    assert [f.rule for f in found] == [rule_id]
+    assert not scan_texts({"app/db.py": miss}, [rule_id]).findings
+
+
+def test_sql_extraction_needs_constant_sql_at_a_sink() -> None:
+    dynamic = "def f(cur, sql):\n    cur.execute(sql)\nQUERY = 'SELECT 1'\n"
+    constant = "def f(cur):\n    cur.execute(QUERY)\nQUERY = 'SELECT * FROM t'\n"
+    assert SqlExtractor.wants(dynamic) and SqlExtractor.wants(constant)
+    assert not SqlExtractor.wants_tree(Syntax.of(dynamic), dynamic)  # type: ignore[arg-type]
+    assert SqlExtractor.wants_tree(Syntax.of(constant), constant)  # type: ignore[arg-type]

@@ -12,6 +12,7 @@ with `+=` in the same block). SQL formatted from variables is `sql-injection`'s 
 
 from __future__ import annotations
 
+import ast
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from reviewbot.sqlkit.migrations import (
 )
 from reviewbot.sqlkit.placeholders import placeholder_edits
 from reviewbot.sqlkit.text import TextBuilder, add_literal_body, apply_edits, literal_shape
+from reviewbot.syntax import Syntax, sql_sink_calls
 
 SQL_KEYWORD_ARGS = ("sql", "query", "statement", "operation", "stmt", "sqltext", "raw_query")
 # First token of text that is worth parsing as SQL.
@@ -76,6 +78,46 @@ SQL_STRING_START = re.compile(
     re.IGNORECASE,
 )
 MISSING_DOWN_FACT = "missing-down-migration"
+
+
+def _ast_constant(node: ast.expr, assigned: dict[str, list[ast.expr]], depth: int) -> bool:
+    """Whether `SqlExtractor.pieces` could find constant text in `node`, on the ast: a superset
+    (a name counts if any assignment anywhere in the file gives it such a value)."""
+    if depth > 12:
+        return False
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return all(
+            isinstance(v, ast.Constant)
+            or (
+                isinstance(v, ast.FormattedValue)
+                and v.conversion == -1
+                and v.format_spec is None
+                and _ast_constant(v.value, assigned, depth + 1)
+            )
+            for v in node.values
+        )
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _ast_constant(node.left, assigned, depth + 1) and _ast_constant(
+            node.right, assigned, depth + 1
+        )
+    if isinstance(node, ast.Name):
+        return any(_ast_constant(v, assigned, depth + 1) for v in assigned.get(node.id, ()))
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if len(node.args) == 1 and not node.keywords and name in (*IDENTITY_CALLS, "f"):
+            return _ast_constant(node.args[0], assigned, depth + 1)
+        if name in IDENTITY_METHODS and isinstance(func, ast.Attribute) and not node.args:
+            return _ast_constant(func.value, assigned, depth + 1)
+    return False
+
+
+def _migration_text(text: str) -> bool:
+    return ("alembic" in text and "def upgrade" in text) or "RunSQL" in text or "RunPython" in text
+
+
 REVISION_FACT = "alembic-revision"
 # Backend names code compares against (`connection.vendor`, `bind.dialect.name`), by dialect.
 BACKEND_NAMES = {
@@ -216,9 +258,30 @@ class SqlExtractor(cst.BatchableCSTVisitor):
 
     @staticmethod
     def wants(text: str) -> bool:
-        if ("alembic" in text and "def upgrade" in text) or "RunSQL" in text or "RunPython" in text:
+        if _migration_text(text):
             return True
         return SQL_STRING_START.search(text) is not None and SINK_CALL.search(text) is not None
+
+    @staticmethod
+    def wants_tree(syntax: Syntax, text: str) -> bool:
+        # Alembic and Django migrations as `wants` found them, else a sink call with arguments:
+        # SQL only ever enters a document through one of those.
+        if _migration_text(text):
+            return True
+        calls = list(sql_sink_calls(syntax))
+        if not calls:
+            return False
+        assigned: dict[str, list[ast.expr]] = {}
+        for node in syntax.nodes(ast.Assign, ast.AnnAssign, ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
+            for target in targets:
+                if isinstance(target, ast.Name) and node.value is not None:  # type: ignore[attr-defined]
+                    assigned.setdefault(target.id, []).append(node.value)  # type: ignore[attr-defined]
+        return any(
+            _ast_constant(argument, assigned, 0)
+            for call in calls
+            for argument in (*call.args, *(k.value for k in call.keywords))
+        )
 
     # -- names and blocks ----------------------------------------------------------------------
 
@@ -662,6 +725,15 @@ class SqlExtractor(cst.BatchableCSTVisitor):
                 self.down_revisions = (single,) if single else ()
 
     # -- after the traversal ---------------------------------------------------------------------
+
+    def needed_nodes(self) -> list[cst.CSTNode]:
+        """The nodes `finish` asks positions of."""
+        nodes = [node for node, _ in self._missing_down()]
+        for pending in self.pending:
+            nodes.append(pending.anchor)
+            nodes.extend(piece.node for piece in pending.pieces or ())
+            nodes.extend(node for plan in pending.plans or () for _, node in plan)
+        return nodes
 
     def finish(self, positions: Callable[[], Mapping[cst.CSTNode, CodeRange]]) -> None:
         """Build the SQL documents and facts; `positions` resolves libcst positions on demand."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 
 import libcst as cst
 
 from reviewbot.checks.python.names import dotted, last_name, method_name
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import Syntax, method_calls
 
 # Handlers doing any of these leave no half-finished transaction behind.
 ENDS_TRANSACTION = frozenset({"rollback", "close", "set_rollback", "abort", "exit", "_exit"})
@@ -36,9 +38,23 @@ def _handler_recovers(handler: cst.ExceptHandler) -> bool:
     return False
 
 
+COMMIT = frozenset({"commit"})
+
+
 class CommitWithoutRollback(PythonRule):
     id = "commit-without-rollback"
     prefilter = ("commit(",)
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # An argument-less `.commit()` in the body of a `try` that has handlers.
+        return any(
+            not call.args and not call.keywords
+            for try_ in syntax.nodes(ast.Try)
+            if try_.handlers  # type: ignore[attr-defined]
+            for statement in try_.body  # type: ignore[attr-defined]
+            for call in method_calls(statement, COMMIT)
+        )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

@@ -6,9 +6,11 @@ only the variable and the kind of credential.
 
 from __future__ import annotations
 
+import ast
 import math
 import re
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst as cst
@@ -17,6 +19,7 @@ from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import string_parts, string_value, subscript_key
 from reviewbot.checks.python.vocabulary import SecretKind, is_test_path, secret_kind, words
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import Syntax
 
 # Token formats whose shape alone says "credential" (prefixes documented by their issuers).
 TOKEN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
@@ -282,6 +285,98 @@ def dsn_password(text: str, host_follows: bool = False) -> str | None:
     return None
 
 
+def named_secret(name: str, secret: str) -> tuple[str, str | None] | None:
+    """What is wrong with `name = "<secret>"`, and the token to redact if it has a known format;
+    None when it is no credential. A pure function of the two strings, so that the ast
+    prefilter (`wants_tree`) asks exactly what the visitors ask."""
+    formatted = token_format(secret)
+    if formatted is not None:
+        label, token = formatted
+        return f"{label} in `{name}`", token
+    kind = secret_kind(name)
+    if kind is not None:
+        if len(secret) < MIN_LENGTH.get(kind, DEFAULT_MIN_LENGTH) or not _credential(
+            secret, name, kind
+        ):
+            return None
+    else:
+        parts = words(name)
+        if not parts or parts[-1] not in WEAK_SECRET_HEADS or not looks_random(secret):
+            return None
+        if len(parts) > 1 and parts[-2] in NON_SECRET_OWNERS:
+            return None
+    what = str(kind) if kind is not None else "high-entropy secret"
+    return f"Hardcoded {what} in `{name}`", None
+
+
+def _credential(value: str, name: str, kind: SecretKind) -> bool:
+    if is_placeholder(value) or is_label(value) or value.lower() == name.lower():
+        return False
+    if kind is not SecretKind.PASSWORD and value.isalpha() and value.islower():
+        return False  # `ACTIVATION_TOKEN = "activation"`: a key is not one lowercase word
+    if any(c.isspace() for c in value):
+        return False  # messages and labels: "Enter your password"
+    if value.startswith(("/", "./", "~", "http://", "https://")) or "://" in value:
+        return False  # paths and URLs (a URL's inline password is checked on its own)
+    return not ("{" in value and "}" in value)  # a template: "{user}:{password}"
+
+
+# Known token prefixes without the word boundaries of TOKEN_FORMATS: CPython's ast joins
+# implicitly concatenated pieces, which can hide a boundary a single piece has.
+TOKEN_PREFIX = re.compile(
+    r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|hooks\.slack\.com|_live_"
+    r"|AIza|SG\.|sk-|npm_|pypi-|eyJ|-----BEGIN"
+)
+
+
+def _ast_name(target: ast.expr) -> str | None:
+    """`_target_name` on the ast."""
+    if isinstance(target, ast.Name):
+        return target.id
+    if isinstance(target, ast.Attribute):
+        return target.attr
+    if isinstance(target, ast.Subscript):
+        return _ast_string(target.slice)
+    return None
+
+
+def _ast_string(node: ast.AST | None) -> str | None:
+    """`string_value` on the ast: a constant string, or an f-string without fields."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Constant) and isinstance(node.value, bytes):
+        return node.value.decode("latin-1")
+    if isinstance(node, ast.JoinedStr) and all(isinstance(v, ast.Constant) for v in node.values):
+        return "".join(str(v.value) for v in node.values)  # type: ignore[attr-defined]
+    return None
+
+
+def _ast_destinations(syntax: Syntax) -> Iterator[tuple[str | None, ast.AST | None]]:
+    """(name, value) of every place `_named` looks at: assignments, keyword arguments,
+    parameter defaults, dict entries with a short constant key."""
+    for node in syntax.nodes(ast.Assign):
+        for target in node.targets:  # type: ignore[attr-defined]
+            yield _ast_name(target), node.value  # type: ignore[attr-defined]
+    for node in syntax.nodes(ast.AnnAssign):
+        yield _ast_name(node.target), node.value  # type: ignore[attr-defined]
+    for node in syntax.nodes(ast.keyword):
+        yield node.arg, node.value  # type: ignore[attr-defined]
+    for node in syntax.nodes(ast.arguments):
+        args: ast.arguments = node  # type: ignore[assignment]
+        positional = [*args.posonlyargs, *args.args]
+        for arg, default in zip(
+            positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
+        ):
+            yield arg.arg, default
+        for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
+            yield arg.arg, kw_default
+    for node in syntax.nodes(ast.Dict):
+        for key, value in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
+            name = _ast_string(key)
+            if name is not None and len(name) <= 40 and not any(c.isspace() for c in name):
+                yield name, value
+
+
 @dataclass(frozen=True, slots=True)
 class Literal:
     node: cst.BaseExpression
@@ -322,6 +417,24 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
         if CANDIDATE.search(text):
             return True
         return WEAK_CANDIDATE.search(text) is not None and LONG_LITERAL.search(text) is not None
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # Any literal with a token prefix or a URL (what `visit_SimpleString` and
+        # `visit_FormattedStringText` read), or a destination `_named` would report.
+        for node in syntax.nodes(ast.Constant):
+            value = node.value  # type: ignore[attr-defined]
+            if isinstance(value, bytes):
+                value = value.decode("latin-1")
+            if isinstance(value, str) and (
+                "://" in value or (len(value) >= 16 and TOKEN_PREFIX.search(value))
+            ):
+                return True
+        for name, value in _ast_destinations(syntax):
+            secret = _ast_string(value)
+            if name is not None and secret is not None and named_secret(name, secret.strip()):
+                return True
+        return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -385,38 +498,10 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
         found = literal(value)
         if found is None or id(found.node) in self.done:
             return
-        secret = found.value.strip()
-        formatted = token_format(secret)
-        if formatted is not None:
-            label, token = formatted
-            self._report(found, f"{label} in `{name}`", (token,))
-            return
-        kind = secret_kind(name)
-        if kind is not None:
-            if len(secret) < MIN_LENGTH.get(kind, DEFAULT_MIN_LENGTH) or not self._credential(
-                secret, name, kind
-            ):
-                return
-        else:
-            parts = words(name)
-            if not parts or parts[-1] not in WEAK_SECRET_HEADS or not looks_random(secret):
-                return
-            if len(parts) > 1 and parts[-2] in NON_SECRET_OWNERS:
-                return
-        what = str(kind) if kind is not None else "high-entropy secret"
-        self._report(found, f"Hardcoded {what} in `{name}`", (found.value, *found.raw))
-
-    @staticmethod
-    def _credential(value: str, name: str, kind: SecretKind) -> bool:
-        if is_placeholder(value) or is_label(value) or value.lower() == name.lower():
-            return False
-        if kind is not SecretKind.PASSWORD and value.isalpha() and value.islower():
-            return False  # `ACTIVATION_TOKEN = "activation"`: a key is not one lowercase word
-        if any(c.isspace() for c in value):
-            return False  # messages and labels: "Enter your password"
-        if value.startswith(("/", "./", "~", "http://", "https://")) or "://" in value:
-            return False  # paths and URLs (a URL's inline password is checked on its own)
-        return not ("{" in value and "}" in value)  # a template: "{user}:{password}"
+        verdict = named_secret(name, found.value.strip())
+        if verdict is not None:
+            what, token = verdict
+            self._report(found, what, (token,) if token else (found.value, *found.raw))
 
     # -- any string literal --------------------------------------------------------------------
 

@@ -8,6 +8,7 @@ related-object access on the loop variable that the queryset did not `select_rel
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 
@@ -22,8 +23,8 @@ from reviewbot.checks.python.names import (
     receiver,
     string_value,
 )
-from reviewbot.checks.python.vocabulary import is_test_path
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import LOOPS, Syntax, method_calls
 
 LOOKS_LIKE_SQL = re.compile(
     r"^\s*\(?\s*(select|insert|update|delete|with|replace|merge|upsert)\b", re.IGNORECASE
@@ -80,6 +81,7 @@ MANAGER_METHODS = frozenset(
         "earliest",
     }
 )
+QUERY_METHODS = DBAPI_METHODS | SESSION_METHODS | DJANGO_READS | DJANGO_WRITES
 # Related-manager writes: one statement each, and no prefetch helps; a different problem.
 RELATED_WRITES = frozenset({"add", "remove", "clear", "set", "create", "get_or_create"})
 # Attributes and methods of plain field values (dates, strings, files, money, enums, JSON):
@@ -193,12 +195,25 @@ class Loop:
 class NPlusOne(Bindings, PythonRule):
     id = "n-plus-one"
     METADATA_DEPENDENCIES = ()
+    # Test code runs against tiny fixtures; its query count is not a production concern.
+    skip_tests = True
 
     @classmethod
     def wants(cls, text: str) -> bool:
         # A superset of what can be reported: a loop, and a DB-API call, a session call or a
         # Django manager somewhere in the file.
         return LOOP.search(text) is not None and QUERY_CALL.search(text) is not None
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # Reports are query calls inside a `for` or a comprehension, or related access on the
+        # variable of a loop over a queryset (which starts at some `Model.objects`).
+        loops = list(syntax.nodes(*LOOPS))
+        if not loops:
+            return False
+        if any(a.attr == "objects" for a in syntax.nodes(ast.Attribute)):  # type: ignore[attr-defined]
+            return True
+        return any(next(method_calls(loop, QUERY_METHODS), None) for loop in loops)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -207,8 +222,6 @@ class NPlusOne(Bindings, PythonRule):
         self.loops: list[Loop | None] = []
         self.seen_chains: set[int] = set()
         self.returns = 0
-        # Test code runs against tiny fixtures; its query count is not a production concern.
-        self.test_file = is_test_path(self.file.source.path)
 
     def visit_Return(self, node: cst.Return) -> None:
         self.returns += 1
@@ -377,8 +390,6 @@ class NPlusOne(Bindings, PythonRule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         # `book.author.name` / `book.tags.all`: related access on a queryset's loop variable.
-        if self.test_file:
-            return
         inner = node.value
         if not (isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name)):
             return
@@ -412,7 +423,7 @@ class NPlusOne(Bindings, PythonRule):
             return
 
     def visit_Call(self, node: cst.Call) -> None:
-        if id(node) in self.seen_chains or self.test_file:
+        if id(node) in self.seen_chains:
             return
         active = self._active()
         if not active or self.returns > active[-1].returns:

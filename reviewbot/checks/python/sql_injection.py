@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
 
 from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.strings import Built, StringTracker
-from reviewbot.checks.python.vocabulary import is_test_path, words
+from reviewbot.checks.python.vocabulary import words
 from reviewbot.rule import PythonRule
 from reviewbot.sql_sinks import METHOD_SINKS, RESOLVED_SINKS
+from reviewbot.syntax import Syntax, sql_sink_calls, string_constant
 
 SQL_KEYWORD_ARGS = ("sql", "query", "statement", "operation", "stmt")
 # Django `QuerySet.extra(where=[...], select={...})`: each entry is a raw SQL fragment.
@@ -77,6 +79,17 @@ def looks_like_sql(built: Built) -> bool:
     return sum(1 for f in fragments if LOOKS_LIKE_SQL_BODY.search(f)) >= 2
 
 
+def _ast_sql_argument(call: ast.Call) -> ast.expr | None:
+    """What `SqlInjection._sql_argument` picks, on the ast."""
+    for keyword in call.keywords:
+        if keyword.arg in SQL_KEYWORD_ARGS:
+            return keyword.value
+    for arg in call.args:
+        if not isinstance(arg, ast.Starred):
+            return arg
+    return None
+
+
 class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
     id = "sql-injection"
     FOREIGN_CODES = frozenset({"B608", "S608"})
@@ -87,12 +100,28 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
         r"|RawSQL|read_sql"
     )
 
+    # Its findings in test code would be fixture values formatted into SQL: nobody injects there.
+    skip_tests = True
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # A sink call whose SQL argument is anything but string literals, or `.extra(where=,
+        # select=)`: the only shapes `visit_Call` can report.
+        for call in syntax.nodes(ast.Call):
+            func = call.func  # type: ignore[attr-defined]
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "extra"
+                and any(k.arg in EXTRA_FRAGMENT_ARGS for k in call.keywords)  # type: ignore[attr-defined]
+            ):
+                return True
+        arguments = (_ast_sql_argument(call) for call in sql_sink_calls(syntax))
+        return any(arg is not None and not string_constant(arg) for arg in arguments)
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         # Parameter names of the enclosing functions: values that come from the caller.
         self.params: list[set[str]] = [set()]
-        # Test code formats fixture values into SQL; nobody can inject into it.
-        self.test_file = is_test_path(self.file.source.path)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         super().visit_FunctionDef(node)
@@ -128,8 +157,6 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
         self._check(node, sink, argument)
 
     def _check_extra(self, node: cst.Call) -> None:
-        if self.test_file:
-            return
         for arg in node.args:
             if arg.keyword is None or arg.keyword.value not in EXTRA_FRAGMENT_ARGS:
                 continue
@@ -139,8 +166,6 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
             self._report(arg.value, "extra", built)
 
     def _check(self, node: cst.Call, sink: str, argument: cst.BaseExpression) -> None:
-        if self.test_file:
-            return
         built = self.follow(argument)
         if built.constant or not built.how:
             # Nothing was spliced in by formatting: either constant text, or a value passed

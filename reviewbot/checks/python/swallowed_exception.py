@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import re
 
 import libcst as cst
 
 from reviewbot.checks.python.names import dotted, method_name
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import Syntax, ast_dotted
 
 _DIRECTIVE = re.compile(
     r"^(?:noqa(?::\s*[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)?|pylint:\s*disable=[\w,-]+"
@@ -138,10 +140,36 @@ def _explained(body: cst.BaseSuite) -> bool:
     )
 
 
+def _ast_broad(handler: ast.ExceptHandler) -> bool:
+    if handler.type is None:
+        return True
+    types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return any(ast_dotted(t) in BROAD for t in types)
+
+
+def _ast_drops_error(statement: ast.stmt) -> bool:
+    """`_drops_error` on the ast (where `return None` holds a constant, not a name)."""
+    if isinstance(statement, ast.Pass | ast.Continue):
+        return True
+    if isinstance(statement, ast.Return):
+        value = statement.value
+        return value is None or (isinstance(value, ast.Constant) and value.value is None)
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Constant)
+
+
 class SwallowedException(PythonRule):
     id = "swallowed-exception"
     # Only broad handlers can be reported: `except:`, or a handler naming (Base)Exception.
     prefilter = re.compile(r"except\s*:|except\b[^:\n]*Exception\b")
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # A broad handler whose body only drops the error: what `visit_Try` reports.
+        return any(
+            _ast_broad(handler) and all(_ast_drops_error(statement) for statement in handler.body)
+            for try_ in syntax.nodes(ast.Try)
+            for handler in try_.handlers  # type: ignore[attr-defined]
+        )
 
     def visit_Try(self, node: cst.Try) -> None:
         if _only_cleanup(node.body):

@@ -1,0 +1,104 @@
+"""CPython's own parse of a Python file: the exact-syntax prefilter, before libcst.
+
+libcst's parse costs about ten times the stdlib `ast`'s. A rule whose text prefilter matched
+asks `wants_tree(syntax)` next: can it report anything in this file at all (a `.commit()` in
+a `try` with handlers, a query method called inside a loop)? Only files some rule still wants
+are parsed with libcst. The answers must be supersets of what the rules report; tests hold
+every catalog example and fixture to that.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from reviewbot.scopes import NameTable
+from reviewbot.sql_sinks import METHOD_SINKS, RESOLVED_SINKS
+
+
+@dataclass(slots=True)
+class Syntax:
+    """One file's `ast`, with its nodes listed by type (one walk, shared by every rule)."""
+
+    tree: ast.Module
+    _by_type: dict[type, list[ast.AST]] | None = None
+    _names: NameTable | None = field(default=None)
+
+    @classmethod
+    def of(cls, text: str) -> Syntax | None:
+        """None when CPython cannot parse the text: then every rule still runs on libcst's tree."""
+        try:
+            return cls(ast.parse(text))
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+
+    def nodes(self, *types: type) -> Iterator[ast.AST]:
+        if self._by_type is None:
+            by_type: dict[type, list[ast.AST]] = {}
+            for node in ast.walk(self.tree):
+                by_type.setdefault(type(node), []).append(node)
+            self._by_type = by_type
+        for kind in types:
+            yield from self._by_type.get(kind, ())
+
+    @property
+    def names(self) -> NameTable:
+        if self._names is None:
+            self._names = NameTable.from_tree(self.tree)
+        return self._names
+
+
+LOOPS = (ast.For, ast.AsyncFor, ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
+
+
+def method_calls(node: ast.AST, methods: frozenset[str]) -> Iterator[ast.Call]:
+    """Calls `<anything>.<method>(...)` under `node` (itself included) for these methods."""
+    for item in ast.walk(node):
+        if (
+            isinstance(item, ast.Call)
+            and isinstance(item.func, ast.Attribute)
+            and item.func.attr in methods
+        ):
+            yield item
+
+
+def string_constant(node: ast.AST | None) -> bool:
+    """A plain string literal, or literals joined with `+` / implicit concatenation."""
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str | bytes)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return string_constant(node.left) and string_constant(node.right)
+    return False
+
+
+def ast_dotted(node: ast.AST) -> str | None:
+    """`a.b.c` for a chain of names and attributes, else None."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+RESOLVED_NAMES = frozenset(RESOLVED_SINKS)
+SINK_TAILS = frozenset(name.rsplit(".", 1)[-1] for name in RESOLVED_SINKS)
+
+
+def sql_sink_calls(syntax: Syntax) -> Iterator[ast.Call]:
+    """Calls that may hand SQL text to a database (sql_sinks.py): a sink method of any
+    receiver, or a function whose name or import is a resolved sink (`text`, `sa.text`,
+    `from sqlalchemy import text as t`)."""
+    imports = syntax.names.imports if syntax.names.ok else {}
+    for call in syntax.nodes(ast.Call):
+        func = call.func  # type: ignore[attr-defined]
+        if isinstance(func, ast.Attribute):
+            if func.attr in METHOD_SINKS or func.attr in SINK_TAILS:
+                yield call  # type: ignore[misc]
+        elif isinstance(func, ast.Name) and (
+            func.id in SINK_TAILS or imports.get(func.id, set()) & RESOLVED_NAMES
+        ):
+            yield call  # type: ignore[misc]
