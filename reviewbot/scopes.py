@@ -16,6 +16,7 @@ statements, each with its rank among same-named siblings (a property's getter an
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -58,15 +59,16 @@ class Lookup:
 
 @dataclass(slots=True)
 class NameTable:
-    """Import and other bindings of one file: flat (any scope) and per scope."""
+    """Import and other bindings of one file: flat (any scope), and per scope on demand."""
 
-    module: Scope = field(default_factory=lambda: Scope("module"))
     imports: dict[str, set[str]] = field(default_factory=dict)
     other: set[str] = field(default_factory=set)
     # False when the file cannot be read this way (syntax CPython refuses, `import *`): every
     # question then goes to libcst's scope analysis.
     ok: bool = True
     ambiguous: frozenset[str] = frozenset()
+    tree: ast.Module | None = None
+    _module: Scope | None = None
 
     @classmethod
     def of(cls, text: str) -> NameTable:
@@ -77,12 +79,63 @@ class NameTable:
         return cls.from_tree(tree)
 
     @classmethod
-    def from_tree(cls, tree: ast.Module) -> NameTable:
-        table = cls()
-        if not _collect(tree, table):
-            return cls(ok=False)
-        table.ambiguous = frozenset(table.other & set(table.imports))
+    def from_tree(
+        cls, tree: ast.Module, nodes: Callable[..., Iterable[ast.AST]] | None = None
+    ) -> NameTable:
+        """The flat table; `nodes(*types)` lists the tree's nodes of those types (one walk
+        shared with whoever else reads the tree), else the tree is walked here."""
+        if nodes is None:
+            by_type: dict[type, list[ast.AST]] = {}
+            for item in ast.walk(tree):
+                by_type.setdefault(type(item), []).append(item)
+
+            def nodes(*types: type) -> Iterable[ast.AST]:
+                return [n for t in types for n in by_type.get(t, ())]
+
+        table = cls(tree=tree)
+        for item in nodes(ast.Import, ast.ImportFrom):
+            if isinstance(item, ast.Import):
+                for alias in item.names:
+                    if alias.asname:
+                        table.imports.setdefault(alias.asname, set()).add(alias.name)
+                    else:
+                        head = alias.name.split(".")[0]
+                        table.imports.setdefault(head, set()).add(head)
+                continue
+            assert isinstance(item, ast.ImportFrom)
+            module = "." * item.level + (item.module or "")
+            for alias in item.names:
+                if alias.name == "*":
+                    return cls(ok=False)  # anything may be bound: let scope analysis decide
+                full = f"{module}.{alias.name}" if item.module else f"{module}{alias.name}"
+                table.imports.setdefault(alias.asname or alias.name, set()).add(full)
+        other = table.other
+        for item in nodes(ast.Name):
+            if not isinstance(item.ctx, ast.Load):  # type: ignore[attr-defined]
+                other.add(item.id)  # type: ignore[attr-defined]
+        for item in nodes(ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            other.add(item.name)  # type: ignore[attr-defined]
+        for item in nodes(ast.arg):
+            other.add(item.arg)  # type: ignore[attr-defined]
+        for item in nodes(ast.ExceptHandler, ast.MatchAs, ast.MatchStar):
+            if item.name:  # type: ignore[attr-defined]
+                other.add(item.name)  # type: ignore[attr-defined]
+        for item in nodes(ast.MatchMapping):
+            if item.rest:  # type: ignore[attr-defined]
+                other.add(item.rest)  # type: ignore[attr-defined]
+        for item in nodes(ast.Global, ast.Nonlocal):
+            other.update(item.names)  # type: ignore[attr-defined]
+        table.ambiguous = frozenset(other & set(table.imports))
         return table
+
+    @property
+    def module(self) -> Scope:
+        """The per-scope tables, built the first time a name's meaning depends on its scope."""
+        if self._module is None:
+            self._module = Scope("module")
+            if self.tree is not None:
+                _collect(self.tree, self)
+        return self._module
 
     def scope_chain(self, path: list[ScopeKey]) -> list[Scope] | None:
         """The scopes from the module down to `path`; None if the trees disagree."""

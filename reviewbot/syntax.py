@@ -45,7 +45,7 @@ class Syntax:
     @property
     def names(self) -> NameTable:
         if self._names is None:
-            self._names = NameTable.from_tree(self.tree)
+            self._names = NameTable.from_tree(self.tree, self.nodes)
         return self._names
 
 

@@ -97,6 +97,9 @@ def field_order(cls: type[cst.CSTNode]) -> tuple[tuple[str, bool], ...] | None:
     return _FIELDS[method]
 
 
+_METHOD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
 class _Unreadable(Exception):
     """libcst's source for a node class could not be read."""
 
@@ -106,8 +109,12 @@ def walk(module: cst.Module, visitors: Sequence[cst.BatchableCSTVisitor]) -> boo
     nothing, when the traversal plan cannot be built (then use libcst's own traversal)."""
     methods: dict[str, list[Method]] = {}
     for visitor in visitors:
-        for name, function in visitor.get_visitors().items():
-            methods.setdefault(name, []).append(function)
+        names = _METHOD_NAMES.get(type(visitor))
+        if names is None:
+            # libcst finds them with inspect.getmembers, per instance; they depend on the class.
+            names = _METHOD_NAMES[type(visitor)] = tuple(visitor.get_visitors())
+        for name in names:
+            methods.setdefault(name, []).append(getattr(visitor, name))
     plans: dict[type, Plan] = {}
     handled = {name.split("_", 2)[1] for name in methods}
     skip = frozenset(cls for cls in TRIVIA if cls.__name__ not in handled)

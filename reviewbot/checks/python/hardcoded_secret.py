@@ -321,12 +321,11 @@ def _credential(value: str, name: str, kind: SecretKind) -> bool:
     return not ("{" in value and "}" in value)  # a template: "{user}:{password}"
 
 
-# Known token prefixes without the word boundaries of TOKEN_FORMATS: CPython's ast joins
-# implicitly concatenated pieces, which can hide a boundary a single piece has.
-TOKEN_PREFIX = re.compile(
-    r"AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|glpat-|xox[baprs]-|hooks\.slack\.com|_live_"
-    r"|AIza|SG\.|sk-|npm_|pypi-|eyJ|-----BEGIN"
-)
+# TOKEN_FORMATS without their word boundaries, and the shape of a URL with a password: CPython's
+# ast joins implicitly concatenated pieces, which can hide a boundary a single piece has, and
+# any match inside a piece is still a match inside the joined text.
+LOOSE_FORMATS = tuple(re.compile(p.pattern.replace(r"\b", "")) for _, p in TOKEN_FORMATS)
+URL_WITH_PASSWORD = re.compile(r"://[^\s/@'\"]*:[^\s/@'\"]+@")
 
 
 def _ast_name(target: ast.expr) -> str | None:
@@ -426,9 +425,11 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
             value = node.value  # type: ignore[attr-defined]
             if isinstance(value, bytes):
                 value = value.decode("latin-1")
-            if isinstance(value, str) and (
-                "://" in value or (len(value) >= 16 and TOKEN_PREFIX.search(value))
-            ):
+            if not isinstance(value, str):
+                continue
+            if "://" in value and URL_WITH_PASSWORD.search(value):
+                return True
+            if len(value) >= 16 and any(p.search(value) for p in LOOSE_FORMATS):
                 return True
         for name, value in _ast_destinations(syntax):
             secret = _ast_string(value)

@@ -24,7 +24,7 @@ from reviewbot.checks.python.names import (
     string_value,
 )
 from reviewbot.rule import PythonRule
-from reviewbot.syntax import LOOPS, Syntax, method_calls
+from reviewbot.syntax import LOOPS, Syntax, ast_dotted, method_calls
 
 LOOKS_LIKE_SQL = re.compile(
     r"^\s*\(?\s*(select|insert|update|delete|with|replace|merge|upsert)\b", re.IGNORECASE
@@ -206,14 +206,32 @@ class NPlusOne(Bindings, PythonRule):
 
     @classmethod
     def wants_tree(cls, syntax: Syntax) -> bool:
-        # Reports are query calls inside a `for` or a comprehension, or related access on the
-        # variable of a loop over a queryset (which starts at some `Model.objects`).
+        # A call `visit_Call` can report inside a `for` or a comprehension, or a loop over a
+        # queryset (`visit_Attribute`: its iterable starts at some `Model.objects`, directly or
+        # through a name assigned from one).
         loops = list(syntax.nodes(*LOOPS))
         if not loops:
             return False
-        if any(a.attr == "objects" for a in syntax.nodes(ast.Attribute)):  # type: ignore[attr-defined]
+        if any(
+            _ast_query_call(call) for loop in loops for call in method_calls(loop, QUERY_METHODS)
+        ):
             return True
-        return any(next(method_calls(loop, QUERY_METHODS), None) for loop in loops)
+        from_objects = {
+            target.id
+            for assign in syntax.nodes(ast.Assign, ast.AnnAssign)
+            for target in getattr(assign, "targets", [getattr(assign, "target", None)])
+            if isinstance(target, ast.Name) and _mentions_objects(assign.value)  # type: ignore[attr-defined]
+        }
+        for loop in loops:
+            generators = getattr(loop, "generators", None)
+            iterables = [g.iter for g in generators] if generators else [loop.iter]  # type: ignore[attr-defined]
+            for iterable in iterables:
+                root = _ast_root(iterable)
+                if isinstance(root, ast.Attribute) and root.attr == "objects":
+                    return True
+                if isinstance(root, ast.Name) and root.id in from_objects:
+                    return True
+        return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -525,6 +543,37 @@ class NPlusOne(Bindings, PythonRule):
             node,
             f"{what} runs one query per iteration of this loop (N+1); {advice}.",
         )
+
+
+def _ast_query_call(call: ast.Call) -> bool:
+    """The calls `visit_Call` reports, loosely: a DB-API call with parameters, a method of
+    something named like a session, a Django manager read or write."""
+    func = call.func
+    assert isinstance(func, ast.Attribute)
+    method = func.attr
+    if method in DBAPI_METHODS and len(call.args) + len(call.keywords) >= 2:
+        return True
+    if method in SESSION_METHODS and "session" in (ast_dotted(func.value) or "").lower():
+        return True
+    return (
+        method in DJANGO_READS | DJANGO_WRITES
+        and isinstance(func.value, ast.Attribute)
+        and func.value.attr == "objects"
+    )
+
+
+def _ast_root(node: ast.AST) -> ast.AST:
+    """`_queryset`'s starting point: `Book.objects` of `Book.objects.filter(...).all()`, the
+    name `qs` of `qs.select_related(...)`."""
+    while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        node = node.func.value
+    return node
+
+
+def _mentions_objects(node: ast.AST | None) -> bool:
+    return node is not None and any(
+        isinstance(item, ast.Attribute) and item.attr == "objects" for item in ast.walk(node)
+    )
 
 
 def _bounded(iterable: cst.BaseExpression) -> bool:

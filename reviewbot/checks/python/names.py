@@ -54,6 +54,13 @@ def evaluated(node: cst.SimpleString) -> str | bytes | None:
     """`node.evaluated_value`, or None when CPython would refuse the literal: libcst parses
     `"\\N{NO SUCH NAME}"`, non-ASCII bytes literals and NUL characters, and its
     `evaluated_value` (ast.literal_eval) then raises SyntaxError."""
+    prefix = node.prefix.lower()
+    if "b" not in prefix:
+        body = node.raw_value
+        # Most literals mean exactly their text: no escapes to process (ast.literal_eval
+        # compiles each one, and rules read every string of a file).
+        if ("r" in prefix or "\\" not in body) and "\x00" not in body:
+            return body
     try:
         return node.evaluated_value
     except (SyntaxError, ValueError, MemoryError):

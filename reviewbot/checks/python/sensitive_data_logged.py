@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -22,6 +23,7 @@ from reviewbot.checks.python.vocabulary import (
     secret_kind,
 )
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import Syntax
 
 LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"}
@@ -35,6 +37,8 @@ LOGGER_NAMES = frozenset(
     {"logger", "log", "_logger", "_log", "logging", "LOGGER", "LOG", "getLogger"}
 )
 PRINT = "builtins.print"
+# Keyword arguments of logging calls that never reach the message text.
+QUIET_KEYWORDS = ("exc_info", "stack_info", "extra")
 # Calls that pass their argument's content on into the text (`str(token)`, `json.dumps(data)`).
 TRANSPARENT_CALLS = frozenset({"str", "repr", "format", "dumps", "join", "encode", "decode"})
 # Attributes of a secret that reveal nothing about it.
@@ -63,6 +67,42 @@ def sensitive_name(name: str) -> str | None:
     if is_personal_data_name(name):
         return "card or identity number"
     return None
+
+
+def _ast_sensitive(node: ast.AST) -> bool:
+    """`SensitiveDataLogged._sensitive` on the ast (whether it finds anything)."""
+    if isinstance(node, ast.Starred):  # libcst keeps the star on the argument, not the value
+        return _ast_sensitive(node.value)
+    if isinstance(node, ast.Name):
+        return sensitive_name(node.id) is not None
+    if isinstance(node, ast.Attribute):
+        return node.attr not in HARMLESS_ATTRIBUTES and sensitive_name(node.attr) is not None
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        return (
+            isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+            and is_sensitive_key(key.value)
+        )
+    if isinstance(node, ast.JoinedStr):
+        return any(
+            isinstance(v, ast.FormattedValue) and _ast_sensitive(v.value) for v in node.values
+        )
+    if isinstance(node, ast.BinOp):
+        return _ast_sensitive(node.left) or _ast_sensitive(node.right)
+    if isinstance(node, ast.Tuple | ast.List | ast.Set):
+        return any(_ast_sensitive(e) for e in node.elts)
+    if isinstance(node, ast.Dict):
+        return any(_ast_sensitive(v) for v in node.values)
+    if isinstance(node, ast.Call):
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if name not in TRANSPARENT_CALLS:
+            return False
+        if any(_ast_sensitive(a) for a in (*node.args, *(k.value for k in node.keywords))):
+            return True
+        return name == "format" and isinstance(func, ast.Attribute) and _ast_sensitive(func.value)
+    return False
 
 
 class SensitiveDataLogged(Bindings, PythonRule):
@@ -95,6 +135,28 @@ class SensitiveDataLogged(Bindings, PythonRule):
     def wants(cls, text: str) -> bool:
         # Both a sensitive word and something that writes a log line.
         return super().wants(text) and ("log" in text or "print" in text)
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # A call that may write a log line or print, with an argument `_sensitive` would flag.
+        imports = syntax.names.imports if syntax.names.ok else {}
+        for call in syntax.nodes(ast.Call):
+            func = call.func  # type: ignore[attr-defined]
+            if isinstance(func, ast.Attribute):
+                sink = func.attr in LOG_METHODS
+            elif isinstance(func, ast.Name):
+                sink = func.id == "print" or bool(imports.get(func.id, set()) & LOGGING_MODULE)
+            else:
+                sink = False
+            if not sink:
+                continue
+            arguments = [
+                *call.args,  # type: ignore[attr-defined]
+                *(k.value for k in call.keywords if k.arg not in QUIET_KEYWORDS),  # type: ignore[attr-defined]
+            ]
+            if any(_ast_sensitive(argument) for argument in arguments):
+                return True
+        return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -134,7 +196,7 @@ class SensitiveDataLogged(Bindings, PythonRule):
         if sink is None:
             return
         for arg in node.args:
-            if arg.keyword is not None and arg.keyword.value in ("exc_info", "stack_info", "extra"):
+            if arg.keyword is not None and arg.keyword.value in QUIET_KEYWORDS:
                 continue
             found = self._sensitive(arg.value)
             if found is not None:
