@@ -10,7 +10,7 @@ every catalog example and fixture to that.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 
 from reviewbot.scopes import NameTable
@@ -100,5 +100,46 @@ def sql_sink_calls(syntax: Syntax) -> Iterator[ast.Call]:
                 yield call  # type: ignore[misc]
         elif isinstance(func, ast.Name) and (
             func.id in SINK_TAILS or imports.get(func.id, set()) & RESOLVED_NAMES
+        ):
+            yield call  # type: ignore[misc]
+
+
+def _head_and_dotted(node: ast.AST) -> tuple[str | None, str]:
+    """`a.b().c` -> ("a", "a.b.c"): calls looked through, as `PythonFile.qualified_names` does."""
+    parts: list[str] = []
+    while True:
+        if isinstance(node, ast.Attribute):
+            parts.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Name):
+            parts.append(node.id)
+            return node.id, ".".join(reversed(parts))
+        else:
+            return None, ""
+
+
+def calls_to(syntax: Syntax, qualified: Collection[str]) -> Iterator[ast.Call]:
+    """Calls whose callee may resolve to one of `qualified`: every name
+    `PythonFile.qualified_names` could give it (its dotted text, as a builtin, or through the
+    file's imports of its leftmost name) is tried; with `import *` in the file, any callee whose
+    last name is the last part of one of them."""
+    names = syntax.names
+    tails = {name.rsplit(".", 1)[-1] for name in qualified}
+    for call in syntax.nodes(ast.Call):
+        func = call.func  # type: ignore[attr-defined]
+        head, dotted = _head_and_dotted(func)
+        if head is None:
+            continue
+        if not names.ok:
+            if dotted.rsplit(".", 1)[-1] in tails:
+                yield call  # type: ignore[misc]
+            continue
+        rest = dotted[len(head) :]
+        if (
+            dotted in qualified
+            or f"builtins.{dotted}" in qualified
+            or any(target + rest in qualified for target in names.imports.get(head, ()))
         ):
             yield call  # type: ignore[misc]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -17,6 +18,7 @@ from reviewbot.checks.python.names import (
     unwrap_await,
 )
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import Syntax, calls_to
 
 CONNECT = frozenset(
     {
@@ -66,6 +68,28 @@ class ConnectionNotClosed(Bindings, PythonRule):
     id = "connection-not-closed"
     skip_tests = True
     prefilter = ("connect(",)
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # A name assigned a new connection: a connect function, or `engine.connect()` on
+        # something named like an engine or built by create_engine.
+        connects = set(map(id, calls_to(syntax, CONNECT)))
+        engines_built = next(calls_to(syntax, ENGINES), None) is not None
+        for assign in syntax.nodes(ast.Assign):
+            value = assign.value  # type: ignore[attr-defined]
+            if isinstance(value, ast.Await):
+                value = value.value
+            if len(assign.targets) != 1 or not isinstance(value, ast.Call):  # type: ignore[attr-defined]
+                continue
+            if id(value) in connects:
+                return True
+            func = value.func
+            if isinstance(func, ast.Attribute) and func.attr in ENGINE_CONNECT:
+                receiver_ = func.value
+                name = getattr(receiver_, "attr", None) or getattr(receiver_, "id", None) or ""
+                if engines_built or name.lower().endswith("engine"):
+                    return True
+        return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]

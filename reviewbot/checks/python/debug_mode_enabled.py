@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from pathlib import PurePosixPath
 
 import libcst as cst
@@ -11,6 +12,7 @@ from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import is_true, keyword, method_name, receiver, subscript_key
 from reviewbot.checks.python.vocabulary import is_test_path
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import Syntax, calls_to
 
 FLASK_APPS = frozenset({"flask.Flask", "quart.Quart"})
 # Constructors whose `debug=True` serves tracebacks (and, for Werkzeug, a console) to clients.
@@ -28,6 +30,17 @@ DEV_SETTINGS_WORDS = frozenset(
     {"dev", "devel", "develop", "development", "local", "test", "tests", "testing", "ci", "debug"}
 )
 SETTINGS_CONFIG_METHODS = frozenset({"update", "from_mapping"})
+
+
+def _ast_true(node: ast.AST | None) -> bool:
+    return isinstance(node, ast.Constant) and node.value is True
+
+
+def _ast_app_name(node: ast.AST) -> bool:
+    """`_is_flask_app`'s fallback on the usual names of an app built elsewhere."""
+    if isinstance(node, ast.Name):
+        return node.id in ("app", "application", "flask_app")
+    return isinstance(node, ast.Attribute) and node.attr in ("app", "flask_app")
 
 
 def is_production_settings(path: str) -> bool:
@@ -55,6 +68,43 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
         "DEBUG']",
         "use_debugger",
     )
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # Every report is a literal `True`: assigned to `DEBUG`, `x.debug` or `x["DEBUG"]`, or
+        # passed as `debug=`, `use_debugger=` or `DEBUG=`.
+        constructors = set(map(id, calls_to(syntax, DEBUG_CONSTRUCTORS | WERKZEUG_RUN)))
+        for call in syntax.nodes(ast.Call):
+            func = call.func  # type: ignore[attr-defined]
+            method = func.attr if isinstance(func, ast.Attribute) else None
+            for keyword_ in call.keywords:  # type: ignore[attr-defined]
+                if not _ast_true(keyword_.value):
+                    continue
+                if keyword_.arg in ("debug", "use_debugger") and (
+                    id(call) in constructors or method == "run"
+                ):
+                    return True
+                if keyword_.arg == "DEBUG" and method in SETTINGS_CONFIG_METHODS:
+                    return True
+        flask = next(calls_to(syntax, FLASK_APPS), None) is not None
+        for assign in syntax.nodes(ast.Assign, ast.AnnAssign):
+            if not _ast_true(assign.value):  # type: ignore[attr-defined]
+                continue
+            targets = getattr(assign, "targets", None) or [assign.target]  # type: ignore[attr-defined]
+            for target in targets:
+                if isinstance(target, ast.Name) and target.id == "DEBUG":
+                    return True
+                attribute = target if isinstance(target, ast.Attribute) else None
+                if (
+                    attribute
+                    and attribute.attr == "debug"
+                    and (flask or _ast_app_name(attribute.value))
+                ):
+                    return True
+                key = target.slice if isinstance(target, ast.Subscript) else None
+                if isinstance(key, ast.Constant) and key.value == "DEBUG":
+                    return True
+        return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)

@@ -6,8 +6,9 @@ import libcst as cst
 
 from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import last_name
-from reviewbot.checks.python.vocabulary import is_test_path, secret_kind, words
+from reviewbot.checks.python.vocabulary import secret_kind, words
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import Syntax, calls_to
 
 RANDOM_FUNCTIONS = frozenset(
     f"random.{name}"
@@ -82,6 +83,12 @@ class InsecureTokenRandom(ForeignSuppressions, PythonRule):
     id = "insecure-token-random"
     FOREIGN_CODES = frozenset({"B311", "S311"})
     prefilter = ("random.", "from random", "import random", ", random")
+    # Tests seed `random` for reproducible fixtures.
+    skip_tests = True
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        return next(calls_to(syntax, RANDOM_FUNCTIONS | RANDOM_INSTANCE_METHODS), None) is not None
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -89,7 +96,6 @@ class InsecureTokenRandom(ForeignSuppressions, PythonRule):
         # whose body we are in, keyword arguments.
         self.functions: list[str] = []
         self.targets: list[list[str]] = []
-        self.skip = is_test_path(self.file.source.path)
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.functions.append(node.name.value)
@@ -122,7 +128,7 @@ class InsecureTokenRandom(ForeignSuppressions, PythonRule):
         self.targets.pop()
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.skip or self.foreign_suppressed():
+        if self.foreign_suppressed():
             return
         names = self.qualified_names(node.func)
         if not names & (RANDOM_FUNCTIONS | RANDOM_INSTANCE_METHODS):

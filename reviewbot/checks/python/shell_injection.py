@@ -7,8 +7,8 @@ import libcst as cst
 from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import argument, is_true, keyword
 from reviewbot.checks.python.strings import StringTracker
-from reviewbot.checks.python.vocabulary import is_test_path
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import Syntax, calls_to
 
 # Run their argument through `/bin/sh -c` only with `shell=True`.
 SUBPROCESS = frozenset(
@@ -49,15 +49,14 @@ class ShellInjection(ForeignSuppressions, StringTracker, PythonRule):
         "create_subprocess_shell",
     )
     SAFE_QUALIFIED = SHELL_QUOTING
+    # Test code shells out with fixture values; nobody can inject into it.
+    skip_tests = True
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        # Test code shells out with fixture values; nobody can inject into it.
-        self.test_file = is_test_path(self.file.source.path)
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        return next(calls_to(syntax, ALWAYS_SHELL | SUBPROCESS), None) is not None
 
     def visit_Call(self, node: cst.Call) -> None:
-        if self.test_file:
-            return
         names = self.qualified_names(node.func)
         if names & ALWAYS_SHELL:
             name = min(names & ALWAYS_SHELL)

@@ -8,6 +8,7 @@ from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import argument, last_name
 from reviewbot.checks.python.strings import StringTracker
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import Syntax, calls_to
 
 # Loaders that build arbitrary Python objects from the bytes they read.
 PICKLE_LOADS = {
@@ -26,6 +27,7 @@ SAFE_LOADERS = frozenset(
     {"SafeLoader", "CSafeLoader", "BaseLoader", "CBaseLoader", "FullLoader", "CFullLoader"}
 )
 SHELVE_OPEN = frozenset({"shelve.open", "shelve.DbfilenameShelf"})
+LOADERS = frozenset(PICKLE_LOADS) | YAML_LOADS | YAML_UNSAFE | SHELVE_OPEN
 
 
 class UnsafeDeserialization(ForeignSuppressions, StringTracker, PythonRule):
@@ -34,6 +36,10 @@ class UnsafeDeserialization(ForeignSuppressions, StringTracker, PythonRule):
     FOREIGN_CODES = frozenset({"S301", "B301", "B302", "B403", "S302", "B506", "S506", "S403"})
     # `marshal.`/imports, not "marshal": that would match every marshmallow schema.
     prefilter = ("pickle", "yaml", "marshal.", "import marshal", "shelve", "dill")
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        return next(calls_to(syntax, LOADERS), None) is not None
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.qualified_names(node.func)

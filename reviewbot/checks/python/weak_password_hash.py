@@ -9,6 +9,7 @@ from reviewbot.checks.python.foreign import ForeignSuppressions
 from reviewbot.checks.python.names import argument, keyword, method_name, receiver, string_value
 from reviewbot.checks.python.vocabulary import is_password_name, is_test_path
 from reviewbot.rule import PythonRule
+from reviewbot.syntax import Syntax, calls_to
 
 DIGESTS = frozenset(
     f"hashlib.{name}"
@@ -74,6 +75,11 @@ class WeakPasswordHash(ForeignSuppressions, Bindings, PythonRule):
     id = "weak-password-hash"
     FOREIGN_CODES = frozenset({"S324", "B303", "S303", "B324"})
     prefilter = ("hashlib", "make_password", "get_hasher")
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # Every report starts at a digest, `hashlib.new` or Django hasher call.
+        return next(calls_to(syntax, DIGESTS | {HASHLIB_NEW} | MAKE_PASSWORD), None) is not None
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
