@@ -177,3 +177,18 @@ def test_sql_extraction_needs_constant_sql_at_a_sink() -> None:
     assert SqlExtractor.wants(dynamic) and SqlExtractor.wants(constant)
     assert not SqlExtractor.wants_tree(Syntax.of(dynamic), dynamic)  # type: ignore[arg-type]
     assert SqlExtractor.wants_tree(Syntax.of(constant), constant)  # type: ignore[arg-type]
+
+
+def test_ast_prefilter_follows_querysets_through_names() -> None:
+    # The loop's queryset reaches `Model.objects` only through two assignments (a shape found
+    # in a real project, which a one-step check dropped).
+    text = (
+        "def titles():\n"
+        "    qs = Book.objects.filter(published=True)\n"
+        "    recent = qs.order_by('-date')\n"
+        "    for book in recent:\n"
+        "        print(book.author.name)\n"
+    )
+    assert REGISTRY["n-plus-one"].wants_tree(Syntax.of(text))  # type: ignore[attr-defined,arg-type]
+    found = scan_texts({"app/views.py": text}, ["n-plus-one"]).findings
+    assert [(f.rule, f.line) for f in found] == [("n-plus-one", 5)]

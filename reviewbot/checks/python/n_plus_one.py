@@ -216,12 +216,7 @@ class NPlusOne(Bindings, PythonRule):
             _ast_query_call(call) for loop in loops for call in method_calls(loop, QUERY_METHODS)
         ):
             return True
-        from_objects = {
-            target.id
-            for assign in syntax.nodes(ast.Assign, ast.AnnAssign)
-            for target in getattr(assign, "targets", [getattr(assign, "target", None)])
-            if isinstance(target, ast.Name) and _mentions_objects(assign.value)  # type: ignore[attr-defined]
-        }
+        from_objects = _names_from_objects(syntax)
         for loop in loops:
             generators = getattr(loop, "generators", None)
             iterables = [g.iter for g in generators] if generators else [loop.iter]  # type: ignore[attr-defined]
@@ -568,6 +563,33 @@ def _ast_root(node: ast.AST) -> ast.AST:
     while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
         node = node.func.value
     return node
+
+
+def _names_from_objects(syntax: Syntax) -> set[str]:
+    """Names that may hold a queryset: assigned from something mentioning `.objects`, or from
+    a call chain on such a name (`qs = Book.objects.all()`, `recent = qs.filter(...)`), to a
+    fixed point, as `_queryset` follows bindings."""
+    pairs: list[tuple[str, ast.AST]] = []
+    for node in syntax.nodes(ast.Assign, ast.AnnAssign, ast.NamedExpr):
+        for target in getattr(node, "targets", None) or [node.target]:  # type: ignore[attr-defined]
+            value = node.value  # type: ignore[attr-defined]
+            if isinstance(target, ast.Name) and value is not None:
+                pairs.append((target.id, value))
+    for node in syntax.nodes(ast.withitem):
+        if isinstance(node.optional_vars, ast.Name):  # type: ignore[attr-defined]
+            pairs.append((node.optional_vars.id, node.context_expr))  # type: ignore[attr-defined]
+    found = {name for name, value in pairs if _mentions_objects(value)}
+    while True:
+        more = {
+            name
+            for name, value in pairs
+            if name not in found
+            and isinstance(root := _ast_root(value), ast.Name)
+            and root.id in found
+        }
+        if not more:
+            return found
+        found |= more
 
 
 def _mentions_objects(node: ast.AST | None) -> bool:
