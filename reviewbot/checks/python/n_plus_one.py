@@ -352,6 +352,12 @@ class NPlusOne(Bindings, PythonRule):
             for origin in self.origins(node):
                 if origin is node:
                     return None
+                root, calls = _call_chain(origin)
+                if isinstance(root, cst.Name) and root.value == node.value and calls:
+                    # `qs = qs.prefetch_related(...)`: the name rebound from its earlier value.
+                    if merged is not None:
+                        self._apply(calls, merged)
+                    continue
                 info = self._queryset(origin, visiting | {node.value})
                 if info is None:
                     continue
@@ -364,19 +370,22 @@ class NPlusOne(Bindings, PythonRule):
                     merged.prefetched |= info.prefetched
                     merged.rows_are_models &= info.rows_are_models
             return merged
-        calls: list[cst.Call] = []
-        current = node
-        while isinstance(current, cst.Call) and isinstance(current.func, cst.Attribute):
-            calls.append(current)
-            current = current.func.value
+        current, calls = _call_chain(node)
         if isinstance(current, cst.Attribute) and current.attr.value == "objects":
             info = QuerysetInfo(source=dotted(current) or "objects")
         elif isinstance(current, cst.Name) and calls:
-            info = self._queryset(current, visiting)
-            if info is None:
+            found = self._queryset(current, visiting)
+            if found is None:
                 return None
+            info = found
         else:
             return None
+        self._apply(calls, info)
+        return info
+
+    @staticmethod
+    def _apply(calls: list[cst.Call], info: QuerysetInfo) -> None:
+        """What the calls of a chain add to (or take from) the queryset's rows."""
         for call in calls:
             method = method_name(call)
             paths = {string_value(a.value) for a in call.args if a.keyword is None}
@@ -397,7 +406,6 @@ class NPlusOne(Bindings, PythonRule):
                         info.prefetched.add(name)
             elif method in ("values", "values_list", "count", "exists", "aggregate", "in_bulk"):
                 info.rows_are_models = False
-        return info
 
     # -- checks --------------------------------------------------------------------------------
 
@@ -538,6 +546,15 @@ class NPlusOne(Bindings, PythonRule):
             node,
             f"{what} runs one query per iteration of this loop (N+1); {advice}.",
         )
+
+
+def _call_chain(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[cst.Call]]:
+    """`Book.objects.filter(x).all()` -> (`Book.objects`, [all(), filter(x)])."""
+    calls: list[cst.Call] = []
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        calls.append(node)
+        node = node.func.value
+    return node, calls
 
 
 def _ast_query_call(call: ast.Call) -> bool:
