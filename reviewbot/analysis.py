@@ -160,21 +160,9 @@ class Analyzer:
                 raise _NeedsDeepStack from None
             outcome.errors.append(_too_deep(source.path))
             return
-        except cst.ParserSyntaxError as exc:
-            message, line, column = _syntax_error(exc, source.text)
-            outcome.errors.append(
-                ScanError(
-                    ErrorKind.PARSE_ERROR,
-                    source.path,
-                    f"Python syntax error ({message}); file not checked",
-                    line=line,
-                    column=column,
-                )
-            )
-            return
-        except cst.CSTValidationError as exc:
-            # Parsed, but a tree libcst refuses (a bare `except:` before another handler):
-            # CPython refuses such code too and names the spot.
+        except (cst.ParserSyntaxError, cst.CSTValidationError) as exc:
+            # A validation error: parsed, but a tree libcst refuses (a bare `except:` before
+            # another handler, which CPython's compiler refuses too).
             message, line, column = _syntax_error(exc, source.text)
             outcome.errors.append(
                 ScanError(

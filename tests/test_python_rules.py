@@ -144,3 +144,12 @@ def test_django_hashers_are_read_from_the_right_argument() -> None:
     )
     result = scan_texts({"app.py": code}, ["weak-password-hash"])
     assert [f.line for f in result.findings] == [5, 6]
+
+
+def test_code_libcst_refuses_after_parsing_is_a_parse_error_not_a_crash() -> None:
+    # CPython's parser accepts a bare `except:` before another handler (its compiler does not);
+    # libcst raises a validation error while building the tree.
+    text = "try:\n    go()\nexcept:\n    pass\nexcept ValueError:\n    pass\n"
+    result = scan_texts({"app/jobs.py": text}, ["swallowed-exception"])
+    assert [(e.kind.value, e.path) for e in result.errors] == [("parse-error", "app/jobs.py")]
+    assert "bare except" in result.errors[0].message
