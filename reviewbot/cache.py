@@ -22,11 +22,13 @@ import os
 import pickle
 import stat
 import tempfile
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from reviewbot import __version__
 from reviewbot.analysis import FileOutcome
+from reviewbot.catalog import data_dir
 
 CACHE_DIR = ".reviewbot_cache"
 FORMAT = "2"
@@ -80,6 +82,25 @@ def signing_key() -> bytes:
     return key
 
 
+@cache
+def code_fingerprint(package: Path | None = None) -> str:
+    """A hash of reviewbot's own code and rule catalog: a checkout or an Action ref that changes
+    them without a version bump must not be served outcomes the old code computed. Reading the
+    files costs a few milliseconds once per process."""
+    package = package or Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(
+        p for p in package.rglob("*") if p.suffix in (".py", ".yml") and p.is_file()
+    ):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    rules = data_dir("rules")
+    if not rules.is_relative_to(package):
+        for path in sorted(rules.glob("*.yml")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
 class Cache:
     """Outcomes by key; unreadable or corrupt entries are misses, write failures are ignored."""
 
@@ -87,7 +108,11 @@ class Cache:
         self.root = root
         self.folder = root / CACHE_DIR / f"v{FORMAT}"
         self.salt = hashlib.sha256(
-            json.dumps({"version": __version__, **salt}, sort_keys=True, default=str).encode()
+            json.dumps(
+                {"version": __version__, "code": code_fingerprint(), **salt},
+                sort_keys=True,
+                default=str,
+            ).encode()
         ).digest()
         self.hits = 0
         self.misses = 0

@@ -8,7 +8,7 @@ import pickle
 import pytest
 
 from reviewbot import engine
-from reviewbot.cache import CACHE_DIR
+from reviewbot.cache import CACHE_DIR, code_fingerprint
 from reviewbot.catalog import active_catalog
 from reviewbot.config import load_config
 from reviewbot.engine import Scanner
@@ -192,3 +192,15 @@ def test_ast_prefilter_follows_querysets_through_names() -> None:
     assert REGISTRY["n-plus-one"].wants_tree(Syntax.of(text))  # type: ignore[attr-defined,arg-type]
     found = scan_texts({"app/views.py": text}, ["n-plus-one"]).findings
     assert [(f.rule, f.line) for f in found] == [("n-plus-one", 5)]
+
+
+def test_cache_key_changes_with_reviewbot_code(tmp_path) -> None:
+    # An Action ref or a checkout that changes the rules without a version bump must not be
+    # served outcomes computed by the old code.
+    package = tmp_path / "reviewbot"
+    (package / "checks").mkdir(parents=True)
+    (package / "checks" / "rule.py").write_text("X = 1\n")
+    before = code_fingerprint(package)
+    (package / "checks" / "rule.py").write_text("X = 2\n")
+    assert code_fingerprint.__wrapped__(package) != before
+    assert code_fingerprint() == code_fingerprint()  # the installed code: stable in a process
