@@ -92,7 +92,7 @@ class ConnectionNotClosed(Bindings, PythonRule):
         return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.frames: list[Frame] = []
         self.protected = 0  # depth inside `finally:` blocks and `except` handlers
 

@@ -438,7 +438,7 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
         return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.test_file = is_test_path(self.file.source.path)
         self.done: set[int] = set()
         # Classes whose name says they configure tests or development (`TestingConfig`).

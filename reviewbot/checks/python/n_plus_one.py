@@ -229,7 +229,7 @@ class NPlusOne(Bindings, PythonRule):
         return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         # Active loops, innermost last; None marks a function boundary (a `def` in a loop body
         # is not run per iteration by the loop).
         self.loops: list[Loop | None] = []

@@ -159,7 +159,7 @@ class SensitiveDataLogged(Bindings, PythonRule):
         return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.frames: list[Frame] = [Frame()]
         self.cli = is_cli_path(self.file.source.path)
 
@@ -260,9 +260,9 @@ class SensitiveDataLogged(Bindings, PythonRule):
                     return found
             return None
         if isinstance(node, cst.Dict):
-            for element in node.elements:
-                if isinstance(element, cst.DictElement):
-                    found = self._sensitive(element.value)
+            for entry in node.elements:
+                if isinstance(entry, cst.DictElement):
+                    found = self._sensitive(entry.value)
                     if found:
                         return found
             return None

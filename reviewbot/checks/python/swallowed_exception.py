@@ -127,12 +127,14 @@ def _explained(body: cst.BaseSuite) -> bool:
     if _is_explanation(body.header.comment):
         return True
     return any(
-        _is_explanation(line.comment)
+        _is_explanation(comment)
         for statement in body.body
-        for line in (
-            *statement.leading_lines,
+        # Both kinds of statement (simple line, compound) carry `leading_lines`.
+        if isinstance(statement, cst.SimpleStatementLine | cst.BaseCompoundStatement)
+        for comment in (
+            *(line.comment for line in statement.leading_lines),
             *(
-                [statement.trailing_whitespace]
+                [statement.trailing_whitespace.comment]
                 if isinstance(statement, cst.SimpleStatementLine)
                 else []
             ),
