@@ -141,7 +141,7 @@ class SensitiveDataLogged(Bindings, PythonRule):
         # A call that may write a log line or print, with an argument `_sensitive` would flag.
         imports = syntax.names.imports if syntax.names.ok else {}
         for call in syntax.nodes(ast.Call):
-            func = call.func  # type: ignore[attr-defined]
+            func = call.func
             if isinstance(func, ast.Attribute):
                 sink = func.attr in LOG_METHODS
             elif isinstance(func, ast.Name):
@@ -151,8 +151,8 @@ class SensitiveDataLogged(Bindings, PythonRule):
             if not sink:
                 continue
             arguments = [
-                *call.args,  # type: ignore[attr-defined]
-                *(k.value for k in call.keywords if k.arg not in QUIET_KEYWORDS),  # type: ignore[attr-defined]
+                *call.args,
+                *(k.value for k in call.keywords if k.arg not in QUIET_KEYWORDS),
             ]
             if any(_ast_sensitive(argument) for argument in arguments):
                 return True

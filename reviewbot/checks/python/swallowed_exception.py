@@ -170,7 +170,7 @@ class SwallowedException(PythonRule):
         return any(
             _ast_broad(handler) and all(_ast_drops_error(statement) for statement in handler.body)
             for try_ in syntax.nodes(ast.Try)
-            for handler in try_.handlers  # type: ignore[attr-defined]
+            for handler in try_.handlers
         )
 
     def visit_Try(self, node: cst.Try) -> None:
