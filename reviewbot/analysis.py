@@ -265,8 +265,8 @@ class Analyzer:
                     redact=redact,
                 )
             )
-        for kind, values in pyfile.facts.items():
-            outcome.facts.setdefault(kind, []).extend(values)
+        for fact_kind, values in pyfile.facts.items():
+            outcome.facts.setdefault(fact_kind, []).extend(values)
         for document in pyfile.embedded_sql:
             self._sql(document, outcome)
 

@@ -257,10 +257,10 @@ def load_config(start: Path, explicit: Path | None = None) -> Config:
             raise ConfigError(f"--config {explicit}: no such file")
         path = explicit.resolve()
         return validate(_read_file(path), path.parent, path)
-    path = find_config_file(start)
-    if path is None:
+    found = find_config_file(start)
+    if found is None:
         return Config(root=git_toplevel(start) or start)
-    return validate(_read_file(path), path.parent, path)
+    return validate(_read_file(found), found.parent, found)
 
 
 @dataclass(frozen=True, slots=True)

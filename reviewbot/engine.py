@@ -141,9 +141,9 @@ class Scanner:
             outcomes[index] = outcome.attach(sources[index])
             done += 1
             self._report_progress(done, len(sources))
-        for source, outcome in zip(sources, outcomes, strict=True):
-            assert outcome is not None
-            self._collect(source, outcome)
+        for source, result in zip(sources, outcomes, strict=True):
+            assert result is not None
+            self._collect(source, result)
         return self._finish(skipped=found.skipped)
 
     def _report_progress(self, done: int, total: int) -> None:

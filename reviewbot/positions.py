@@ -56,7 +56,9 @@ class _Counting(CodegenState):
         if node in self.wanted and node not in self.found:
             self.found[node] = (self.opened[node], self.offset)
 
-    def record_syntactic_position(
+    # libcst declares the `@contextmanager` generator type; its `with` statements accept any
+    # context manager, and a shared nullcontext or a slotted object costs no generator.
+    def record_syntactic_position(  # type: ignore[override]
         self,
         node: cst.CSTNode,
         *,

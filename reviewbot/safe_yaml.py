@@ -25,7 +25,7 @@ class YamlLimitError(yaml.YAMLError):
 class BoundedSafeLoader(yaml.SafeLoader):
     """SafeLoader that checks the composed node graph before building any Python object."""
 
-    def compose_document(self) -> yaml.Node | None:  # type: ignore[override]
+    def compose_document(self) -> yaml.Node | None:
         node: yaml.Node | None = super().compose_document()
         if node is not None:
             _check(node)

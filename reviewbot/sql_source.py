@@ -193,7 +193,8 @@ def split_and_parse(document: SqlDocument) -> SqlDocument:
             continue
         try:
             parsed = dialect.parser().parse(chunk, text)
-            expression = next((e for e in parsed if e is not None), None)
+            # Every node sqlglot builds is an `Expression` (`Expr` is only its typing base).
+            expression = next((e for e in parsed if isinstance(e, exp.Expression)), None)
             if isinstance(expression, NOT_STATEMENTS):
                 raise ParseError(f"`{statement_text[:40]}` is not a SQL statement")
         except RecursionError:

@@ -32,7 +32,9 @@ class Suppressions:
         if ALL in self.whole_file or rule in self.whole_file:
             return True
         ids = self.by_line.get(line)
-        return bool(ids) and (ALL in ids or rule in ids)
+        if not ids:
+            return False
+        return ALL in ids or rule in ids
 
 
 def _is_comment_line(stripped: str) -> bool:

@@ -12,9 +12,14 @@ from __future__ import annotations
 import ast
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
+from typing import TypeVar, overload
 
 from reviewbot.scopes import NameTable
 from reviewbot.sql_sinks import METHOD_SINKS, RESOLVED_SINKS
+
+A = TypeVar("A", bound=ast.AST)
+B = TypeVar("B", bound=ast.AST)
+C = TypeVar("C", bound=ast.AST)
 
 
 @dataclass(slots=True)
@@ -33,7 +38,16 @@ class Syntax:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return None
 
-    def nodes(self, *types: type) -> Iterator[ast.AST]:
+    # Nodes are listed by their exact type, so each one is an instance of a type asked for.
+    @overload
+    def nodes(self, a: type[A], /) -> Iterator[A]: ...
+    @overload
+    def nodes(self, a: type[A], b: type[B], /) -> Iterator[A | B]: ...
+    @overload
+    def nodes(self, a: type[A], b: type[B], c: type[C], /) -> Iterator[A | B | C]: ...
+    @overload
+    def nodes(self, *types: type[ast.AST]) -> Iterator[ast.AST]: ...
+    def nodes(self, *types: type[ast.AST]) -> Iterator[ast.AST]:
         if self._by_type is None:
             by_type: dict[type, list[ast.AST]] = {}
             for node in ast.walk(self.tree):
@@ -94,14 +108,14 @@ def sql_sink_calls(syntax: Syntax) -> Iterator[ast.Call]:
     `from sqlalchemy import text as t`)."""
     imports = syntax.names.imports if syntax.names.ok else {}
     for call in syntax.nodes(ast.Call):
-        func = call.func  # type: ignore[attr-defined]
+        func = call.func
         if isinstance(func, ast.Attribute):
             if func.attr in METHOD_SINKS or func.attr in SINK_TAILS:
-                yield call  # type: ignore[misc]
+                yield call
         elif isinstance(func, ast.Name) and (
             func.id in SINK_TAILS or imports.get(func.id, set()) & RESOLVED_NAMES
         ):
-            yield call  # type: ignore[misc]
+            yield call
 
 
 def _head_and_dotted(node: ast.AST) -> tuple[str | None, str]:
@@ -128,13 +142,13 @@ def calls_to(syntax: Syntax, qualified: Collection[str]) -> Iterator[ast.Call]:
     names = syntax.names
     tails = {name.rsplit(".", 1)[-1] for name in qualified}
     for call in syntax.nodes(ast.Call):
-        func = call.func  # type: ignore[attr-defined]
+        func = call.func
         head, dotted = _head_and_dotted(func)
         if head is None:
             continue
         if not names.ok:
             if dotted.rsplit(".", 1)[-1] in tails:
-                yield call  # type: ignore[misc]
+                yield call
             continue
         rest = dotted[len(head) :]
         if (
@@ -142,4 +156,4 @@ def calls_to(syntax: Syntax, qualified: Collection[str]) -> Iterator[ast.Call]:
             or f"builtins.{dotted}" in qualified
             or any(target + rest in qualified for target in names.imports.get(head, ()))
         ):
-            yield call  # type: ignore[misc]
+            yield call

@@ -67,7 +67,7 @@ def strip_markdown(text: str) -> str:
 def bold_only(text: str) -> bool:
     """`**Your Core Expertise:**`, `**Security**:`: a line that is nothing but bold text."""
     match = _BOLD_ONLY.match(text[:MAX_TEXT])
-    return bool(match) and match.group(1) not in match.group(2)
+    return match is not None and match.group(1) not in match.group(2)
 
 
 def label_parts(text: str) -> tuple[str | None, str]:

@@ -95,12 +95,13 @@ def _pull_request(event: Mapping[str, Any], repository: str) -> PullRequestInfo 
         for name, value in (("base.sha", base.get("sha")), ("head.sha", head.get("sha")))
         if not isinstance(value, str) or not value
     ]
-    number = pr.get("number") or event.get("number")
-    if isinstance(number, bool) or not isinstance(number, int | str):
+    raw_number = pr.get("number") or event.get("number")
+    number: int | None = None
+    if isinstance(raw_number, bool) or not isinstance(raw_number, int | str):
         missing.append("number")
     else:
         try:
-            number = int(number)
+            number = int(raw_number)
         except ValueError:
             missing.append("number")
     if missing:
@@ -108,10 +109,11 @@ def _pull_request(event: Mapping[str, Any], repository: str) -> PullRequestInfo 
             f"the event file has a `pull_request` without a valid {', '.join(missing)}; is "
             "GITHUB_EVENT_PATH the event GitHub wrote?"
         )
+    assert number is not None  # a number that did not convert is in `missing`
     base_repo = _table(base.get("repo")).get("full_name") or repository
     head_repo = _table(head.get("repo"))
     return PullRequestInfo(
-        number=int(number),
+        number=number,
         base_sha=str(base["sha"]),
         head_sha=str(head["sha"]),
         base_ref=str(base.get("ref") or ""),

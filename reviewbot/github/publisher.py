@@ -8,6 +8,7 @@ errors a bounded number of times. Sleeping and clocks are injected so tests neve
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 import uuid
@@ -374,7 +375,7 @@ class GitHubApi:
             variables = {"owner": owner, "name": name, "number": self.number, "cursor": cursor}
             _, data = self.call(
                 "listing review threads",
-                lambda v=variables: self._gh.requester.graphql_query(_THREADS_QUERY, v),
+                functools.partial(self._gh.requester.graphql_query, _THREADS_QUERY, variables),
             )
             page = data["data"]["repository"]["pullRequest"]["reviewThreads"]
             for node in page["nodes"]:

@@ -41,7 +41,7 @@ def render(result: ScanResult, context: ReportContext) -> str:
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     results: list[dict[str, Any]] = []
     for f in result.findings:
-        region = {
+        region: dict[str, Any] = {
             "startLine": f.line,
             "startColumn": f.column,
             "endLine": f.end_line,

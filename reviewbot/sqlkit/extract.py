@@ -273,10 +273,10 @@ class SqlExtractor(cst.BatchableCSTVisitor):
             return False
         assigned: dict[str, list[ast.expr]] = {}
         for node in syntax.nodes(ast.Assign, ast.AnnAssign, ast.AugAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]  # type: ignore[attr-defined]
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:
-                if isinstance(target, ast.Name) and node.value is not None:  # type: ignore[attr-defined]
-                    assigned.setdefault(target.id, []).append(node.value)  # type: ignore[attr-defined]
+                if isinstance(target, ast.Name) and node.value is not None:
+                    assigned.setdefault(target.id, []).append(node.value)
         return any(
             _ast_constant(argument, assigned, 0)
             for call in calls

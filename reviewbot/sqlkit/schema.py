@@ -182,7 +182,7 @@ def catalog_of(project: Any) -> Catalog:
         }
         return build_catalog(project.sql_documents, revisions)
 
-    return project.shared(SHARED_KEY, build)  # type: ignore[no-any-return]
+    return project.shared(SHARED_KEY, build)
 
 
 Revisions = dict[str, tuple[str, tuple[str, ...]]]
@@ -391,10 +391,10 @@ class _Builder:
             if isinstance(reference, exp.Reference) and columns:
                 self._foreign_key(table, document, statement, reference, columns, name, node)
         elif isinstance(node, exp.IndexColumnConstraint):
-            columns = column_list(node.expressions)
+            index_columns = column_list(node.expressions)
             kind = str(node.args.get("kind") or "").upper()
             label = ident(node.this) if node.this is not None else name
-            self._add_index(table, label, columns, kind == "UNIQUE", "index", site)
+            self._add_index(table, label, index_columns, kind == "UNIQUE", "index", site)
 
     def _add_index(
         self,

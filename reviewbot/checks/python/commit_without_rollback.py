@@ -51,8 +51,8 @@ class CommitWithoutRollback(PythonRule):
         return any(
             not call.args and not call.keywords
             for try_ in syntax.nodes(ast.Try)
-            if try_.handlers  # type: ignore[attr-defined]
-            for statement in try_.body  # type: ignore[attr-defined]
+            if try_.handlers
+            for statement in try_.body
             for call in method_calls(statement, COMMIT)
         )
 

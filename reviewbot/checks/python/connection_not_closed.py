@@ -76,10 +76,10 @@ class ConnectionNotClosed(Bindings, PythonRule):
         connects = set(map(id, calls_to(syntax, CONNECT)))
         engines_built = next(calls_to(syntax, ENGINES), None) is not None
         for assign in syntax.nodes(ast.Assign):
-            value = assign.value  # type: ignore[attr-defined]
+            value = assign.value
             if isinstance(value, ast.Await):
                 value = value.value
-            if len(assign.targets) != 1 or not isinstance(value, ast.Call):  # type: ignore[attr-defined]
+            if len(assign.targets) != 1 or not isinstance(value, ast.Call):
                 continue
             if id(value) in connects:
                 return True
@@ -92,7 +92,7 @@ class ConnectionNotClosed(Bindings, PythonRule):
         return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.frames: list[Frame] = []
         self.protected = 0  # depth inside `finally:` blocks and `except` handlers
 

@@ -75,9 +75,9 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
         # passed as `debug=`, `use_debugger=` or `DEBUG=`.
         constructors = set(map(id, calls_to(syntax, DEBUG_CONSTRUCTORS | WERKZEUG_RUN)))
         for call in syntax.nodes(ast.Call):
-            func = call.func  # type: ignore[attr-defined]
+            func = call.func
             method = func.attr if isinstance(func, ast.Attribute) else None
-            for keyword_ in call.keywords:  # type: ignore[attr-defined]
+            for keyword_ in call.keywords:
                 if not _ast_true(keyword_.value):
                     continue
                 if keyword_.arg in ("debug", "use_debugger") and (
@@ -88,9 +88,9 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
                     return True
         flask = next(calls_to(syntax, FLASK_APPS), None) is not None
         for assign in syntax.nodes(ast.Assign, ast.AnnAssign):
-            if not _ast_true(assign.value):  # type: ignore[attr-defined]
+            if not _ast_true(assign.value):
                 continue
-            targets = getattr(assign, "targets", None) or [assign.target]  # type: ignore[attr-defined]
+            targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
             for target in targets:
                 if isinstance(target, ast.Name) and target.id == "DEBUG":
                     return True

@@ -353,15 +353,14 @@ def _ast_string(node: ast.AST | None) -> str | None:
 def _ast_destinations(syntax: Syntax) -> Iterator[tuple[str | None, ast.AST | None]]:
     """(name, value) of every place `_named` looks at: assignments, keyword arguments,
     parameter defaults, dict entries with a short constant key."""
-    for node in syntax.nodes(ast.Assign):
-        for target in node.targets:  # type: ignore[attr-defined]
-            yield _ast_name(target), node.value  # type: ignore[attr-defined]
-    for node in syntax.nodes(ast.AnnAssign):
-        yield _ast_name(node.target), node.value  # type: ignore[attr-defined]
-    for node in syntax.nodes(ast.keyword):
-        yield node.arg, node.value  # type: ignore[attr-defined]
-    for node in syntax.nodes(ast.arguments):
-        args: ast.arguments = node  # type: ignore[assignment]
+    for assign in syntax.nodes(ast.Assign):
+        for target in assign.targets:
+            yield _ast_name(target), assign.value
+    for annotated in syntax.nodes(ast.AnnAssign):
+        yield _ast_name(annotated.target), annotated.value
+    for kwarg in syntax.nodes(ast.keyword):
+        yield kwarg.arg, kwarg.value
+    for args in syntax.nodes(ast.arguments):
         positional = [*args.posonlyargs, *args.args]
         for arg, default in zip(
             positional[len(positional) - len(args.defaults) :], args.defaults, strict=True
@@ -369,8 +368,8 @@ def _ast_destinations(syntax: Syntax) -> Iterator[tuple[str | None, ast.AST | No
             yield arg.arg, default
         for arg, kw_default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
             yield arg.arg, kw_default
-    for node in syntax.nodes(ast.Dict):
-        for key, value in zip(node.keys, node.values, strict=True):  # type: ignore[attr-defined]
+    for mapping in syntax.nodes(ast.Dict):
+        for key, value in zip(mapping.keys, mapping.values, strict=True):
             name = _ast_string(key)
             if name is not None and len(name) <= 40 and not any(c.isspace() for c in name):
                 yield name, value
@@ -422,14 +421,14 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
         # Any literal with a token prefix or a URL (what `visit_SimpleString` and
         # `visit_FormattedStringText` read), or a destination `_named` would report.
         for node in syntax.nodes(ast.Constant):
-            value = node.value  # type: ignore[attr-defined]
-            if isinstance(value, bytes):
-                value = value.decode("latin-1")
-            if not isinstance(value, str):
+            text = node.value
+            if isinstance(text, bytes):
+                text = text.decode("latin-1")
+            if not isinstance(text, str):
                 continue
-            if "://" in value and URL_WITH_PASSWORD.search(value):
+            if "://" in text and URL_WITH_PASSWORD.search(text):
                 return True
-            if len(value) >= 16 and any(p.search(value) for p in LOOSE_FORMATS):
+            if len(text) >= 16 and any(p.search(text) for p in LOOSE_FORMATS):
                 return True
         for name, value in _ast_destinations(syntax):
             secret = _ast_string(value)
@@ -438,7 +437,7 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
         return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.test_file = is_test_path(self.file.source.path)
         self.done: set[int] = set()
         # Classes whose name says they configure tests or development (`TestingConfig`).

@@ -91,7 +91,7 @@ class InsecureTokenRandom(ForeignSuppressions, PythonRule):
         return next(calls_to(syntax, RANDOM_FUNCTIONS | RANDOM_INSTANCE_METHODS), None) is not None
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         # Names whose value is being computed right now: assignment targets, the function
         # whose body we are in, keyword arguments.
         self.functions: list[str] = []

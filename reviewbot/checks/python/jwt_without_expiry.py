@@ -16,7 +16,7 @@ class JwtWithoutExpiry(Bindings, PythonRule):
     prefilter = JWT_PREFILTER
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         # Per function: names given an `exp` after they were built, and names that escaped into
         # another call (which may add claims we cannot see).
         self.completed: list[set[str]] = [set()]

@@ -229,7 +229,7 @@ class NPlusOne(Bindings, PythonRule):
         return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         # Active loops, innermost last; None marks a function boundary (a `def` in a loop body
         # is not run per iteration by the loop).
         self.loops: list[Loop | None] = []
@@ -588,13 +588,13 @@ def _names_from_objects(syntax: Syntax) -> set[str]:
     fixed point, as `_queryset` follows bindings."""
     pairs: list[tuple[str, ast.AST]] = []
     for node in syntax.nodes(ast.Assign, ast.AnnAssign, ast.NamedExpr):
-        for target in getattr(node, "targets", None) or [node.target]:  # type: ignore[attr-defined]
-            value = node.value  # type: ignore[attr-defined]
+        for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+            value = node.value
             if isinstance(target, ast.Name) and value is not None:
                 pairs.append((target.id, value))
-    for node in syntax.nodes(ast.withitem):
-        if isinstance(node.optional_vars, ast.Name):  # type: ignore[attr-defined]
-            pairs.append((node.optional_vars.id, node.context_expr))  # type: ignore[attr-defined]
+    for item in syntax.nodes(ast.withitem):
+        if isinstance(item.optional_vars, ast.Name):
+            pairs.append((item.optional_vars.id, item.context_expr))
     found = {name for name, value in pairs if _mentions_objects(value)}
     while True:
         more = {

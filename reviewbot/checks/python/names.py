@@ -82,10 +82,10 @@ def string_value(node: cst.BaseExpression | None) -> str | None:
         if left is not None and right is not None:
             return left + right
         return None
-    if isinstance(node, cst.FormattedString) and all(
-        isinstance(part, cst.FormattedStringText) for part in node.parts
-    ):
-        return "".join(part.value for part in node.parts)  # type: ignore[union-attr]
+    if isinstance(node, cst.FormattedString):
+        texts = [part for part in node.parts if isinstance(part, cst.FormattedStringText)]
+        if len(texts) == len(node.parts):
+            return "".join(part.value for part in texts)
     return None
 
 
@@ -94,7 +94,7 @@ def string_parts(node: cst.BaseExpression) -> list[cst.SimpleString]:
     if isinstance(node, cst.SimpleString):
         return [node]
     if isinstance(node, cst.ConcatenatedString):
-        return string_parts(node.left) + string_parts(node.right)  # type: ignore[arg-type]
+        return string_parts(node.left) + string_parts(node.right)
     return []
 
 

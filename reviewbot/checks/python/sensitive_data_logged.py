@@ -141,7 +141,7 @@ class SensitiveDataLogged(Bindings, PythonRule):
         # A call that may write a log line or print, with an argument `_sensitive` would flag.
         imports = syntax.names.imports if syntax.names.ok else {}
         for call in syntax.nodes(ast.Call):
-            func = call.func  # type: ignore[attr-defined]
+            func = call.func
             if isinstance(func, ast.Attribute):
                 sink = func.attr in LOG_METHODS
             elif isinstance(func, ast.Name):
@@ -151,15 +151,15 @@ class SensitiveDataLogged(Bindings, PythonRule):
             if not sink:
                 continue
             arguments = [
-                *call.args,  # type: ignore[attr-defined]
-                *(k.value for k in call.keywords if k.arg not in QUIET_KEYWORDS),  # type: ignore[attr-defined]
+                *call.args,
+                *(k.value for k in call.keywords if k.arg not in QUIET_KEYWORDS),
             ]
             if any(_ast_sensitive(argument) for argument in arguments):
                 return True
         return False
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.frames: list[Frame] = [Frame()]
         self.cli = is_cli_path(self.file.source.path)
 
@@ -260,9 +260,9 @@ class SensitiveDataLogged(Bindings, PythonRule):
                     return found
             return None
         if isinstance(node, cst.Dict):
-            for element in node.elements:
-                if isinstance(element, cst.DictElement):
-                    found = self._sensitive(element.value)
+            for entry in node.elements:
+                if isinstance(entry, cst.DictElement):
+                    found = self._sensitive(entry.value)
                     if found:
                         return found
             return None

@@ -108,11 +108,11 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
         # A sink call whose SQL argument is anything but string literals, or `.extra(where=,
         # select=)`: the only shapes `visit_Call` can report.
         for call in syntax.nodes(ast.Call):
-            func = call.func  # type: ignore[attr-defined]
+            func = call.func
             if (
                 isinstance(func, ast.Attribute)
                 and func.attr == "extra"
-                and any(k.arg in EXTRA_FRAGMENT_ARGS for k in call.keywords)  # type: ignore[attr-defined]
+                and any(k.arg in EXTRA_FRAGMENT_ARGS for k in call.keywords)
             ):
                 return True
         arguments = (_ast_sql_argument(call) for call in sql_sink_calls(syntax))

@@ -137,11 +137,11 @@ class StringTracker(Bindings):
             return built
         if isinstance(node, cst.Dict):
             built = Built()
-            for element in node.elements:
-                if isinstance(element, cst.DictElement):
-                    built = built.merge(self.follow(element.value, depth + 1))
+            for entry in node.elements:
+                if isinstance(entry, cst.DictElement):
+                    built = built.merge(self.follow(entry.value, depth + 1))
                 else:
-                    built = built.merge(Built(dynamic=(_code(element.value),)))
+                    built = built.merge(Built(dynamic=(_code(entry.value),)))
             return built
         if isinstance(node, cst.Name):
             return self._follow_name(node, depth)

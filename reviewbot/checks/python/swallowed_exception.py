@@ -127,12 +127,14 @@ def _explained(body: cst.BaseSuite) -> bool:
     if _is_explanation(body.header.comment):
         return True
     return any(
-        _is_explanation(line.comment)
+        _is_explanation(comment)
         for statement in body.body
-        for line in (
-            *statement.leading_lines,
+        # Both kinds of statement (simple line, compound) carry `leading_lines`.
+        if isinstance(statement, cst.SimpleStatementLine | cst.BaseCompoundStatement)
+        for comment in (
+            *(line.comment for line in statement.leading_lines),
             *(
-                [statement.trailing_whitespace]
+                [statement.trailing_whitespace.comment]
                 if isinstance(statement, cst.SimpleStatementLine)
                 else []
             ),
@@ -168,7 +170,7 @@ class SwallowedException(PythonRule):
         return any(
             _ast_broad(handler) and all(_ast_drops_error(statement) for statement in handler.body)
             for try_ in syntax.nodes(ast.Try)
-            for handler in try_.handlers  # type: ignore[attr-defined]
+            for handler in try_.handlers
         )
 
     def visit_Try(self, node: cst.Try) -> None:

@@ -21,7 +21,9 @@ class SelectStar(SqlRule):
             # `EXISTS (SELECT * ...)` reads no columns; the star there is idiomatic.
             return
         for projection in node.expressions:
-            star = projection if isinstance(projection, exp.Star) else None
+            star: exp.Star | exp.Column | None = (
+                projection if isinstance(projection, exp.Star) else None
+            )
             if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star):
                 star = projection
             if star is not None:
