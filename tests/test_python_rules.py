@@ -153,3 +153,15 @@ def test_code_libcst_refuses_after_parsing_is_a_parse_error_not_a_crash() -> Non
     result = scan_texts({"app/jobs.py": text}, ["swallowed-exception"])
     assert [(e.kind.value, e.path) for e in result.errors] == [("parse-error", "app/jobs.py")]
     assert "bare except" in result.errors[0].message
+
+
+def test_weak_django_hashers_in_test_code_are_not_reported() -> None:
+    # Hasher tests build legacy hashes on purpose, to check that they are upgraded on login.
+    code = (
+        'from django.contrib.auth.hashers import make_password\n\nmake_password(pw, "s", "md5")\n'
+    )
+    assert (
+        scan_texts({"accounts/tests/test_hashers.py": code}, ["weak-password-hash"]).findings == []
+    )
+    found = scan_texts({"accounts/passwords.py": code}, ["weak-password-hash"]).findings
+    assert [f.rule for f in found] == ["weak-password-hash"]

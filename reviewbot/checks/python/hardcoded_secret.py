@@ -238,8 +238,10 @@ def is_label(value: str) -> bool:
         return True
     if _HEADER_LABEL.match(value):
         return True
-    # `user_password`, `DB_PASSWORD`, `auth.token`: identifiers without digits are names of things.
-    return bool(_IDENTIFIER_LABEL.match(value)) and (value.islower() or value.isupper())
+    # `user_password`, `DB_PASSWORD`, `auth.token`, `_password_reset_token` (a session key),
+    # `__default__`: identifiers without digits are names of things.
+    name = value.strip("_")
+    return bool(_IDENTIFIER_LABEL.match(name)) and (name.islower() or name.isupper())
 
 
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9+/=_\-]{20,}")
