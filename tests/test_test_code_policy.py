@@ -10,6 +10,12 @@ CASES = {
     "unsafe-deserialization": "import pickle\n\ndef load(blob):\n    return pickle.loads(blob)\n",
     "request-without-timeout": "import requests\n\ndef fetch(url):\n    return requests.get(url)\n",
     "select-star": "def rows(cur):\n    cur.execute('SELECT * FROM orders')\n    return cur.fetchall()\n",
+    "swallowed-exception": "def sync(job):\n    try:\n        job.run()\n    except Exception:\n        pass\n",
+    "n-plus-one": "def f(cur, ids):\n    for i in ids:\n        cur.execute('SELECT * FROM t WHERE id = %s', (i,))\n",
+    "sql-injection": "def f(cur, name):\n    cur.execute(f'SELECT * FROM t WHERE name = {name}')\n",
+    "shell-injection": "import os\n\ndef f(path):\n    os.system('tar xf ' + path)\n",
+    "insecure-token-random": "import random\n\ndef make_token():\n    return random.random()\n",
+    "weak-password-hash": "import hashlib\n\ndef f(password):\n    return hashlib.md5(password.encode())\n",
 }
 
 
