@@ -327,7 +327,7 @@ def _credential(value: str, name: str, kind: SecretKind) -> bool:
 # ast joins implicitly concatenated pieces, which can hide a boundary a single piece has, and
 # any match inside a piece is still a match inside the joined text.
 LOOSE_FORMATS = tuple(re.compile(p.pattern.replace(r"\b", "")) for _, p in TOKEN_FORMATS)
-URL_WITH_PASSWORD = re.compile(r"://[^\s/@'\"]*:[^\s/@'\"]+@")
+LOOSE_DSN = re.compile(DSN.pattern.replace(r"\b", ""))
 
 
 def _ast_name(target: ast.expr) -> str | None:
@@ -428,7 +428,7 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
                 text = text.decode("latin-1")
             if not isinstance(text, str):
                 continue
-            if "://" in text and URL_WITH_PASSWORD.search(text):
+            if "://" in text and LOOSE_DSN.search(text):
                 return True
             if len(text) >= 16 and any(p.search(text) for p in LOOSE_FORMATS):
                 return True
