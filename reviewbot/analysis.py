@@ -149,8 +149,8 @@ class Analyzer:
         # CPython's parse (a tenth of libcst's) decides next, for rules that can ask it.
         syntax = Syntax.of(source.text)
         if syntax is not None:
-            active = [cls for cls in active if cls.wants_tree(syntax)]
-            extract = extract and SqlExtractor.wants_tree(syntax, source.text)
+            active = [cls for cls in active if _wants_tree(cls, syntax, source.text, outcome)]
+            extract = extract and _wants_tree(SqlExtractor, syntax, source.text, outcome)
             if not active and not extract:
                 return
         try:
@@ -301,6 +301,19 @@ class Analyzer:
                     except Exception as exc:
                         outcome.errors.append(rule_crash(handler.__self__.id, document.path, exc))
         context.statement = None
+
+
+def _wants_tree(cls: Any, syntax: Syntax, text: str, outcome: FileOutcome) -> bool:
+    """A rule's ast prefilter; if it fails, the rule runs anyway (nothing is lost) and the
+    failure is reported, as any other bug of a rule."""
+    try:
+        if cls is SqlExtractor:
+            return SqlExtractor.wants_tree(syntax, text)
+        return bool(cls.wants_tree(syntax))
+    except Exception as exc:
+        name = SqlExtractor.name if cls is SqlExtractor else cls.id
+        outcome.errors.append(rule_crash(name, outcome.path, exc))
+        return True
 
 
 def _traverse(wrapper: MetadataWrapper, visitors: list[Any]) -> None:

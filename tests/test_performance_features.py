@@ -204,3 +204,15 @@ def test_cache_key_changes_with_reviewbot_code(tmp_path) -> None:
     (package / "checks" / "rule.py").write_text("X = 2\n")
     assert code_fingerprint.__wrapped__(package) != before
     assert code_fingerprint() == code_fingerprint()  # the installed code: stable in a process
+
+
+def test_a_failing_ast_prefilter_costs_nothing_but_a_notice(monkeypatch) -> None:
+    def broken(cls: type, syntax: Syntax) -> bool:
+        raise KeyError("bug")
+
+    monkeypatch.setattr(REGISTRY["sql-injection"], "wants_tree", classmethod(broken))
+    result = scan_texts({"app/db.py": HITS["sql-injection"]}, ["sql-injection"])
+    assert [f.rule for f in result.findings] == ["sql-injection"]  # the rule still ran
+    assert [(e.kind.value, "sql-injection" in e.message) for e in result.errors] == [
+        ("rule-crash", True)
+    ]
