@@ -232,7 +232,7 @@ class Analyzer:
                 if extractor is not None:
                     wanted.extend(extractor.needed_nodes())
                 try:
-                    resolved.append(node_positions(module, source.text, wanted))
+                    resolved.append(node_positions(module, source, wanted))
                 except RecursionError:
                     if not deep:
                         raise _NeedsDeepStack from None

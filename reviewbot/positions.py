@@ -10,7 +10,6 @@ their range is hoisted from), and turns offsets into lines and columns at the en
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
@@ -18,6 +17,8 @@ from types import TracebackType
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
+
+from reviewbot.sources import SourceFile
 
 _NOTHING: AbstractContextManager[None] = nullcontext()
 
@@ -103,10 +104,10 @@ class _Syntactic:
 
 
 def positions(
-    module: cst.Module, text: str, nodes: Iterable[cst.CSTNode]
+    module: cst.Module, source: SourceFile, nodes: Iterable[cst.CSTNode]
 ) -> Mapping[cst.CSTNode, CodeRange]:
-    """Syntactic ranges of `nodes` (lines 1-based, columns 0-based, as libcst's). `text` is the
-    module's source, which libcst regenerates exactly; lines end with LF only."""
+    """Syntactic ranges of `nodes` (lines 1-based, columns 0-based, as libcst's). `module` is
+    `source`'s text parsed, which libcst regenerates exactly."""
     wanted = set(nodes)
     if not wanted:
         return {}
@@ -116,15 +117,10 @@ def positions(
     except (AttributeError, TypeError, KeyError):
         # A libcst whose code generation calls something this class does not know.
         return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    starts = [0]
-    index = text.find("\n")
-    while index != -1:
-        starts.append(index + 1)
-        index = text.find("\n", index + 1)
 
     def position(offset: int) -> CodePosition:
-        line = bisect_right(starts, offset)
-        return CodePosition(line, offset - starts[line - 1])
+        line, column = source.position(offset)
+        return CodePosition(line, column - 1)
 
     return {
         node: CodeRange(position(span[0]), position(span[1]))

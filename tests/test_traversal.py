@@ -324,7 +324,7 @@ def test_positions_are_libcsts_for_every_node(text: str) -> None:
         cst.metadata.PositionProvider
     )
     nodes = _all_nodes(module)
-    ours = positions(module, text, nodes)
+    ours = positions(module, SourceFile(path="m.py", text=text, language="python"), nodes)
     assert {n: ours[n] for n in nodes} == {n: theirs[n] for n in nodes}
 
 
@@ -334,7 +334,8 @@ def test_positions_of_a_few_nodes_only() -> None:
         cst.metadata.PositionProvider
     )
     calls = [n for n in _all_nodes(module) if isinstance(n, cst.Call | cst.SimpleString)][::3]
-    ours = positions(module, TRICKY, calls)
+    source = SourceFile(path="m.py", text=TRICKY, language="python")
+    ours = positions(module, source, calls)
     assert set(ours) == set(calls)
     assert all(ours[n] == theirs[n] for n in calls)
-    assert positions(module, TRICKY, []) == {}
+    assert positions(module, source, []) == {}
