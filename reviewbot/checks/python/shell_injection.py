@@ -74,8 +74,7 @@ class ShellInjection(ForeignSuppressions, StringTracker, PythonRule):
         if built.constant or not built.how or self.foreign_suppressed():
             # Constant text, or a value passed through unchanged that this rule cannot judge.
             return
-        parts = ", ".join(f"`{d}`" for d in dict.fromkeys(built.dynamic))
-        how = ", ".join(dict.fromkeys(built.how))
+        how, parts = built.described()
         self.report(
             command,
             f"The command given to `{name}` is built with {how} from {parts} and run by a shell, "

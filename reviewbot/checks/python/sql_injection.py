@@ -178,8 +178,7 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
     def _report(self, argument: cst.BaseExpression, sink: str, built: Built) -> None:
         if self.foreign_suppressed() or self._identifiers_from_code(built):
             return
-        parts = ", ".join(f"`{d}`" for d in dict.fromkeys(built.dynamic))
-        how = ", ".join(dict.fromkeys(built.how))
+        how, parts = built.described()
         self.report(
             argument,
             f"SQL passed to `{sink}` is built with {how} from {parts}; pass values as "

@@ -66,6 +66,12 @@ class Built:
     def constant(self) -> bool:
         return not self.dynamic
 
+    def described(self) -> tuple[str, str]:
+        """("%, f-string", "`user_id`, `name`"): how data entered the text, and from what."""
+        how = ", ".join(dict.fromkeys(self.how))
+        parts = ", ".join(f"`{d}`" for d in dict.fromkeys(self.dynamic))
+        return how, parts
+
     def merge(self, other: Built) -> Built:
         return Built(
             self.fragments + other.fragments,
