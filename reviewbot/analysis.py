@@ -28,7 +28,7 @@ from reviewbot.rule import (
     SqlRule,
     SqlRuleContext,
 )
-from reviewbot.scopes import ScopeEntry, ScopeExit
+from reviewbot.scopes import NameTable, ScopeEntry, ScopeExit
 from reviewbot.sources import SourceFile
 from reviewbot.sql_source import SqlDocument, split_and_parse
 from reviewbot.sqlkit.extract import SqlExtractor
@@ -188,7 +188,8 @@ class Analyzer:
             source=source,
             module=module,
             resolver=lambda: wrapper.resolve(QualifiedNameProvider),
-            _bindings=syntax.names if syntax is not None else None,
+            # CPython's tree, parsed once above; none when CPython refused the file.
+            _bindings=syntax.names if syntax is not None else NameTable(ok=False),
         )
         instances = [cls(pyfile, self.options[cls.id]) for cls in active]
         extractor = SqlExtractor(pyfile, self.config.sql_dialect) if extract else None
