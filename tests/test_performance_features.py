@@ -7,6 +7,7 @@ import pickle
 
 import pytest
 
+from reviewbot import cache as cache_module
 from reviewbot import engine
 from reviewbot.cache import CACHE_DIR, code_fingerprint
 from reviewbot.catalog import active_catalog
@@ -194,7 +195,7 @@ def test_ast_prefilter_follows_querysets_through_names() -> None:
     assert [(f.rule, f.line) for f in found] == [("n-plus-one", 5)]
 
 
-def test_cache_key_changes_with_reviewbot_code(tmp_path) -> None:
+def test_cache_key_changes_with_reviewbot_code(tmp_path, monkeypatch) -> None:
     # An Action ref or a checkout that changes the rules without a version bump must not be
     # served outcomes computed by the old code.
     package = tmp_path / "reviewbot"
@@ -204,6 +205,12 @@ def test_cache_key_changes_with_reviewbot_code(tmp_path) -> None:
     (package / "checks" / "rule.py").write_text("X = 2\n")
     assert code_fingerprint.__wrapped__(package) != before
     assert code_fingerprint() == code_fingerprint()  # the installed code: stable in a process
+    # ... and the cache's keys follow it.
+    keys = []
+    for fingerprint in ("old", "new"):
+        monkeypatch.setattr(cache_module, "code_fingerprint", lambda f=fingerprint: f)
+        keys.append(cache_module.Cache(tmp_path, {}).key("app.py", "x = 1\n"))
+    assert keys[0] != keys[1]
 
 
 def test_a_failing_ast_prefilter_costs_nothing_but_a_notice(monkeypatch) -> None:

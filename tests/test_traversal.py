@@ -162,7 +162,7 @@ def test_a_visitor_for_a_punctuation_type_still_gets_it() -> None:
     assert len(ours) == 6  # three commas, visit and leave
 
 
-def test_no_tree_is_rebuilt() -> None:
+def test_no_tree_is_rebuilt(monkeypatch: pytest.MonkeyPatch) -> None:
     module = cst.parse_module(TRICKY)
     seen: list[cst.CSTNode] = []
 
@@ -170,11 +170,20 @@ def test_no_tree_is_rebuilt() -> None:
         def visit_Call(self, node: cst.Call) -> None:
             seen.append(node)
 
-    walk(module, [Calls()])
+    def built(self: cst.CSTNode) -> None:
+        raise AssertionError(f"a {type(self).__name__} was built")
+
+    # libcst's own traversal constructs a copy of every node it leaves; walk constructs none.
+    monkeypatch.setattr(cst.CSTNode, "__post_init__", built)
+    with pytest.raises(AssertionError, match="was built"):
+        cst.visit_batched(module, [Calls()])
+    seen.clear()
+    assert walk(module, [Calls()])
+    monkeypatch.undo()
     # The nodes handed to visitors are the module's own (positions resolve by identity).
     wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
     positions = wrapper.resolve(cst.metadata.PositionProvider)
-    assert seen and all(node in positions for node in seen)
+    assert len(seen) > 10 and all(node in positions for node in seen)
 
 
 # -- scopes ------------------------------------------------------------------------------------
