@@ -12,13 +12,17 @@ from pathlib import Path
 from typing import NoReturn
 
 from reviewbot import __version__
-from reviewbot.baseline import write_baseline
-from reviewbot.cache import CACHE_DIR
-from reviewbot.catalog import CatalogError, RuleMeta, load_catalog
 from reviewbot.checklist import documents
 from reviewbot.checklist import report as checklist_report
 from reviewbot.checklist.mapping import default_mapper
-from reviewbot.config import (
+from reviewbot.model.catalog import CatalogError, RuleMeta, load_catalog
+from reviewbot.output import REPORTERS
+from reviewbot.output.github import command as github_command
+from reviewbot.scan.baseline import write_baseline
+from reviewbot.scan.cache import CACHE_DIR
+from reviewbot.scan.filtering import ChangeSet, FilterMode, filter_outcome
+from reviewbot.scan.runner import ScanRequest, run_scan
+from reviewbot.workspace.config import (
     CONFIG_NAMES,
     FAIL_ON_VALUES,
     ConfigError,
@@ -28,11 +32,7 @@ from reviewbot.config import (
     parse_dialect,
     parse_fail_on,
 )
-from reviewbot.github import command as github_command
-from reviewbot.github.diff import local_changes
-from reviewbot.github.filtering import ChangeSet, FilterMode, filter_outcome
-from reviewbot.reporters import REPORTERS
-from reviewbot.runner import ScanRequest, run_scan
+from reviewbot.workspace.diff import local_changes
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 

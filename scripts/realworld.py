@@ -24,9 +24,9 @@ from pathlib import Path
 # Import this checkout's reviewbot, not whichever one is installed.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reviewbot.catalog import active_catalog
-from reviewbot.config import Config
-from reviewbot.engine import Scanner
+from reviewbot.model.catalog import active_catalog
+from reviewbot.scan.engine import Scanner
+from reviewbot.workspace.config import Config
 
 # Application backends with database code, pinned so a reading can be repeated.
 PROJECTS = {

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.config import Config
-from reviewbot.engine import Scanner, ScanResult
-from reviewbot.sources import SourceFile, language_of
+from reviewbot.scan.engine import Scanner, ScanResult
+from reviewbot.workspace.config import Config
+from reviewbot.workspace.sources import SourceFile, language_of
 
 
 def scan_texts(files: dict[str, str], rules: list[str], **config: object) -> ScanResult:

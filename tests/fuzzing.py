@@ -18,13 +18,13 @@ import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from reviewbot.catalog import active_catalog
-from reviewbot.config import Config
-from reviewbot.engine import Scanner, ScanResult
-from reviewbot.models import ErrorKind, Finding
-from reviewbot.reporters import REPORTERS, ReportContext
-from reviewbot.rule import REGISTRY, PythonRule, SqlRule
-from reviewbot.sources import SourceFile, decode
+from reviewbot.model.catalog import active_catalog
+from reviewbot.model.findings import ErrorKind, Finding
+from reviewbot.model.rule import REGISTRY, PythonRule, SqlRule
+from reviewbot.output import REPORTERS, ReportContext
+from reviewbot.scan.engine import Scanner, ScanResult
+from reviewbot.workspace.config import Config
+from reviewbot.workspace.sources import SourceFile, decode
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.catalog import Example, load_catalog
-from reviewbot.rule import REGISTRY
+from reviewbot.model.catalog import Example, load_catalog
+from reviewbot.model.rule import REGISTRY
 from tests.conftest import scan_texts
 
 CATALOG = load_catalog()

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.catalog import data_dir, load_catalog
-from reviewbot.config import Config, ConfigError
-from reviewbot.runner import load_checklists
+from reviewbot.model.catalog import data_dir, load_catalog
+from reviewbot.scan.runner import load_checklists
+from reviewbot.workspace.config import Config, ConfigError
 
 INJECTION = (
     "def find(cur, name):\n    cur.execute(f\"SELECT id FROM users WHERE name = '{name}'\")\n"

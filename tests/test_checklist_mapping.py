@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from reviewbot.catalog import CatalogError, load_catalog
 from reviewbot.checklist import documents
 from reviewbot.checklist.extract import read_agent_document
 from reviewbot.checklist.mapping import Mapper, coverage, default_mapper
@@ -19,6 +18,7 @@ from reviewbot.checklist.patterns import (
     words,
 )
 from reviewbot.cli import explain_text
+from reviewbot.model.catalog import CatalogError, load_catalog
 
 FIXTURES = Path(__file__).parent / "fixtures" / "checklist"
 SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"

@@ -6,8 +6,8 @@ import json
 
 import yaml
 
-from reviewbot.catalog import load_catalog
-from reviewbot.config import validate
+from reviewbot.model.catalog import load_catalog
+from reviewbot.workspace.config import validate
 
 GOOD_PY = "def f(c, x):\n    c.execute(f'SELECT a FROM t WHERE b = {x}')\n"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.catalog import load_catalog
-from reviewbot.config import ConfigError, load_config, select_rules
+from reviewbot.model.catalog import load_catalog
+from reviewbot.workspace.config import ConfigError, load_config, select_rules
 
 INJECTION = "def f(c, x):\n    c.execute(f'SELECT a FROM t WHERE b = {x}')\n"
 STAR_SQL = "SELECT * FROM t;\n"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.discovery import discover
-from reviewbot.globs import glob_match
+from reviewbot.workspace.discovery import discover
+from reviewbot.workspace.globs import glob_match
 
 
 def _rels(root: Path, paths: list[Path] | None = None, exclude: tuple[str, ...] = ()) -> list[str]:

@@ -6,12 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.config import Config
-from reviewbot.engine import Scanner
-from reviewbot.sources import SourceFile
-from reviewbot.sql_source import SqlDocument, split_and_parse
-from reviewbot.sqlkit.placeholders import normalise
-from reviewbot.sqlkit.text import TextBuilder, add_literal_body, apply_edits, host_offset
+from reviewbot.scan.engine import Scanner
+from reviewbot.sql.placeholders import normalise
+from reviewbot.sql.source import SqlDocument, split_and_parse
+from reviewbot.sql.text import TextBuilder, add_literal_body, apply_edits, host_offset
+from reviewbot.workspace.config import Config
+from reviewbot.workspace.sources import SourceFile
 from tests.conftest import scan_texts
 
 
@@ -175,7 +175,7 @@ def test_unparseable_sql_is_an_error_and_the_rest_is_still_checked() -> None:
 
 
 def test_files_without_sql_sinks_are_not_traversed() -> None:
-    from reviewbot.sqlkit.extract import SqlExtractor
+    from reviewbot.sql.extract import SqlExtractor
 
     assert not SqlExtractor.wants("def f(x):\n    return x.execute(plan)\n")
     assert not SqlExtractor.wants("QUERY = 'SELECT 1'\n")

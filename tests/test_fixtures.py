@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.catalog import active_catalog
-from reviewbot.config import Config
-from reviewbot.engine import Scanner
+from reviewbot.model.catalog import active_catalog
+from reviewbot.scan.engine import Scanner
+from reviewbot.workspace.config import Config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 ANNOTATION = re.compile(

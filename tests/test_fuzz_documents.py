@@ -18,13 +18,13 @@ import yaml
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from reviewbot.catalog import active_catalog
 from reviewbot.checklist import report as checklist_report
 from reviewbot.checklist.documents import Located
 from reviewbot.checklist.extract import AgentDocumentError, decode, parse_agent_document
 from reviewbot.checklist.mapping import coverage, default_mapper
 from reviewbot.cli import main
-from reviewbot.config import KEYS, Config, ConfigError, load_config, validate
+from reviewbot.model.catalog import active_catalog
+from reviewbot.workspace.config import KEYS, Config, ConfigError, load_config, validate
 from tests.fuzzing import ROOT, all_rules, encoded, fuzz_settings, mutated
 
 pytestmark = pytest.mark.fuzz

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reviewbot.github.command import checkout_matcher
-from reviewbot.github.diff import parse_diff, parse_hunks, unquote_path
-from reviewbot.github.event import ActionsEnv, ActionsEnvError, load_env
-from reviewbot.github.filtering import ChangeSet, FilterMode, in_change
-from reviewbot.github.review import decode_refused, decode_state, fingerprint_of
+from reviewbot.output.github.command import checkout_matcher
+from reviewbot.output.github.event import ActionsEnv, ActionsEnvError, load_env
+from reviewbot.output.github.review import decode_refused, decode_state, fingerprint_of
+from reviewbot.scan.filtering import ChangeSet, FilterMode, in_change
+from reviewbot.workspace.diff import parse_diff, parse_hunks, unquote_path
 from tests.fuzzing import fuzz_settings, mutated
 
 pytestmark = pytest.mark.fuzz

@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from reviewbot.engine import Scanner, ScanResult
-from reviewbot.models import ErrorKind
-from reviewbot.sources import SourceFile, decode
+from reviewbot.model.findings import ErrorKind
+from reviewbot.scan.engine import Scanner, ScanResult
+from reviewbot.workspace.sources import SourceFile, decode
 from tests.fuzzing import by_path as findings_on
 from tests.fuzzing import check_result as check_scan
 from tests.fuzzing import (

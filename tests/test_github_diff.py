@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reviewbot.github.diff import (
+from reviewbot.scan.filtering import ChangeSet, FilterMode, in_change
+from reviewbot.workspace.diff import (
     DiffError,
     FileStatus,
     git_diff,
@@ -20,7 +21,6 @@ from reviewbot.github.diff import (
     parse_hunks,
     unquote_path,
 )
-from reviewbot.github.filtering import ChangeSet, FilterMode, in_change
 
 MULTI_HUNK = "\n".join(
     [

@@ -7,12 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.catalog import load_catalog
-from reviewbot.github.diff import parse_hunks
-from reviewbot.github.event import ActionsEnvError, load_env
-from reviewbot.github.filtering import ChangeSet, FilterMode, in_change
-from reviewbot.github.publisher import file_diff
-from reviewbot.github.review import (
+from reviewbot.model.catalog import load_catalog
+from reviewbot.model.findings import ChecklistRef, Finding, Severity
+from reviewbot.output.github.event import ActionsEnvError, load_env
+from reviewbot.output.github.publisher import file_diff
+from reviewbot.output.github.review import (
     COMMENT_BUDGET,
     ExistingComment,
     Reason,
@@ -30,7 +29,8 @@ from reviewbot.github.review import (
     render_summary,
     suggestion_text,
 )
-from reviewbot.models import ChecklistRef, Finding, Severity
+from reviewbot.scan.filtering import ChangeSet, FilterMode, in_change
+from reviewbot.workspace.diff import parse_hunks
 
 CTX = RenderContext(
     catalog=load_catalog(),

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from reviewbot.cli import main
-from reviewbot.engine import redact
-from reviewbot.github import command
-from reviewbot.github.publisher import GitHubApi
-from reviewbot.models import Finding, Severity
+from reviewbot.model.findings import Finding, Severity
+from reviewbot.output.github import command
+from reviewbot.output.github.publisher import GitHubApi
+from reviewbot.scan.engine import redact
 from tests.fake_github import TOKEN, FakeGitHub, Fault
 from tests.github_support import PullRequest, make_pull_request
 

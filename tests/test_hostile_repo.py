@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from reviewbot import sources
 from reviewbot.cli import main
+from reviewbot.workspace import sources
 
 ROOT = Path(__file__).resolve().parent.parent
 # Generous: the scan measured 154 MB (a 5 MB line, 3,000 small sources, every rule on).

@@ -7,15 +7,15 @@ import pickle
 
 import pytest
 
-from reviewbot import cache as cache_module
-from reviewbot import engine
-from reviewbot.cache import CACHE_DIR, code_fingerprint
-from reviewbot.catalog import active_catalog
-from reviewbot.config import load_config
-from reviewbot.engine import Scanner
-from reviewbot.rule import REGISTRY
-from reviewbot.sqlkit.extract import SqlExtractor
-from reviewbot.syntax import Syntax
+from reviewbot.model.catalog import active_catalog
+from reviewbot.model.rule import REGISTRY
+from reviewbot.python.syntax import Syntax
+from reviewbot.scan import cache as cache_module
+from reviewbot.scan import engine
+from reviewbot.scan.cache import CACHE_DIR, code_fingerprint
+from reviewbot.scan.engine import Scanner
+from reviewbot.sql.extract import SqlExtractor
+from reviewbot.workspace.config import load_config
 from tests.conftest import scan_texts
 
 INJECTION = (

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from reviewbot.checks.python.foreign import suppressing_codes
-from reviewbot.checks.python.vocabulary import SecretKind, is_password_name, secret_kind
+from reviewbot.python.foreign import suppressing_codes
+from reviewbot.python.vocabulary import SecretKind, is_password_name, secret_kind
 from tests.conftest import scan_texts
 
 SECRETS = {

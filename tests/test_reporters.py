@@ -13,10 +13,17 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from reviewbot.catalog import Example, RuleMeta
-from reviewbot.engine import ScanResult
-from reviewbot.models import ChecklistRef, ErrorKind, Finding, ScanError, ScanSummary, Severity
-from reviewbot.reporters import REPORTERS, ReportContext
+from reviewbot.model.catalog import Example, RuleMeta
+from reviewbot.model.findings import (
+    ChecklistRef,
+    ErrorKind,
+    Finding,
+    ScanError,
+    ScanSummary,
+    Severity,
+)
+from reviewbot.output import REPORTERS, ReportContext
+from reviewbot.scan.engine import ScanResult
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 

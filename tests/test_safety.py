@@ -19,14 +19,11 @@ import libcst as cst
 import pytest
 import yaml
 
-from reviewbot import safe_yaml
-from reviewbot.cache import CACHE_DIR, FORMAT, Cache
-from reviewbot.catalog import active_catalog, load_catalog
 from reviewbot.checklist.extract import parse_agent_document
-from reviewbot.config import Config, load_config
-from reviewbot.engine import REDACTED, Scanner
-from reviewbot.github.filtering import FilterMode
-from reviewbot.github.review import (
+from reviewbot.model.catalog import active_catalog, load_catalog
+from reviewbot.model.rule import REGISTRY, PythonRule
+from reviewbot.output import REPORTERS, ReportContext
+from reviewbot.output.github.review import (
     Reason,
     RenderContext,
     ReviewPlan,
@@ -35,9 +32,12 @@ from reviewbot.github.review import (
     render_review_body,
     render_summary,
 )
-from reviewbot.reporters import REPORTERS, ReportContext
-from reviewbot.rule import REGISTRY, PythonRule
-from reviewbot.sources import SourceFile
+from reviewbot.scan.cache import CACHE_DIR, FORMAT, Cache
+from reviewbot.scan.engine import REDACTED, Scanner
+from reviewbot.scan.filtering import FilterMode
+from reviewbot.workspace import safe_yaml
+from reviewbot.workspace.config import Config, load_config
+from reviewbot.workspace.sources import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from reviewbot.config import Config
-from reviewbot.engine import Scanner
-from reviewbot.sources import SourceFile, language_of
-from reviewbot.sqlkit.migrations import Role, recognise, role_of
-from reviewbot.sqlkit.schema import Catalog, build_catalog, catalog_of
+from reviewbot.scan.engine import Scanner
+from reviewbot.sql.migrations import Role, recognise, role_of
+from reviewbot.sql.schema import Catalog, build_catalog, catalog_of
+from reviewbot.workspace.config import Config
+from reviewbot.workspace.sources import SourceFile, language_of
 
 
 def scan(files: dict[str, str], dialect: str = "postgres") -> Scanner:

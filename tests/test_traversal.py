@@ -10,12 +10,12 @@ from typing import Any
 import libcst as cst
 import pytest
 
-from reviewbot.catalog import active_catalog
-from reviewbot.positions import positions
-from reviewbot.rule import PythonFile
-from reviewbot.scopes import NameTable, ScopeEntry, ScopeExit
-from reviewbot.sources import SourceFile
-from reviewbot.traverse import TRIVIA, field_order, walk
+from reviewbot.model.catalog import active_catalog
+from reviewbot.model.rule import PythonFile
+from reviewbot.python.positions import positions
+from reviewbot.python.scopes import NameTable, ScopeEntry, ScopeExit
+from reviewbot.python.traverse import TRIVIA, field_order, walk
+from reviewbot.workspace.sources import SourceFile
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -7,8 +7,8 @@ import glob
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from reviewbot.catalog import data_dir
-from reviewbot.config import ConfigError
+from reviewbot.model.catalog import data_dir
+from reviewbot.workspace.config import ConfigError
 
 DEFAULT_GLOBS = (".claude/agents/*.md", "agents/*.md")
 BUNDLED_PREFIX = "reviewbot:agents/"

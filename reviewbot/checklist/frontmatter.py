@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from reviewbot import safe_yaml
+from reviewbot.workspace import safe_yaml
 
 KNOWN = ("name", "description", "model", "color", "tools")
 MAX_FRONT_MATTER = 256_000

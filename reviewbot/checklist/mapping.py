@@ -5,10 +5,10 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-from reviewbot.catalog import RuleMeta, load_catalog
 from reviewbot.checklist.extract import AgentDocument, ChecklistItem
 from reviewbot.checklist.patterns import ChecklistPattern, TextIndex
-from reviewbot.models import ChecklistRef
+from reviewbot.model.catalog import RuleMeta, load_catalog
+from reviewbot.model.findings import ChecklistRef
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,10 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewbot.catalog import RuleMeta
 from reviewbot.checklist.documents import Located
 from reviewbot.checklist.extract import AgentDocument, AgentDocumentError, read_agent_document
 from reviewbot.checklist.mapping import Coverage, MappedItem, Mapper, coverage
+from reviewbot.model.catalog import RuleMeta
 
 SCHEMA_VERSION = 1
 NOT_CHECKABLE = "not statically checkable"

@@ -1,4 +1,4 @@
-"""Rule implementations; importing a module registers its rules (see `reviewbot.rule.REGISTRY`)."""
+"""Rule implementations; importing a module registers its rules (see `reviewbot.model.rule.REGISTRY`)."""
 
 from __future__ import annotations
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from reviewbot.rule import ProjectRule
-from reviewbot.sqlkit.migrations import Role, is_synthesized, role_of
-from reviewbot.sqlkit.names import display
-from reviewbot.sqlkit.reporting import report_site
-from reviewbot.sqlkit.schema import Site, TypeChange, catalog_of
+from reviewbot.model.rule import ProjectRule
+from reviewbot.sql.migrations import Role, is_synthesized, role_of
+from reviewbot.sql.names import display
+from reviewbot.sql.reporting import report_site
+from reviewbot.sql.schema import Site, TypeChange, catalog_of
 
 T = exp.DataType.Type
 _STRINGS = frozenset({T.VARCHAR, T.NVARCHAR, T.TEXT})

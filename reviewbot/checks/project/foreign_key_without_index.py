@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from reviewbot.rule import ProjectRule
-from reviewbot.sqlkit.migrations import is_synthesized
-from reviewbot.sqlkit.names import display
-from reviewbot.sqlkit.reporting import report_site
-from reviewbot.sqlkit.schema import catalog_of
+from reviewbot.model.rule import ProjectRule
+from reviewbot.sql.migrations import is_synthesized
+from reviewbot.sql.names import display
+from reviewbot.sql.reporting import report_site
+from reviewbot.sql.schema import catalog_of
 
 
 class ForeignKeyWithoutIndex(ProjectRule):

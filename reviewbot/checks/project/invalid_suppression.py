@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from reviewbot.catalog import load_catalog
-from reviewbot.config import closest
-from reviewbot.rule import ProjectRule
-from reviewbot.suppressions import ALL
+from reviewbot.model.catalog import load_catalog
+from reviewbot.model.rule import ProjectRule
+from reviewbot.scan.suppressions import ALL
+from reviewbot.workspace.config import closest
 
 
 class InvalidSuppression(ProjectRule):

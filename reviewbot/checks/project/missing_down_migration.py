@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reviewbot.rule import ProjectRule
-from reviewbot.sql_source import SqlDocument
-from reviewbot.sqlkit.extract import MISSING_DOWN_FACT, MissingDown
-from reviewbot.sqlkit.migrations import Migration, Role, is_test_path, migration_of
+from reviewbot.model.rule import ProjectRule
+from reviewbot.sql.extract import MISSING_DOWN_FACT, MissingDown
+from reviewbot.sql.migrations import Migration, Role, is_test_path, migration_of
+from reviewbot.sql.source import SqlDocument
 
 _UP_SUFFIX = re.compile(r"\.up\.sql$", re.IGNORECASE)
 SECTION_DOWN = {

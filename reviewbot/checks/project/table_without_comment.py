@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from reviewbot.rule import ProjectRule
-from reviewbot.sqlkit.reporting import report_site
-from reviewbot.sqlkit.schema import catalog_of
+from reviewbot.model.rule import ProjectRule
+from reviewbot.sql.reporting import report_site
+from reviewbot.sql.schema import catalog_of
 
 
 class TableWithoutComment(ProjectRule):

@@ -14,12 +14,12 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from reviewbot.rule import ProjectRule
-from reviewbot.sql_source import SqlDocument, SqlStatement
-from reviewbot.sqlkit.migrations import Role, is_synthesized, role_of
-from reviewbot.sqlkit.names import ident, table_key
-from reviewbot.sqlkit.reporting import report_site
-from reviewbot.sqlkit.schema import Catalog, Site, Table, catalog_of
+from reviewbot.model.rule import ProjectRule
+from reviewbot.sql.migrations import Role, is_synthesized, role_of
+from reviewbot.sql.names import ident, table_key
+from reviewbot.sql.reporting import report_site
+from reviewbot.sql.schema import Catalog, Site, Table, catalog_of
+from reviewbot.sql.source import SqlDocument, SqlStatement
 
 _EQUALITY = (exp.EQ,)
 _RANGE = (exp.GT, exp.GTE, exp.LT, exp.LTE)

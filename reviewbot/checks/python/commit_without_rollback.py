@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from reviewbot.checks.python.names import dotted, last_name, method_name
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import Syntax, method_calls
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.names import dotted, last_name, method_name
+from reviewbot.python.syntax import Syntax, method_calls
 
 # Handlers doing any of these leave no half-finished transaction behind.
 ENDS_TRANSACTION = frozenset({"rollback", "close", "set_rollback", "abort", "exit", "_exit"})

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from reviewbot.checks.python.bindings import Bindings
-from reviewbot.checks.python.names import (
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.bindings import Bindings
+from reviewbot.python.names import (
     last_name,
     method_name,
     names_in,
@@ -17,8 +18,7 @@ from reviewbot.checks.python.names import (
     stored_names,
     unwrap_await,
 )
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import Syntax, calls_to
+from reviewbot.python.syntax import Syntax, calls_to
 
 CONNECT = frozenset(
     {

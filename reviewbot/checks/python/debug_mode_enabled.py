@@ -7,12 +7,12 @@ from pathlib import PurePosixPath
 
 import libcst as cst
 
-from reviewbot.checks.python.bindings import Bindings
-from reviewbot.checks.python.foreign import ForeignSuppressions
-from reviewbot.checks.python.names import is_true, keyword, method_name, receiver, subscript_key
-from reviewbot.checks.python.vocabulary import is_test_path
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import Syntax, calls_to
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.bindings import Bindings
+from reviewbot.python.foreign import ForeignSuppressions
+from reviewbot.python.names import is_true, keyword, method_name, receiver, subscript_key
+from reviewbot.python.syntax import Syntax, calls_to
+from reviewbot.python.vocabulary import is_test_path
 
 FLASK_APPS = frozenset({"flask.Flask", "quart.Quart"})
 # Constructors whose `debug=True` serves tracebacks (and, for Werkzeug, a console) to clients.

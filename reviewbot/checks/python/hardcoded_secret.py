@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from reviewbot.checks.python.foreign import ForeignSuppressions
-from reviewbot.checks.python.names import string_parts, string_value, subscript_key
-from reviewbot.checks.python.vocabulary import SecretKind, is_test_path, secret_kind, words
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import Syntax
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.foreign import ForeignSuppressions
+from reviewbot.python.names import string_parts, string_value, subscript_key
+from reviewbot.python.syntax import Syntax
+from reviewbot.python.vocabulary import SecretKind, is_test_path, secret_kind, words
 
 # Token formats whose shape alone says "credential" (prefixes documented by their issuers).
 TOKEN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from reviewbot.checks.python.foreign import ForeignSuppressions
-from reviewbot.checks.python.names import last_name
-from reviewbot.checks.python.vocabulary import secret_kind, words
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import Syntax, calls_to
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.foreign import ForeignSuppressions
+from reviewbot.python.names import last_name
+from reviewbot.python.syntax import Syntax, calls_to
+from reviewbot.python.vocabulary import secret_kind, words
 
 RANDOM_FUNCTIONS = frozenset(
     f"random.{name}"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from reviewbot.checks.python.bindings import Bindings
-from reviewbot.checks.python.jwt_calls import ENCODE, JWT_PREFILTER
-from reviewbot.checks.python.names import argument, dict_keys, keyword, subscript_key
-from reviewbot.checks.python.vocabulary import is_test_path
-from reviewbot.rule import PythonRule
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.bindings import Bindings
+from reviewbot.python.jwt_calls import ENCODE, JWT_PREFILTER
+from reviewbot.python.names import argument, dict_keys, keyword, subscript_key
+from reviewbot.python.vocabulary import is_test_path
 
 
 class JwtWithoutExpiry(Bindings, PythonRule):

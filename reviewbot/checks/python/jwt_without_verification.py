@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import libcst as cst
 
-from reviewbot.checks.python.bindings import Bindings
-from reviewbot.checks.python.jwt_calls import DECODE, JWT_PREFILTER
-from reviewbot.checks.python.names import (
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.bindings import Bindings
+from reviewbot.python.jwt_calls import DECODE, JWT_PREFILTER
+from reviewbot.python.names import (
     dict_value,
     has_double_star,
     is_false,
     keyword,
     string_value,
 )
-from reviewbot.rule import PythonRule
 
 
 class JwtWithoutVerification(Bindings, PythonRule):

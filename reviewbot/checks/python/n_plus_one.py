@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from reviewbot.checks.python.bindings import Bindings
-from reviewbot.checks.python.names import (
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.bindings import Bindings
+from reviewbot.python.names import (
     dotted,
     method_name,
     names_in,
@@ -23,8 +24,7 @@ from reviewbot.checks.python.names import (
     receiver,
     string_value,
 )
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import LOOPS, Syntax, ast_dotted, method_calls
+from reviewbot.python.syntax import LOOPS, Syntax, ast_dotted, method_calls
 
 LOOKS_LIKE_SQL = re.compile(
     r"^\s*\(?\s*(select|insert|update|delete|with|replace|merge|upsert)\b", re.IGNORECASE

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from reviewbot.checks.python.bindings import Bindings
-from reviewbot.checks.python.foreign import ForeignSuppressions
-from reviewbot.checks.python.names import (
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.bindings import Bindings
+from reviewbot.python.foreign import ForeignSuppressions
+from reviewbot.python.names import (
     argument,
     dotted,
     has_double_star,
@@ -15,7 +16,6 @@ from reviewbot.checks.python.names import (
     method_name,
     receiver,
 )
-from reviewbot.rule import PythonRule
 
 HTTP_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request"})
 REQUESTS_FUNCTIONS = frozenset(

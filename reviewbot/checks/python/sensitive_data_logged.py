@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from reviewbot.checks.python.bindings import Bindings
-from reviewbot.checks.python.names import (
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.bindings import Bindings
+from reviewbot.python.names import (
     dotted,
     last_name,
     method_name,
@@ -16,14 +17,13 @@ from reviewbot.checks.python.names import (
     source_of,
     subscript_key,
 )
-from reviewbot.checks.python.vocabulary import (
+from reviewbot.python.syntax import Syntax
+from reviewbot.python.vocabulary import (
     is_cli_path,
     is_personal_data_name,
     is_sensitive_key,
     secret_kind,
 )
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import Syntax
 
 LOG_METHODS = frozenset(
     {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log", "msg"}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from reviewbot.checks.python.foreign import ForeignSuppressions
-from reviewbot.checks.python.names import argument, is_true, keyword
-from reviewbot.checks.python.strings import StringTracker
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import Syntax, calls_to
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.foreign import ForeignSuppressions
+from reviewbot.python.names import argument, is_true, keyword
+from reviewbot.python.strings import StringTracker
+from reviewbot.python.syntax import Syntax, calls_to
 
 # Run their argument through `/bin/sh -c` only with `shell=True`.
 SUBPROCESS = frozenset(

@@ -7,12 +7,12 @@ import re
 
 import libcst as cst
 
-from reviewbot.checks.python.foreign import ForeignSuppressions
-from reviewbot.checks.python.strings import Built, StringTracker
-from reviewbot.checks.python.vocabulary import words
-from reviewbot.rule import PythonRule
-from reviewbot.sql_sinks import METHOD_SINKS, RESOLVED_SINKS
-from reviewbot.syntax import Syntax, sql_sink_calls, string_constant
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.foreign import ForeignSuppressions
+from reviewbot.python.strings import Built, StringTracker
+from reviewbot.python.syntax import Syntax, sql_sink_calls, string_constant
+from reviewbot.python.vocabulary import words
+from reviewbot.sql.sinks import METHOD_SINKS, RESOLVED_SINKS
 
 SQL_KEYWORD_ARGS = ("sql", "query", "statement", "operation", "stmt")
 # Django `QuerySet.extra(where=[...], select={...})`: each entry is a raw SQL fragment.

@@ -7,9 +7,9 @@ import re
 
 import libcst as cst
 
-from reviewbot.checks.python.names import dotted, method_name
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import Syntax, ast_dotted
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.names import dotted, method_name
+from reviewbot.python.syntax import Syntax, ast_dotted
 
 _DIRECTIVE = re.compile(
     r"^(?:noqa(?::\s*[A-Z]+[0-9]+(?:\s*,\s*[A-Z]+[0-9]+)*)?|pylint:\s*disable=[\w,-]+"

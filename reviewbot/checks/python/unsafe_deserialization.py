@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from reviewbot.checks.python.foreign import ForeignSuppressions
-from reviewbot.checks.python.names import argument, last_name
-from reviewbot.checks.python.strings import StringTracker
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import Syntax, calls_to
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.foreign import ForeignSuppressions
+from reviewbot.python.names import argument, last_name
+from reviewbot.python.strings import StringTracker
+from reviewbot.python.syntax import Syntax, calls_to
 
 # Loaders that build arbitrary Python objects from the bytes they read.
 PICKLE_LOADS = {

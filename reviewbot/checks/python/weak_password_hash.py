@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from reviewbot.checks.python.bindings import Bindings
-from reviewbot.checks.python.foreign import ForeignSuppressions
-from reviewbot.checks.python.names import argument, keyword, method_name, receiver, string_value
-from reviewbot.checks.python.vocabulary import is_password_name
-from reviewbot.rule import PythonRule
-from reviewbot.syntax import Syntax, calls_to
+from reviewbot.model.rule import PythonRule
+from reviewbot.python.bindings import Bindings
+from reviewbot.python.foreign import ForeignSuppressions
+from reviewbot.python.names import argument, keyword, method_name, receiver, string_value
+from reviewbot.python.syntax import Syntax, calls_to
+from reviewbot.python.vocabulary import is_password_name
 
 DIGESTS = frozenset(
     f"hashlib.{name}"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from reviewbot.rule import SqlRule
-from reviewbot.sqlkit.migrations import Role, created_in_same_migration, role_of
-from reviewbot.sqlkit.names import command_words, display, ident, rename_targets, table_key
+from reviewbot.model.rule import SqlRule
+from reviewbot.sql.migrations import Role, created_in_same_migration, role_of
+from reviewbot.sql.names import command_words, display, ident, rename_targets, table_key
 
 _EXPAND_CONTRACT = (
     "deploy code that no longer uses it first and drop it in a later migration "

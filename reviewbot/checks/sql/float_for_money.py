@@ -6,9 +6,9 @@ import re
 
 from sqlglot import exp
 
-from reviewbot.rule import SqlRule
-from reviewbot.sqlkit.migrations import Role, is_synthesized, role_of
-from reviewbot.sqlkit.names import ident
+from reviewbot.model.rule import SqlRule
+from reviewbot.sql.migrations import Role, is_synthesized, role_of
+from reviewbot.sql.names import ident
 
 FLOAT_TYPES = frozenset({exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE})
 # Words that name an amount of money on their own.

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlglot import TokenType, exp
 
-from reviewbot.rule import SqlRule
-from reviewbot.sqlkit.migrations import Role, role_of
-from reviewbot.sqlkit.names import Word, command_words
+from reviewbot.model.rule import SqlRule
+from reviewbot.sql.migrations import Role, role_of
+from reviewbot.sql.names import Word, command_words
 
 _ROLE_TOKENS = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.STRING})
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from reviewbot.rule import SqlRule
-from reviewbot.sqlkit.migrations import Role, is_synthesized, migration_of, role_of
-from reviewbot.sqlkit.names import display, ident, table_key
+from reviewbot.model.rule import SqlRule
+from reviewbot.sql.migrations import Role, is_synthesized, migration_of, role_of
+from reviewbot.sql.names import display, ident, table_key
 
 
 class IndexWithoutConcurrently(SqlRule):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from reviewbot.rule import SqlRule
-from reviewbot.sqlkit.migrations import Role, role_of
+from reviewbot.model.rule import SqlRule
+from reviewbot.sql.migrations import Role, role_of
 
 _PASS_THROUGH = (exp.Lower, exp.Upper, exp.Paren)
 

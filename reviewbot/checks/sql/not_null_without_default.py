@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from reviewbot.rule import SqlRule
-from reviewbot.sqlkit.migrations import Role, created_in_same_migration, is_synthesized, role_of
-from reviewbot.sqlkit.names import display, ident, table_key
+from reviewbot.model.rule import SqlRule
+from reviewbot.sql.migrations import Role, created_in_same_migration, is_synthesized, role_of
+from reviewbot.sql.names import display, ident, table_key
 
 # Types whose values the database fills in itself.
 _SELF_FILLING = frozenset(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from reviewbot.checks.python.vocabulary import is_test_path
-from reviewbot.rule import SqlRule
+from reviewbot.model.rule import SqlRule
+from reviewbot.python.vocabulary import is_test_path
 
 
 class SelectStar(SqlRule):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from reviewbot.rule import SqlRule
-from reviewbot.sqlkit.migrations import Role, is_synthesized, role_of
-from reviewbot.sqlkit.names import ident
+from reviewbot.model.rule import SqlRule
+from reviewbot.sql.migrations import Role, is_synthesized, role_of
+from reviewbot.sql.names import ident
 
 
 class TimestampWithoutTimeZone(SqlRule):

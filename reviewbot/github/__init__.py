@@ -1,1 +1,0 @@
-"""Pull requests: diffs, diff filtering, the Actions environment, review comments and publishing."""

@@ -1,0 +1,307 @@
+"""Rule base classes and the registry binding implementations to catalog entries by id."""
+
+from __future__ import annotations
+
+import builtins
+import re
+from collections.abc import Callable, Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import libcst as cst
+from sqlglot import exp
+
+from reviewbot.python.scopes import NameTable, ScopePath
+from reviewbot.sql.source import SqlDocument, SqlStatement, node_span
+
+if TYPE_CHECKING:
+    from libcst.metadata import QualifiedName
+
+    from reviewbot.model.catalog import RuleMeta
+    from reviewbot.python.syntax import Syntax
+    from reviewbot.workspace.sources import SourceFile
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+@dataclass(slots=True)
+class RawFinding:
+    """A report before filtering: positions resolved, severity and provenance not yet applied."""
+
+    rule: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    message: str
+    suggestion: str | None = None
+    redact: tuple[str, ...] = ()
+
+
+class Rule:
+    """Every rule has a kebab-case `id`; everything a user reads about it is in rules/<id>.yml."""
+
+    id: ClassVar[str] = ""
+    meta: ClassVar[RuleMeta]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        rule_id = cls.__dict__.get("id")
+        if rule_id:
+            if rule_id in REGISTRY and REGISTRY[rule_id] is not cls:
+                raise TypeError(f"two implementations of rule {rule_id}")
+            REGISTRY[rule_id] = cls
+
+
+@dataclass(slots=True)
+class PythonFile:
+    """A parsed Python file, shared by every Python rule for one batched traversal."""
+
+    source: SourceFile
+    module: cst.Module
+    # Facts collected for project-wide rules (e.g. schema from Alembic calls), keyed by kind.
+    facts: dict[str, list[Any]] = field(default_factory=dict)
+    # SQL found in strings of this file; run through the SQL rules after the traversal.
+    embedded_sql: list[SqlDocument] = field(default_factory=list)
+    pending: list[tuple[str, cst.CSTNode, str, str | None, tuple[str, ...]]] = field(
+        default_factory=list
+    )
+    # Qualified names by node id, shared by the rules: most ask about the same call targets.
+    qualified: dict[int, set[str]] = field(default_factory=dict)
+    # Computes libcst's QualifiedNameProvider for the module; called at most once, on demand.
+    resolver: Callable[[], Mapping[cst.CSTNode, Collection[QualifiedName]]] | None = None
+    _resolved: Mapping[cst.CSTNode, Collection[QualifiedName]] | None = None
+    _bindings: NameTable | None = None
+    # Where the traversal is, for names whose meaning depends on the scope (see scopes.py).
+    scope_path: ScopePath = field(default_factory=ScopePath)
+
+    def add_fact(self, kind: str, value: Any) -> None:
+        self.facts.setdefault(kind, []).append(value)
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        """Names `node` refers to, with imports and aliases resolved (`h` -> `hashlib.md5`).
+
+        libcst's scope analysis (QualifiedNameProvider) costs several times the parse, so the
+        answer comes from the stdlib `ast` (scopes.py): a name bound only by imports resolves to
+        exactly what those imports name; a name no import binds is a builtin or a local, whose
+        qualified name is its own dotted text; a name bound by an import and otherwise (an
+        assignment, a parameter, a def) follows Python's scoping rule from the scope the
+        traversal is in. libcst's analysis runs only for files CPython cannot parse, files with
+        `import *`, and questions asked after the traversal about such names.
+        """
+        cached = self.qualified.get(id(node))
+        if cached is not None:
+            return cached
+        head, dotted = _head_and_dotted(node)
+        table = self.bindings()
+        if head is None or dotted is None:
+            cached = set()  # `x[0].y`, `(a or b).c`: no name to resolve, as libcst says too
+        elif table is None:
+            cached = self._scope_names(node)
+        elif head in table.ambiguous:
+            cached = self._scoped(node, head, dotted, table)
+        elif head in table.imports:
+            rest = dotted[len(head) :]
+            cached = {target + rest for target in table.imports[head]}
+        elif head in _BUILTINS and head not in table.other:
+            cached = {f"builtins.{dotted}"}
+        else:
+            cached = {dotted}
+        self.qualified[id(node)] = cached
+        return cached
+
+    def _scoped(self, node: cst.CSTNode, head: str, dotted: str, table: NameTable) -> set[str]:
+        """A name bound by an import in one scope and otherwise in another: Python's scoping
+        rule on the `ast` table, for the scope the traversal is in; libcst's scope analysis
+        when asked outside the traversal."""
+        path = self.scope_path.path
+        chain = table.scope_chain(path) if path is not None else None
+        if chain is None:
+            return self._scope_names(node)
+        found = table.lookup(head, chain)
+        if found is None:
+            return {f"builtins.{dotted}"} if head in _BUILTINS else {dotted}
+        rest = dotted[len(head) :]
+        names = {target + rest for target in found.imports}
+        if found.other:
+            names.add(dotted)
+        return names
+
+    def _scope_names(self, node: cst.CSTNode) -> set[str]:
+        if self._resolved is None:
+            self._resolved = self.resolver() if self.resolver is not None else {}
+        value: Any = self._resolved.get(node, ())
+        if callable(value):  # libcst computes qualified names lazily, per node
+            value = value()
+        return {q.name for q in value}
+
+    def bindings(self) -> NameTable | None:
+        """Names bound by imports, and names bound otherwise, from CPython's own fast parser."""
+        if self._bindings is None:
+            self._bindings = NameTable.of(self.source.text)
+        return self._bindings if self._bindings.ok else None
+
+
+_BUILTINS = frozenset(dir(builtins))
+
+
+def _head_and_dotted(node: cst.CSTNode) -> tuple[str | None, str | None]:
+    """`a.b().c` -> ("a", "a.b.c"): calls are looked through, as QualifiedNameProvider does."""
+    parts: list[str] = []
+    current: cst.CSTNode = node
+    while True:
+        if isinstance(current, cst.Attribute):
+            parts.append(current.attr.value)
+            current = current.value
+        elif isinstance(current, cst.Call):
+            current = current.func
+        elif isinstance(current, cst.Name):
+            parts.append(current.value)
+            return current.value, ".".join(reversed(parts))
+        else:
+            return None, None
+
+
+class PythonRule(Rule, cst.BatchableCSTVisitor):
+    """A libcst visitor run in one batched traversal with every other Python rule.
+
+    `prefilter`: substrings of which at least one must occur in the file for the rule to run at
+    all; a cheap text check that spares most files the parse metadata the rule depends on.
+    """
+
+    prefilter: ClassVar[tuple[str, ...] | re.Pattern[str]] = ()
+    # True for rules whose findings in test code are noise (fixtures, round-trip tests): such
+    # files are then not even parsed for the rule.
+    skip_tests: ClassVar[bool] = False
+
+    def __init__(self, file: PythonFile, options: dict[str, Any]) -> None:
+        super().__init__()
+        self.file = file
+        self.options = options
+
+    @classmethod
+    def wants(cls, text: str) -> bool:
+        prefilter = cls.prefilter
+        if isinstance(prefilter, re.Pattern):
+            return prefilter.search(text) is not None
+        return not prefilter or any(token in text for token in prefilter)
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        """Second prefilter, on CPython's `ast` of a file `wants` accepted (syntax.py): False
+        only if the rule cannot report anything in it. Must be a superset of what it reports."""
+        return True
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        suggestion: str | None = None,
+        redact: tuple[str, ...] = (),
+    ) -> None:
+        # Positions are resolved after the traversal and only for files with reports: computing
+        # libcst's PositionProvider for every file costs more than all the rules together.
+        self.file.pending.append((self.id, node, message, suggestion, redact))
+
+    def qualified_names(self, node: cst.CSTNode) -> set[str]:
+        return self.file.qualified_names(node)
+
+    def get_visitors(self) -> Mapping[str, Any]:
+        # libcst finds visit_/leave_ methods with inspect.getmembers on every instance, i.e.
+        # once per rule per file; the names depend only on the class, so find them once.
+        names = _VISITOR_NAMES.get(type(self))
+        if names is None:
+            names = tuple(sorted(super().get_visitors()))
+            _VISITOR_NAMES[type(self)] = names
+        return {name: getattr(self, name) for name in names}
+
+
+_VISITOR_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+class SqlRule(Rule):
+    """Walks each SQL statement once with every other SQL rule; `visit_<Class>` per node type."""
+
+    def __init__(self, context: SqlRuleContext, options: dict[str, Any]) -> None:
+        self.context = context
+        self.options = options
+
+    @classmethod
+    def handlers(cls) -> Iterator[tuple[type[exp.Expression], str]]:
+        for name in dir(cls):
+            if name.startswith("visit_"):
+                node_type = getattr(exp, name[len("visit_") :], None)
+                if isinstance(node_type, type) and issubclass(node_type, exp.Expression):
+                    yield node_type, name
+
+    def report(self, node: exp.Expression, message: str, suggestion: str | None = None) -> None:
+        self.context.report(self.id, node, message, suggestion)
+
+
+@dataclass(slots=True)
+class SqlRuleContext:
+    """The document and statement being walked, shared by the SQL rules during the walk."""
+
+    document: SqlDocument
+    sink: Callable[[RawFinding], None]
+    statement: SqlStatement | None = None
+
+    def report(
+        self, rule_id: str, node: exp.Expression, message: str, suggestion: str | None
+    ) -> None:
+        assert self.statement is not None
+        start, end = node_span(node, self.statement)
+        self.report_span(rule_id, start, end, message, suggestion)
+
+    def report_span(
+        self, rule_id: str, start: int, end: int, message: str, suggestion: str | None = None
+    ) -> None:
+        line, col = self.document.host_position(start)
+        end_line, end_col = self.document.host_position(max(end, start + 1) - 1)
+        self.sink(
+            RawFinding(
+                rule=rule_id,
+                path=self.document.path,
+                line=line,
+                column=col,
+                end_line=end_line,
+                end_column=end_col + 1,
+                message=message,
+                suggestion=suggestion,
+            )
+        )
+
+
+class ProjectRule(Rule):
+    """Runs once per scan after the per-file pass, over everything the pass collected."""
+
+    def __init__(self, project: Any, options: dict[str, Any]) -> None:
+        self.project = project
+        self.options = options
+
+    def check(self) -> None:
+        raise NotImplementedError
+
+    def report_at(
+        self,
+        path: str,
+        line: int,
+        message: str,
+        column: int = 1,
+        end_line: int | None = None,
+        end_column: int | None = None,
+        suggestion: str | None = None,
+    ) -> None:
+        self.project.add(
+            RawFinding(
+                rule=self.id,
+                path=path,
+                line=line,
+                column=column,
+                end_line=end_line or line,
+                end_column=end_column or column,
+                message=message,
+                suggestion=suggestion,
+            )
+        )

@@ -1,0 +1,20 @@
+"""Output formats: one module each, all rendering the same ScanResult; chosen from a table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from reviewbot.output import github_annotations, json_report, sarif, text
+from reviewbot.output.context import ReportContext
+from reviewbot.scan.engine import ScanResult
+
+Reporter = Callable[[ScanResult, ReportContext], str]
+
+REPORTERS: dict[str, Reporter] = {
+    "text": text.render,
+    "json": json_report.render,
+    "sarif": sarif.render,
+    "github": github_annotations.render,
+}
+
+__all__ = ["REPORTERS", "ReportContext", "Reporter"]

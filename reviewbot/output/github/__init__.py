@@ -1,0 +1,1 @@
+"""Pull requests: the Actions environment, review comments, the sticky summary and publishing."""

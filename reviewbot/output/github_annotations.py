@@ -1,0 +1,44 @@
+"""GitHub Actions workflow commands (`::error file=...::message`), one per finding and error."""
+
+from __future__ import annotations
+
+from reviewbot.model.findings import Severity
+from reviewbot.output.context import ReportContext
+from reviewbot.scan.engine import ScanResult
+
+LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
+
+
+def _data(value: str) -> str:
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _property(value: str) -> str:
+    return _data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    lines: list[str] = []
+    for f in result.findings:
+        props = ",".join(
+            [
+                f"file={_property(context.repo_path(f.path))}",
+                f"line={f.line}",
+                f"col={f.column}",
+                f"endLine={f.end_line}",
+                *([f"endColumn={f.end_column}"] if f.end_line == f.line else []),
+                f"title={_property(f'{f.rule} ({f.severity.label})')}",
+            ]
+        )
+        message = f.message
+        if f.checklist:
+            ref = f.checklist[0]
+            message += f'\nChecklist ({ref.agent}, {ref.path}:{ref.line}): "{ref.text}"'
+        lines.append(f"::{LEVEL[f.severity]} {props}::{_data(message)}")
+    for e in result.errors:
+        props = f"file={_property(context.repo_path(e.path))}"
+        if e.line:
+            props += f",line={e.line}"
+        props += f",title={_property(str(e.kind))}"
+        lines.append(f"::warning {props}::{_data(e.message)}")
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,37 @@
+"""JSON report: the stable machine-readable record (schema version 1, documented in the README)."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+from reviewbot.output.context import ReportContext
+from reviewbot.scan.engine import ScanResult
+
+SCHEMA_VERSION = 1
+
+
+def summary_dict(result: ScanResult, context: ReportContext) -> dict[str, object]:
+    summary = result.summary.to_dict()
+    by_severity = Counter(f.severity.label for f in result.findings)
+    summary.update(
+        {
+            "findings": len(result.findings),
+            "by_severity": {k: by_severity.get(k, 0) for k in ("error", "warning", "info")},
+            "errors": len(result.errors),
+            "fail_on": context.fail_on.label if context.fail_on else "never",
+            "rule_source": context.rule_source,
+            "skipped": [{"path": p, "reason": r} for p, r in result.skipped],
+        }
+    )
+    return summary
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    document = {
+        "version": SCHEMA_VERSION,
+        "findings": [f.to_dict() for f in result.findings],
+        "errors": [e.to_dict() for e in result.errors],
+        "summary": summary_dict(result, context),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,91 @@
+"""Terminal report: `path:line:col: severity rule-id message`, a code frame, then a summary line."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from reviewbot.model.findings import Finding, Severity, snippet_window
+from reviewbot.output.context import ReportContext
+from reviewbot.scan.engine import ScanResult
+
+COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def _paint(text: str, code: str, enabled: bool) -> str:
+    return f"\x1b[{code}m{text}\x1b[0m" if enabled else text
+
+
+def _frame(finding: Finding, color: bool) -> list[str]:
+    if not finding.snippet:
+        return []
+    lines = finding.snippet.split("\n")
+    width = len(str(finding.line + len(lines) - 1))
+    gutter = " " * width
+    out = [f"{gutter} |"]
+    # A clipped first line is a window of the real one (models.clip_snippet): shift the column.
+    window = snippet_window(finding.column) if finding.snippet_clipped else 0
+    shift = window - 1 if window else 0
+    for offset, code in enumerate(lines):
+        number = finding.line + offset
+        out.append(f"{number:>{width}} | {code.expandtabs(4)}")
+        if offset == 0:
+            start = max(finding.column - 1 - shift, 0)
+            end = finding.end_column - 1 - shift if finding.end_line == finding.line else len(code)
+            end = min(end, len(code))
+            end = max(end, start + 1)
+            prefix = code[:start].expandtabs(4)
+            marker = _paint("^" * (len(code[start:end].expandtabs(4)) or 1), "1;31", color)
+            out.append(f"{gutter} | {' ' * len(prefix)}{marker}")
+    return out
+
+
+def render(result: ScanResult, context: ReportContext) -> str:
+    color = context.color
+    out: list[str] = []
+    for f in result.findings:
+        location = _paint(f"{context.display_path(f.path)}:{f.line}:{f.column}:", "1", color)
+        severity = _paint(f.severity.label, COLOURS[f.severity], color)
+        out.append(f"{location} {severity} {_paint(f.rule, '1', color)} {f.message}")
+        out.extend(_frame(f, color))
+        for ref in f.checklist[:3]:
+            out.append(f'  = checklist {ref.agent} ({ref.path}:{ref.line}): "{ref.text}"')
+        if len(f.checklist) > 3:
+            out.append(f"  = and {len(f.checklist) - 3} more checklist items")
+        out.append("")
+    for e in result.errors:
+        where = context.display_path(e.path)
+        if e.line:
+            where += f":{e.line}" + (f":{e.column}" if e.column else "")
+        out.append(f"{where}: {_paint('notice', '35', color)} {e.kind} {e.message}")
+    for path, reason in result.skipped:
+        out.append(
+            f"{context.display_path(path)}: {_paint('notice', '35', color)} skipped: {reason}"
+        )
+    if result.errors or result.skipped:
+        out.append("")
+    out.extend(context.notes)
+    counts = Counter(f.severity for f in result.findings)
+    files = result.summary.files_scanned
+    if result.findings:
+        parts = ", ".join(
+            f"{counts[s]} {s.label}"
+            for s in (Severity.ERROR, Severity.WARNING, Severity.INFO)
+            if counts[s]
+        )
+        noun = "finding" if len(result.findings) == 1 else "findings"
+        headline = f"Found {len(result.findings)} {noun} ({parts}) in {files} files."
+    else:
+        headline = f"No findings in {files} files."
+    extras = []
+    if result.errors:
+        extras.append(f"{len(result.errors)} could not be checked (see notices)")
+    if result.summary.suppressed:
+        extras.append(f"{result.summary.suppressed} suppressed")
+    if result.summary.baselined:
+        extras.append(f"{result.summary.baselined} in baseline")
+    if extras:
+        headline += " " + "; ".join(extras).capitalize() + "."
+    out.append(_paint(headline, "1", color))
+    n_rules = len(result.summary.rules_enabled)
+    out.append(f"Rules: {n_rules} enabled from {context.rule_source}.")
+    return "\n".join(out) + "\n"

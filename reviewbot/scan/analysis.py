@@ -1,0 +1,368 @@
+"""The per-file pass: parse one file once and run every per-file rule on it.
+
+Runs in the scanning process or in worker processes; its result (`FileOutcome`) is plain,
+picklable data, which is also what the cache stores.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, QualifiedNameProvider
+
+from reviewbot import checks
+from reviewbot.model.findings import ErrorKind, ScanError
+from reviewbot.model.rule import (
+    REGISTRY,
+    PythonFile,
+    PythonRule,
+    RawFinding,
+    SqlRule,
+    SqlRuleContext,
+)
+from reviewbot.python.positions import positions as node_positions
+from reviewbot.python.scopes import NameTable, ScopeEntry, ScopeExit
+from reviewbot.python.syntax import Syntax
+from reviewbot.python.traverse import walk
+from reviewbot.python.vocabulary import is_test_path
+from reviewbot.sql.extract import SqlExtractor
+from reviewbot.sql.source import SqlDocument, split_and_parse
+from reviewbot.workspace.config import Config
+from reviewbot.workspace.guards import (
+    SHALLOW_PYTHON_NESTING,
+    in_deep_thread,
+    python_shape,
+    run_deep,
+)
+from reviewbot.workspace.sources import SourceFile
+
+checks.load_all()
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    """Everything the per-file pass learned about one file."""
+
+    path: str
+    raw: list[RawFinding] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+    facts: dict[str, list[Any]] = field(default_factory=dict)
+    sql_documents: list[SqlDocument] = field(default_factory=list)
+
+    def detach(self) -> FileOutcome:
+        """Drop the host file's text from SQL documents before crossing a process or the cache."""
+        for document in self.sql_documents:
+            host = document.host
+            document.host = SourceFile(path=host.path, text="", language=host.language)
+        return self
+
+    def attach(self, source: SourceFile) -> FileOutcome:
+        for document in self.sql_documents:
+            document.host = source
+        return self
+
+
+class _NeedsDeepStack(BaseException):
+    """The file nests deeper than the default stack and recursion limit allow: redo it on a
+    thread with a large stack (see `guards.run_deep`). A BaseException, so that no handler meant
+    for a rule's own failure takes it for a crash of that rule."""
+
+
+def _handler_table(rules: list[SqlRule]) -> dict[type, list[Any]]:
+    table: dict[type, list[Any]] = {}
+    for rule in rules:
+        for node_type, name in type(rule).handlers():
+            table.setdefault(node_type, []).append(getattr(rule, name))
+    return table
+
+
+class Analyzer:
+    """The enabled per-file rules and their options; `analyze(source)` is the per-file pass."""
+
+    def __init__(
+        self,
+        config: Config,
+        enabled: frozenset[str],
+        options: dict[str, Any],
+        extract_sql: bool,
+    ) -> None:
+        self.config = config
+        self.options = options
+        classes = [REGISTRY[rule_id] for rule_id in sorted(enabled)]
+        self.python_rules = [c for c in classes if issubclass(c, PythonRule)]
+        self.sql_rules = [c for c in classes if issubclass(c, SqlRule)]
+        # SQL inside Python (query strings, Alembic operations, Django RunSQL) is extracted by a
+        # built-in visitor of the same traversal whenever any SQL rule is enabled.
+        self.extract_sql = extract_sql
+
+    def analyze(self, source: SourceFile) -> FileOutcome:
+        """The per-file pass; whatever goes wrong becomes an error entry of this file."""
+        try:
+            try:
+                return self._analyze(source)
+            except (_NeedsDeepStack, RecursionError):
+                # Deeper than the default stack: the whole file again, on a large one.
+                return run_deep(self._analyze, source)
+        except Exception as exc:  # a bug of ours must cost one file, never the scan
+            outcome = FileOutcome(path=source.path)
+            outcome.errors.append(
+                ScanError(
+                    ErrorKind.RULE_CRASH,
+                    source.path,
+                    f"reviewbot failed on this file ({type(exc).__name__}: {exc}); "
+                    "please report it. Other files were checked.",
+                )
+            )
+            return outcome
+
+    def _analyze(self, source: SourceFile) -> FileOutcome:
+        outcome = FileOutcome(path=source.path)
+        if source.language == "python":
+            self._python(source, outcome)
+        elif source.language == "sql":
+            document = SqlDocument(host=source, text=source.text, dialect=self.config.sql_dialect)
+            self._sql(document, outcome)
+        return outcome
+
+    def _python(self, source: SourceFile, outcome: FileOutcome) -> None:
+        in_tests = is_test_path(source.path)
+        active = [
+            cls
+            for cls in self.python_rules
+            if not (in_tests and cls.skip_tests) and cls.wants(source.text)
+        ]
+        extract = self.extract_sql and SqlExtractor.wants(source.text)
+        if not active and not extract:
+            return
+        deep = in_deep_thread()
+        # libcst's parser is native code that recurses once per nesting level: past its stack it
+        # kills the process, so the file is measured before libcst sees it.
+        shape = python_shape(source.text)
+        refusal = shape.refusal()
+        if refusal is not None:
+            kind = ErrorKind.TOO_LARGE if shape.oversized else ErrorKind.PARSE_ERROR
+            outcome.errors.append(
+                ScanError(kind, source.path, f"Python file not parsed: {refusal}; file not checked")
+            )
+            return
+        if shape.nesting > SHALLOW_PYTHON_NESTING and not deep:
+            raise _NeedsDeepStack
+        # CPython's parse (a tenth of libcst's) decides next, for rules that can ask it.
+        syntax = Syntax.of(source.text)
+        if syntax is not None:
+            active = [cls for cls in active if _wants_tree(cls, syntax, source.text, outcome)]
+            extract = extract and _wants_tree(SqlExtractor, syntax, source.text, outcome)
+            if not active and not extract:
+                return
+        try:
+            module = cst.parse_module(source.text)
+        except RecursionError:
+            if not deep:
+                raise _NeedsDeepStack from None
+            outcome.errors.append(_too_deep(source.path))
+            return
+        except (cst.ParserSyntaxError, cst.CSTValidationError) as exc:
+            # A validation error: parsed, but a tree libcst refuses (a bare `except:` before
+            # another handler, which CPython's compiler refuses too).
+            message, line, column = _syntax_error(exc, source.text)
+            outcome.errors.append(
+                ScanError(
+                    ErrorKind.PARSE_ERROR,
+                    source.path,
+                    f"Python syntax error ({message}); file not checked",
+                    line=line,
+                    column=column,
+                )
+            )
+            return
+        except (MemoryError, ValueError) as exc:
+            outcome.errors.append(
+                ScanError(
+                    ErrorKind.PARSE_ERROR,
+                    source.path,
+                    f"Python file could not be parsed ({type(exc).__name__}); file not checked",
+                )
+            )
+            return
+        wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+        pyfile = PythonFile(
+            source=source,
+            module=module,
+            resolver=lambda: wrapper.resolve(QualifiedNameProvider),
+            # CPython's tree, parsed once above; none when CPython refused the file.
+            _bindings=syntax.names if syntax is not None else NameTable(ok=False),
+        )
+        instances = [cls(pyfile, self.options[cls.id]) for cls in active]
+        extractor = SqlExtractor(pyfile, self.config.sql_dialect) if extract else None
+        entry, exit_ = ScopeEntry(pyfile.scope_path), ScopeExit(pyfile.scope_path)
+        try:
+            _traverse(wrapper, [entry, *instances, *([extractor] if extractor else []), exit_])
+        except RecursionError:
+            if not deep:
+                raise _NeedsDeepStack from None
+            # Even the large stack was not enough: name no rule, none of them is at fault.
+            outcome.errors.append(_too_deep(source.path))
+            return
+        except Exception:
+            # One rule crashed the shared traversal: rerun each alone so the others still report
+            # and the culprit is named.
+            pyfile.pending.clear()
+            pyfile.facts.clear()
+            pyfile.embedded_sql.clear()
+            for cls in active:
+                kept = len(pyfile.pending)
+                try:
+                    _traverse(wrapper, [entry, cls(pyfile, self.options[cls.id]), exit_])
+                except Exception as exc:  # a bug in a rule must not stop the scan
+                    del pyfile.pending[kept:]
+                    outcome.errors.append(rule_crash(cls.id, source.path, exc))
+            if extractor is not None:
+                extractor = SqlExtractor(pyfile, self.config.sql_dialect)
+                try:
+                    _traverse(wrapper, [entry, extractor, exit_])
+                except Exception as exc:
+                    extractor = None
+                    outcome.errors.append(rule_crash(SqlExtractor.name, source.path, exc))
+        pyfile.scope_path.path = None  # whatever happened above, the traversal is over
+        resolved: list[Any] = []
+
+        def positions() -> Any:
+            # Positions cost as much as the parse: computed once, only for files that reported
+            # something or hold SQL, and only for the nodes reported or holding SQL.
+            if not resolved:
+                wanted = [node for _, node, *_ in pyfile.pending]
+                if extractor is not None:
+                    wanted.extend(extractor.needed_nodes())
+                try:
+                    resolved.append(node_positions(module, source, wanted))
+                except RecursionError:
+                    if not deep:
+                        raise _NeedsDeepStack from None
+                    raise
+            return resolved[0]
+
+        if extractor is not None:
+            try:
+                extractor.finish(positions)
+            except RecursionError:
+                if not deep:
+                    raise _NeedsDeepStack from None
+                outcome.errors.append(_too_deep(source.path))
+            except Exception as exc:
+                outcome.errors.append(rule_crash(SqlExtractor.name, source.path, exc))
+        for rule_id, node, message, suggestion, redact in pyfile.pending:
+            code_range = positions().get(node)
+            if code_range is None:
+                continue
+            outcome.raw.append(
+                RawFinding(
+                    rule=rule_id,
+                    path=source.path,
+                    line=code_range.start.line,
+                    column=code_range.start.column + 1,
+                    end_line=code_range.end.line,
+                    end_column=code_range.end.column + 1,
+                    message=message,
+                    suggestion=suggestion,
+                    redact=redact,
+                )
+            )
+        for fact_kind, values in pyfile.facts.items():
+            outcome.facts.setdefault(fact_kind, []).extend(values)
+        for document in pyfile.embedded_sql:
+            self._sql(document, outcome)
+
+    def _sql(self, document: SqlDocument, outcome: FileOutcome) -> None:
+        if not document.statements and not document.errors:
+            split_and_parse(document)
+        outcome.errors.extend(document.errors)
+        outcome.sql_documents.append(document)
+        if not self.sql_rules:
+            return
+        context = SqlRuleContext(document=document, sink=outcome.raw.append)
+        rules = [cls(context, self.options[cls.id]) for cls in self.sql_rules]
+        table = _handler_table(rules)
+        resolved: dict[type, list[Any]] = {}
+        for statement in document.statements:
+            if statement.expression is None:
+                continue
+            context.statement = statement
+            for node in statement.expression.walk():
+                node_type = type(node)
+                handlers = resolved.get(node_type)
+                if handlers is None:
+                    handlers = [h for t in node_type.__mro__ for h in table.get(t, ())]
+                    resolved[node_type] = handlers
+                for handler in handlers:
+                    try:
+                        handler(node)
+                    except RecursionError as exc:
+                        if not in_deep_thread():
+                            raise _NeedsDeepStack from None
+                        outcome.errors.append(rule_crash(handler.__self__.id, document.path, exc))
+                    except Exception as exc:
+                        outcome.errors.append(rule_crash(handler.__self__.id, document.path, exc))
+        context.statement = None
+
+
+def _wants_tree(cls: Any, syntax: Syntax, text: str, outcome: FileOutcome) -> bool:
+    """A rule's ast prefilter; if it fails, the rule runs anyway (nothing is lost) and the
+    failure is reported, as any other bug of a rule."""
+    try:
+        if cls is SqlExtractor:
+            return SqlExtractor.wants_tree(syntax, text)
+        return bool(cls.wants_tree(syntax))
+    except Exception as exc:
+        name = SqlExtractor.name if cls is SqlExtractor else cls.id
+        outcome.errors.append(rule_crash(name, outcome.path, exc))
+        return True
+
+
+def _traverse(wrapper: MetadataWrapper, visitors: list[Any]) -> None:
+    """One read-only batched traversal (traverse.py); libcst's own if that cannot run."""
+    if not walk(wrapper.module, visitors):
+        wrapper.visit_batched(visitors)
+
+
+def _too_deep(path: str) -> ScanError:
+    return ScanError(
+        ErrorKind.PARSE_ERROR,
+        path,
+        "Python file nested too deeply to check (recursion limit reached); file not checked",
+    )
+
+
+def rule_crash(rule_id: str, path: str, exc: BaseException) -> ScanError:
+    return ScanError(
+        ErrorKind.RULE_CRASH,
+        path,
+        f"rule {rule_id} failed on this file ({type(exc).__name__}: {exc}); "
+        "please report it. Other rules still ran.",
+    )
+
+
+def _syntax_error(
+    exc: cst.ParserSyntaxError | cst.CSTValidationError, text: str
+) -> tuple[str, int, int]:
+    """Message and 1-based position of a syntax error.
+
+    libcst's native parser reports positions that are often a token or a line off; CPython's own
+    parser (which runs only for files that failed) names the spot and the problem precisely.
+    """
+    try:
+        ast.parse(text)
+    except SyntaxError as err:
+        return str(err.msg), err.lineno or 1, err.offset or 1
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    if isinstance(exc, cst.CSTValidationError):
+        return str(exc), 1, 1
+    # CPython accepts it but libcst does not (syntax newer than libcst knows).
+    message = re.sub(r"^parser error: error at \d+:\d+: ", "", exc.message.split("\n", 1)[0])
+    if len(message) > 80:
+        message = message[:77] + "..."
+    return f"{message}; libcst cannot parse this syntax", exc.editor_line, exc.editor_column

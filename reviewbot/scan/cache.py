@@ -1,0 +1,216 @@
+"""Content-hash cache of per-file outcomes in `.reviewbot_cache/`.
+
+An entry is keyed by the file's text and everything that could change its outcome: the reviewbot
+version, the enabled rules and their options, the SQL dialect, the path (findings carry it). A
+changed input is a different key, so entries are never stale; project-wide rules are not cached
+and rerun on the (cached) per-file outcomes, so they always see the current schema.
+
+Entries are pickles, and the folder lives in the scanned repository, which anyone opening a pull
+request controls: an entry planted there would run code when unpickled. So every entry carries
+an HMAC under a key kept outside the repository (`~/.cache/reviewbot/cache-key`, private to the
+user), and an entry is unpickled only when its HMAC checks out. Symlinks inside the cache folder
+are never followed, so a planted link cannot make reviewbot read or write outside the repository.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import os
+import pickle
+import stat
+import tempfile
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from reviewbot import __version__
+from reviewbot.model.catalog import data_dir
+from reviewbot.scan.analysis import FileOutcome
+
+CACHE_DIR = ".reviewbot_cache"
+FORMAT = "2"
+KEY_BYTES = 32
+MAX_ENTRY_BYTES = 256 * 1024 * 1024
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_session_key: bytes | None = None
+
+
+def _key_file() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "reviewbot" / "cache-key"
+
+
+def _read_key(path: Path) -> bytes | None:
+    """The key in `path` if only this user could have written it."""
+    try:
+        with path.open("rb") as handle:
+            info = os.fstat(handle.fileno())
+            key = handle.read(KEY_BYTES + 1)
+    except OSError:
+        return None
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and info.st_uid != getuid():
+        return None
+    if not stat.S_ISREG(info.st_mode) or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return None
+    return key if len(key) == KEY_BYTES else None
+
+
+def signing_key() -> bytes:
+    """This user's cache key, created on first use; a key for this process only when there is
+    no private place to keep one (the cache then never reads an entry back)."""
+    global _session_key
+    path = _key_file()
+    key = _read_key(path)
+    if key is not None:
+        return key
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(os.urandom(KEY_BYTES))
+    except OSError:
+        pass
+    key = _read_key(path)
+    if key is None:
+        if _session_key is None:
+            _session_key = os.urandom(KEY_BYTES)
+        key = _session_key
+    return key
+
+
+@cache
+def code_fingerprint(package: Path | None = None) -> str:
+    """A hash of reviewbot's own code and rule catalog: a checkout or an Action ref that changes
+    them without a version bump must not be served outcomes the old code computed. Reading the
+    files costs a few milliseconds once per process."""
+    package = package or Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(
+        p for p in package.rglob("*") if p.suffix in (".py", ".yml") and p.is_file()
+    ):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0")
+        digest.update(path.read_bytes())
+    rules = data_dir("rules")
+    if not rules.is_relative_to(package):
+        for path in sorted(rules.glob("*.yml")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+class Cache:
+    """Outcomes by key; unreadable or corrupt entries are misses, write failures are ignored."""
+
+    def __init__(self, root: Path, salt: dict[str, Any]) -> None:
+        self.root = root
+        self.folder = root / CACHE_DIR / f"v{FORMAT}"
+        self.salt = hashlib.sha256(
+            json.dumps(
+                {"version": __version__, "code": code_fingerprint(), **salt},
+                sort_keys=True,
+                default=str,
+            ).encode()
+        ).digest()
+        self.hits = 0
+        self.misses = 0
+        self.writable = True
+        self._key = signing_key()
+
+    def _mac(self, key: str, data: bytes) -> bytes:
+        return hmac.new(self._key, key.encode() + b"\0" + data, hashlib.sha256).digest()
+
+    def key(self, path: str, text: str) -> str:
+        digest = hashlib.sha256(self.salt)
+        digest.update(path.encode("utf-8", "surrogateescape"))
+        digest.update(b"\0")
+        digest.update(text.encode("utf-8", "surrogateescape"))
+        return digest.hexdigest()
+
+    def _entry(self, key: str) -> Path:
+        return self.folder / key[:2] / f"{key}.pickle"
+
+    def _inside(self, folder: Path) -> bool:
+        """Whether `folder` is where it seems: no symlink between the scan root and it."""
+        try:
+            real_root = self.root.resolve()
+            return folder.resolve() == real_root / folder.relative_to(self.root)
+        except (OSError, ValueError, RuntimeError):
+            return False
+
+    def _make_folders(self, folder: Path) -> None:
+        """Create `folder` below the root one level at a time, refusing any symlink on the way
+        (mkdir(parents=True) would create folders wherever a planted link points)."""
+        path = self.root
+        for part in folder.relative_to(self.root).parts:
+            path = path / part
+            if path.is_symlink():
+                raise OSError(f"{path} is a symlink; the cache is not written through it")
+            path.mkdir(exist_ok=True)
+
+    def _read(self, entry: Path) -> bytes | None:
+        if not self._inside(entry.parent):
+            return None
+        try:
+            fd = os.open(entry, os.O_RDONLY | _NOFOLLOW)
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as handle:
+            info = os.fstat(handle.fileno())
+            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+                return None
+            return handle.read(MAX_ENTRY_BYTES + 1)
+
+    def get(self, key: str) -> FileOutcome | None:
+        try:
+            blob = self._read(self._entry(key))
+        except OSError:
+            blob = None
+        if blob is None:
+            self.misses += 1
+            return None
+        mac, data = blob[: hashlib.sha256().digest_size], blob[hashlib.sha256().digest_size :]
+        if not hmac.compare_digest(mac, self._mac(key, data)):
+            # Not written by this user's reviewbot (planted, corrupt, another key): never unpickled.
+            self.misses += 1
+            return None
+        try:
+            outcome = pickle.loads(data)
+        except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+            self.misses += 1
+            return None
+        if not isinstance(outcome, FileOutcome):
+            self.misses += 1
+            return None
+        self.hits += 1
+        return outcome
+
+    def put(self, key: str, outcome: FileOutcome) -> None:
+        if not self.writable:
+            return
+        entry = self._entry(key)
+        try:
+            self._make_folders(entry.parent)
+            self._ensure_gitignore()
+            data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+            data = self._mac(key, data) + data
+            # Write then rename, so a concurrent or interrupted scan never reads half an entry.
+            fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, entry)
+        except (OSError, pickle.PicklingError, RecursionError, TypeError, AttributeError):
+            self.writable = False
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp)
+
+    def _ensure_gitignore(self) -> None:
+        marker = self.folder.parent / ".gitignore"
+        if marker.exists() or marker.is_symlink():
+            return
+        # O_EXCL and O_NOFOLLOW: never write through a link planted in the repository.
+        fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write("# Created by reviewbot: cache, never commit it.\n*\n")

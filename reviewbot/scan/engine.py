@@ -1,0 +1,292 @@
+"""The scan: read and parse each file once, run every enabled rule, then filter and fingerprint."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reviewbot.model.catalog import RuleMeta, active_catalog
+from reviewbot.model.findings import ChecklistRef, Finding, ScanError, ScanSummary, clip_snippet
+from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
+from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
+from reviewbot.scan.cache import Cache
+from reviewbot.scan.parallel import PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, parallel_analyze
+from reviewbot.scan.suppressions import Suppressions, parse_suppressions
+from reviewbot.sql.source import SqlDocument
+from reviewbot.workspace.config import Config
+from reviewbot.workspace.discovery import discover
+from reviewbot.workspace.globs import glob_match
+from reviewbot.workspace.guards import run_deep
+from reviewbot.workspace.sources import SourceFile, read_source
+
+REDACTED = "****"
+
+
+@dataclass(slots=True)
+class ScanResult:
+    root: Path
+    findings: list[Finding]
+    errors: list[ScanError]
+    summary: ScanSummary
+    skipped: list[tuple[str, str]]
+    rules: dict[str, RuleMeta]
+
+
+@dataclass(slots=True)
+class Project:
+    """What project-wide rules see: every source, SQL document and fact from the per-file pass."""
+
+    config: Config
+    sources: dict[str, SourceFile]
+    sql_documents: list[SqlDocument]
+    facts: dict[str, list[tuple[str, Any]]]
+    suppressions: dict[str, Suppressions]
+    enabled: frozenset[str]
+    findings: list[RawFinding] = field(default_factory=list)
+    _shared: dict[str, Any] = field(default_factory=dict)
+
+    def add(self, finding: RawFinding) -> None:
+        self.findings.append(finding)
+
+    def shared(self, key: str, build: Any) -> Any:
+        """Build a derived structure (e.g. the schema catalog) once per scan, for every rule."""
+        if key not in self._shared:
+            self._shared[key] = build(self)
+        return self._shared[key]
+
+
+class Scanner:
+    """One configured scan. Build it once, call `scan_paths` (or `scan_sources` in tests).
+
+    `jobs` > 1 runs the per-file pass in worker processes when there is enough to do; `cache`
+    reuses per-file outcomes from `.reviewbot_cache/` under the scan root; `progress` is called
+    with (files done, files total) as the per-file pass advances.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        rules: Iterable[str],
+        checklist: dict[str, tuple[ChecklistRef, ...]] | None = None,
+        jobs: int = 1,
+        cache: bool = False,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> None:
+        self.config = config
+        catalog = active_catalog()
+        self.enabled = frozenset(r for r in rules if r in catalog and r in REGISTRY)
+        self.metas = {rid: catalog[rid] for rid in sorted(self.enabled)}
+        self.checklist = checklist or {}
+        self.options = {rid: config.rule_options(meta) for rid, meta in self.metas.items()}
+        classes = [REGISTRY[rid] for rid in sorted(self.enabled)]
+        self.project_rules = [c for c in classes if issubclass(c, ProjectRule)]
+        extract_sql = any(meta.language == "sql" for meta in self.metas.values())
+        self.analyzer = Analyzer(config, self.enabled, self.options, extract_sql)
+        self.jobs = max(1, jobs)
+        self.progress = progress
+        self.cache = (
+            Cache(
+                config.root,
+                {
+                    "rules": sorted(self.enabled),
+                    "options": self.options,
+                    "dialect": config.sql_dialect,
+                    "extract_sql": extract_sql,
+                },
+            )
+            if cache
+            else None
+        )
+        self.errors: list[ScanError] = []
+        self.raw: list[RawFinding] = []
+        self.sources: dict[str, SourceFile] = {}
+        self.sql_documents: list[SqlDocument] = []
+        self.facts: dict[str, list[tuple[str, Any]]] = {}
+
+    # -- whole scan ----------------------------------------------------------------------------
+
+    def scan_sources(self, sources: Iterable[SourceFile]) -> ScanResult:
+        for source in sources:
+            self._collect(source, self.analyzer.analyze(source))
+        return self._finish(skipped=[])
+
+    def scan_paths(self, paths: list[Path]) -> ScanResult:
+        found = discover(paths, self.config.root, self.config.exclude)
+        sources: list[SourceFile] = []
+        for candidate in found.files:
+            source = read_source(candidate.absolute, candidate.rel, candidate.language)
+            if isinstance(source, ScanError):
+                self.errors.append(source)
+            else:
+                sources.append(source)
+        outcomes: list[FileOutcome | None] = [None] * len(sources)
+        keys: list[str] = [""] * len(sources)
+        todo: list[int] = []
+        for index, source in enumerate(sources):
+            if self.cache is not None:
+                keys[index] = self.cache.key(source.path, source.text)
+                cached = self.cache.get(keys[index])
+                if cached is not None:
+                    outcomes[index] = cached.attach(source)
+                    continue
+            todo.append(index)
+        done = len(sources) - len(todo)
+        self._report_progress(done, len(sources))
+        for index, outcome in self._analyze_all([sources[i] for i in todo], todo):
+            if self.cache is not None:
+                self.cache.put(keys[index], outcome.detach())
+            outcomes[index] = outcome.attach(sources[index])
+            done += 1
+            self._report_progress(done, len(sources))
+        for source, result in zip(sources, outcomes, strict=True):
+            assert result is not None
+            self._collect(source, result)
+        return self._finish(skipped=found.skipped)
+
+    def _report_progress(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+    def _analyze_all(
+        self, sources: list[SourceFile], indexes: list[int]
+    ) -> Iterator[tuple[int, FileOutcome]]:
+        """Outcomes in input order; in worker processes when there is enough work to share."""
+        size = sum(len(s.text) for s in sources)
+        if self.jobs == 1 or len(sources) < PARALLEL_MIN_FILES or size < PARALLEL_MIN_BYTES:
+            for index, source in zip(indexes, sources, strict=True):
+                yield index, self.analyzer.analyze(source)
+            return
+        yield from parallel_analyze(self.analyzer, sources, indexes, self.jobs)
+
+    def _collect(self, source: SourceFile, outcome: FileOutcome) -> None:
+        self.sources[source.path] = source
+        self.raw.extend(outcome.raw)
+        self.errors.extend(outcome.errors)
+        for kind, values in outcome.facts.items():
+            self.facts.setdefault(kind, []).extend((source.path, v) for v in values)
+        self.sql_documents.extend(outcome.sql_documents)
+
+    def _finish(self, skipped: list[tuple[str, str]]) -> ScanResult:
+        suppressions = {path: parse_suppressions(src.text) for path, src in self.sources.items()}
+        project = Project(
+            config=self.config,
+            sources=self.sources,
+            sql_documents=self.sql_documents,
+            facts=self.facts,
+            suppressions=suppressions,
+            enabled=self.enabled,
+        )
+        if self.project_rules:
+            # Project rules walk the SQL of every file, including statements parsed on a large
+            # stack (guards.run_deep): they run on one too.
+            run_deep(self._project_pass, project)
+        findings, suppressed = self._filter([*self.raw, *project.findings], suppressions)
+        summary = ScanSummary(
+            files_scanned=len(self.sources),
+            python_files=sum(1 for s in self.sources.values() if s.language == "python"),
+            sql_files=sum(1 for s in self.sources.values() if s.language == "sql"),
+            rules_enabled=tuple(sorted(self.enabled)),
+            suppressed=suppressed,
+            counts=dict(Counter(f.rule for f in findings)),
+        )
+        errors = sorted(
+            dict.fromkeys(self.errors), key=lambda e: (e.path, e.line or 0, e.column or 0)
+        )
+        return ScanResult(
+            root=self.config.root,
+            findings=findings,
+            errors=errors,
+            summary=summary,
+            skipped=skipped,
+            rules=self.metas,
+        )
+
+    def _project_pass(self, project: Project) -> None:
+        for cls in self.project_rules:
+            try:
+                cls(project, self.options[cls.id]).check()
+            except Exception as exc:
+                self.errors.append(rule_crash(cls.id, ".", exc))
+
+    def _filter(
+        self, raw: list[RawFinding], suppressions: dict[str, Suppressions]
+    ) -> tuple[list[Finding], int]:
+        kept: list[Finding] = []
+        suppressed = 0
+        seen: set[tuple[str, str, int, int, str]] = set()
+        for item in sorted(raw, key=lambda r: (r.path, r.line, r.column, r.rule, r.message)):
+            key = (item.rule, item.path, item.line, item.column, item.message)
+            if key in seen:
+                continue
+            seen.add(key)
+            if self._ignored_by_config(item):
+                suppressed += 1
+                continue
+            file_suppressions = suppressions.get(item.path)
+            if file_suppressions and file_suppressions.suppresses(item.rule, item.line):
+                suppressed += 1
+                continue
+            kept.append(self._finding(item))
+        occurrences: Counter[tuple[str, str, str]] = Counter()
+        out: list[Finding] = []
+        for finding in kept:
+            key3 = (finding.rule, finding.path, " ".join(finding.snippet.split()))
+            out.append(finding.with_fingerprint(occurrences[key3]))
+            occurrences[key3] += 1
+        return out, suppressed
+
+    def _ignored_by_config(self, item: RawFinding) -> bool:
+        for pattern, ids in self.config.per_file_ignores.items():
+            if (item.rule in ids or "all" in ids) and glob_match(pattern, item.path):
+                return True
+        return False
+
+    def _finding(self, item: RawFinding) -> Finding:
+        meta = self.metas.get(item.rule)
+        severity = self.config.severity.get(item.rule) or (
+            meta.severity if meta else active_catalog()[item.rule].severity
+        )
+        source = self.sources.get(item.path)
+        lines: list[str] = []
+        if source is not None:
+            last = min(item.end_line, item.line + 4)
+            lines = [source.line_text(n) for n in range(item.line, last + 1)]
+        message, suggestion = item.message, item.suggestion
+        # Redact before clipping long lines, so a window edge never shows part of a secret.
+        for secret in sorted(filter(None, item.redact), key=len, reverse=True):
+            masked = redact(secret)
+            lines = [line.replace(secret, masked) for line in lines]
+            message = message.replace(secret, masked)
+            if suggestion is not None:
+                suggestion = suggestion.replace(secret, masked)
+        lines, clipped = clip_snippet(lines, item.column)
+        snippet = "\n".join(lines)
+        return Finding(
+            rule=item.rule,
+            severity=severity,
+            path=item.path,
+            line=item.line,
+            column=item.column,
+            end_line=item.end_line,
+            end_column=item.end_column,
+            message=message,
+            snippet=snippet,
+            suggestion=suggestion,
+            checklist=self.checklist.get(item.rule, ()),
+            snippet_clipped=clipped,
+        )
+
+
+def redact(secret: str) -> str:
+    """Keep a hint of the value's shape (first 2 chars for long ones), never enough to use it."""
+    if len(secret) >= 12:
+        return secret[:2] + REDACTED
+    return REDACTED
+
+
+def apply_severity_threshold(findings: list[Finding], threshold: Any) -> bool:
+    """Whether any finding reaches `threshold` (None: never fail)."""
+    return threshold is not None and any(f.severity >= threshold for f in findings)

@@ -1,0 +1,173 @@
+"""One scan from request to result: config, rule selection, checklists, engine, baseline."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reviewbot.checklist import documents
+from reviewbot.checklist.extract import AgentDocumentError, read_agent_document
+from reviewbot.checklist.mapping import coverage, default_mapper
+from reviewbot.model.catalog import active_catalog
+from reviewbot.model.findings import AgentSource, ChecklistRef, ErrorKind, ScanError, Severity
+from reviewbot.output.context import ReportContext
+from reviewbot.scan.baseline import apply_baseline, read_baseline
+from reviewbot.scan.engine import Scanner, ScanResult
+from reviewbot.workspace.config import Config, ConfigError, Selection, load_config, select_rules
+from reviewbot.workspace.config import git_toplevel as find_git_top
+
+
+@dataclass(slots=True)
+class ScanRequest:
+    paths: list[Path] = field(default_factory=lambda: [Path(".")])
+    config_path: Path | None = None
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    fail_on: Severity | str | None = "config"
+    sql_dialect: str | None = None
+    baseline: Path | None = None
+    jobs: int | None = None  # None: one per CPU
+    cache: bool = True
+    progress: Callable[[int, int], None] | None = None
+
+
+@dataclass(slots=True)
+class Checklists:
+    """Rules the configured agent documents opt in, and the items each rule enforces."""
+
+    rules: set[str] = field(default_factory=set)
+    refs: dict[str, tuple[ChecklistRef, ...]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    sources: list[AgentSource] = field(default_factory=list)
+    errors: list[ScanError] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ScanOutcome:
+    config: Config
+    selection: Selection
+    result: ScanResult
+    fail_on: Severity | None
+    notes: list[str]
+
+    @property
+    def failed(self) -> bool:
+        threshold = self.fail_on
+        return threshold is not None and any(f.severity >= threshold for f in self.result.findings)
+
+    def report_context(self, color: bool = False) -> ReportContext:
+        root = self.config.root
+        top = find_git_top(root)
+        repo_prefix = ""
+        if top is not None and root != top and root.is_relative_to(top):
+            repo_prefix = root.relative_to(top).as_posix() + "/"
+        display_prefix = ""
+        cwd = Path.cwd().resolve()
+        if root != cwd:
+            display_prefix = os.path.relpath(root, cwd).replace(os.sep, "/") + "/"
+        return ReportContext(
+            color=color,
+            repo_prefix=repo_prefix,
+            display_prefix=display_prefix,
+            fail_on=self.fail_on,
+            rule_source=self.selection.source,
+            notes=tuple(self.notes),
+        )
+
+
+def start_folder(paths: list[Path]) -> Path:
+    first = paths[0] if paths else Path(".")
+    if not first.exists():
+        raise ConfigError(f"{first}: no such file or directory")
+    return first if first.is_dir() else first.parent
+
+
+def load_checklists(config: Config) -> Checklists:
+    """Agent-document opt-in and provenance.
+
+    The documents matched by the config's `agents:` globs opt in exactly the rules their items
+    map to (rules still planned are skipped) and are quoted by the findings of those rules. When
+    the config names no documents, the documents bundled with reviewbot are quoted instead; they
+    opt nothing in.
+    """
+    result = Checklists()
+    if config.agents:
+        where = f"{config.path.name if config.path else 'config'}: `agents`"
+        found = documents.under_root(config.root, config.agents, where)
+        located, opt_in = found.documents, True
+        for pattern in found.unmatched:
+            result.notes.append(f"Agent documents: `{pattern}` under `agents:` matched no file.")
+    else:
+        located, opt_in = documents.bundled(), False
+    mapper = default_mapper()
+    runnable = active_catalog()
+    refs: dict[str, list[ChecklistRef]] = {}
+    for doc_file in located:
+        try:
+            document = read_agent_document(doc_file.file, doc_file.shown)
+        except AgentDocumentError as exc:
+            if opt_in:
+                result.errors.append(
+                    ScanError(
+                        ErrorKind.AGENT_DOCUMENT,
+                        doc_file.shown,
+                        f"cannot read agent document: {exc}",
+                    )
+                )
+            continue
+        mapped = mapper.map_document(document)
+        for item in mapped:
+            for rule in item.rules:
+                refs.setdefault(rule, []).append(item.ref())
+        if not opt_in:
+            continue
+        for note in document.notes:
+            where = f"{document.path}:{note.line}" if note.line else document.path
+            result.notes.append(f"Agent document {where}: {note.message}.")
+        cover = coverage(mapped)
+        enabled = tuple(r for r in cover.rules if r in runnable)
+        result.rules.update(enabled)
+        result.sources.append(
+            AgentSource(document.name, document.path, cover.items, cover.enforced, enabled)
+        )
+        result.notes.append(
+            f"Agent checklist {document.path} ({document.name}): {cover.enforced} of "
+            f"{cover.items} items enforced; "
+            + (f"opts in {', '.join(enabled)}." if enabled else "opts in no rule.")
+        )
+    result.refs = {rule: tuple(items) for rule, items in refs.items()}
+    return result
+
+
+def run_scan(request: ScanRequest) -> ScanOutcome:
+    config = load_config(start_folder(request.paths), request.config_path)
+    if request.sql_dialect:
+        config.sql_dialect = request.sql_dialect
+    checklists = load_checklists(config)
+    selection = select_rules(config, checklists.rules, request.select, request.ignore)
+    fail_on = config.fail_on if request.fail_on == "config" else request.fail_on
+    assert not isinstance(fail_on, str)
+    scanner = Scanner(
+        config,
+        selection.rules,
+        checklists.refs,
+        jobs=request.jobs or os.cpu_count() or 1,
+        cache=request.cache,
+        progress=request.progress,
+    )
+    result = scanner.scan_paths([p.resolve() for p in request.paths])
+    result.errors.extend(checklists.errors)
+    result.summary.agents = tuple(checklists.sources)
+    if request.baseline is not None:
+        result.findings, result.summary.baselined = apply_baseline(
+            result.findings, read_baseline(request.baseline)
+        )
+    notes = list(checklists.notes)
+    if not selection.rules:
+        notes.append(
+            "No rules are enabled: add rule ids to `enable:` or agent documents to `agents:` in "
+            f"{config.path.name if config.path else '.reviewbot.yml'}."
+        )
+    return ScanOutcome(config, selection, result, fail_on, notes)

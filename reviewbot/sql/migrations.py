@@ -1,0 +1,272 @@
+"""Which SQL is a migration, which part of it runs on the way up or down, and in what order.
+
+Recognised by convention, the way each tool finds its own files:
+
+- golang-migrate / sqlx: `000001_name.up.sql` and `000001_name.down.sql`;
+- dbmate (`-- migrate:up` / `-- migrate:down`), goose (`-- +goose Up` / `-- +goose Down`) and
+  sql-migrate (`-- +migrate Up` / `-- +migrate Down`): one file, two sections;
+- Flyway: `V1_2__name.sql` (versioned), `U1_2__name.sql` (undo), `R__name.sql` (repeatable);
+- diesel: `migrations/2024-01-01-000000_name/up.sql` and `down.sql`;
+- any `.sql` file below a `migrations/` (or `migration/`, `migrate/`) folder, including
+  `supabase/migrations/`; a name ending in `down`, `rollback`, `undo` or `revert` is a down file;
+- Alembic revisions and Django migrations, whose SQL the Python extractor labels itself.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from reviewbot.sql.names import ident, table_key
+from reviewbot.sql.source import SqlDocument, SqlStatement
+
+
+class Role(enum.Enum):
+    """What a statement is for: application/schema SQL, or one direction of a migration."""
+
+    QUERY = "query"
+    UP = "up"
+    DOWN = "down"
+
+
+MIGRATION_DIRS = frozenset(
+    {"migrations", "migration", "migrate", "db_migrations", "sql_migrations"}
+)
+_GOLANG = re.compile(r"^(?P<version>\d+)_(?P<name>.*)\.(?P<direction>up|down)\.sql$", re.IGNORECASE)
+_FLYWAY = re.compile(r"^(?P<kind>[VU])(?P<version>\d+(?:[._]\d+)*)__(?P<name>.+)\.sql$")
+_FLYWAY_REPEATABLE = re.compile(r"^R__.+\.sql$")
+_VERSION = re.compile(r"^[VvUu]?(\d+(?:[._-]\d+)*)")
+_DOWN_SUFFIXES = ("down", "rollback", "undo", "revert")
+# Section markers of single-file tools: (tool, up marker, down marker), compared lower-cased.
+SECTION_MARKERS = (
+    ("dbmate", "-- migrate:up", "-- migrate:down"),
+    ("goose", "-- +goose up", "-- +goose down"),
+    ("sql-migrate", "-- +migrate up", "-- +migrate down"),
+)
+LAST = float("inf")
+# Folders named after a database hold SQL for that database only (e.g. Prefect's
+# `versions/postgresql/` and `versions/sqlite/`): sqlglot dialect by folder name.
+BACKEND_FOLDERS = {
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "sqlite": "sqlite",
+    "sqlite3": "sqlite",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "mssql": "tsql",
+    "oracle": "oracle",
+}
+
+
+@dataclass(eq=False, slots=True)
+class MigrationUnit:
+    """The SQL documents of one migration: one `.sql` file, or all SQL of one Python revision."""
+
+    documents: list[SqlDocument] = field(default_factory=list)
+    _tables: set[str] | None = None
+    _indexes: dict[str, str | None] | None = None
+
+    def _collect(self) -> None:
+        tables: set[str] = set()
+        indexes: dict[str, str | None] = {}
+        for document in self.documents:
+            for statement in document.statements:
+                node = statement.expression
+                if not isinstance(node, exp.Create) or role_of(document, statement) != Role.UP:
+                    continue
+                kind = str(node.args.get("kind") or "").upper()
+                if kind == "TABLE":
+                    key = table_key(node.this, document.dialect)
+                    if key:
+                        tables.add(key)
+                elif kind == "INDEX" and isinstance(node.this, exp.Index):
+                    indexes[ident(node.this.this)] = table_key(
+                        node.this.args.get("table"), document.dialect
+                    )
+        self._tables, self._indexes = tables, indexes
+
+    @property
+    def created_tables(self) -> set[str]:
+        if self._tables is None:
+            self._collect()
+        assert self._tables is not None
+        return self._tables
+
+    @property
+    def created_indexes(self) -> dict[str, str | None]:
+        """Index name -> table key, for indexes this migration creates."""
+        if self._indexes is None:
+            self._collect()
+        assert self._indexes is not None
+        return self._indexes
+
+
+@dataclass(eq=False, slots=True)
+class Migration:
+    """How a SQL document takes part in a migration sequence."""
+
+    tool: str
+    path: str
+    stream: str  # migrations of one stream (usually a folder) are ordered together
+    version: tuple[tuple[float, ...], str]
+    direction: Role
+    unit: MigrationUnit
+    # Single-file tools: document offsets of the section markers (None when absent).
+    up_marker: int | None = None
+    down_marker: int | None = None
+    # Alembic: this revision and the ones it follows (for ordering).
+    revision: str | None = None
+    down_revisions: tuple[str, ...] = ()
+
+    def role_at(self, offset: int) -> Role:
+        if self.down_marker is not None and offset >= self.down_marker:
+            return Role.DOWN
+        return self.direction
+
+
+def version_key(name: str) -> tuple[tuple[float, ...], str]:
+    """Sort key from a leading version (`000012_`, `V1_2__`, `20240101120000_`, `2024-01-01-...`)."""
+    match = _VERSION.match(name)
+    if not match:
+        return ((LAST,), name)
+    return (tuple(float(n) for n in re.split(r"[._-]", match.group(1)) if n), name)
+
+
+def find_sections(text: str) -> tuple[str, int | None, int | None] | None:
+    """The single-file tool whose markers `text` carries, with the offsets of its two markers."""
+    if "-- " not in text and "--" not in text:
+        return None
+    lowered = text.lower()
+    for tool, up, down in SECTION_MARKERS:
+        up_at = _marker(lowered, up)
+        if up_at is None:
+            continue
+        return tool, up_at, _marker(lowered, down)
+    return None
+
+
+def _marker(lowered: str, marker: str) -> int | None:
+    # Markers start a line; tolerate `--migrate:up` spacing variants by normalising one space.
+    for variant in (marker, marker.replace("-- ", "--", 1)):
+        at = lowered.find(variant)
+        while at >= 0:
+            line_start = at == 0 or lowered[at - 1] == "\n"
+            after = lowered[at + len(variant) : at + len(variant) + 1]
+            if line_start and (not after or not (after.isalnum() or after == "_")):
+                return at
+            at = lowered.find(variant, at + 1)
+    return None
+
+
+def recognise(path: str, text: str) -> Migration | None:
+    """The migration a `.sql` file is, by its tool's conventions; None for other SQL."""
+    parts = path.split("/")
+    name = parts[-1]
+    folder = "/".join(parts[:-1])
+    unit = MigrationUnit()
+    sections = find_sections(text)
+    if sections is not None:
+        tool, up_at, down_at = sections
+        return Migration(
+            tool,
+            path,
+            folder,
+            version_key(name),
+            Role.UP,
+            unit,
+            up_marker=up_at,
+            down_marker=down_at,
+        )
+    match = _GOLANG.match(name)
+    if match:
+        direction = Role.DOWN if match.group("direction").lower() == "down" else Role.UP
+        return Migration("golang-migrate", path, folder, version_key(name), direction, unit)
+    if name.lower() in ("up.sql", "down.sql") and len(parts) >= 2:
+        direction = Role.DOWN if name.lower() == "down.sql" else Role.UP
+        return Migration(
+            "diesel", path, "/".join(parts[:-2]), version_key(parts[-2]), direction, unit
+        )
+    match = _FLYWAY.match(name)
+    if match:
+        direction = Role.DOWN if match.group("kind") == "U" else Role.UP
+        return Migration("flyway", path, folder, version_key(name[1:]), direction, unit)
+    if _FLYWAY_REPEATABLE.match(name):
+        return Migration("flyway", path, folder, ((LAST,), name), Role.UP, unit)
+    folders = {p.lower() for p in parts[:-1]}
+    if folders & MIGRATION_DIRS:
+        tool = "supabase" if "supabase" in folders else "folder"
+        stem = name.rsplit(".", 1)[0].lower()
+        direction = Role.DOWN if stem.endswith(_DOWN_SUFFIXES) else Role.UP
+        return Migration(tool, path, folder, version_key(name), direction, unit)
+    return None
+
+
+def migration_of(document: SqlDocument) -> Migration | None:
+    """The document's migration, recognised once and kept in `document.attributes`."""
+    attributes = document.attributes
+    if "migration" not in attributes:
+        found = recognise(document.path, document.text) if document.origin == "file" else None
+        if found is not None:
+            found.unit.documents.append(document)
+        attributes["migration"] = found
+    migration = attributes["migration"]
+    return migration if isinstance(migration, Migration) else None
+
+
+def dialect_of_path(path: str) -> str | None:
+    """The database a folder name says a file is for (`.../sqlite/0001_init.sql`)."""
+    for part in reversed(path.split("/")[:-1]):
+        dialect = BACKEND_FOLDERS.get(part.lower())
+        if dialect is not None:
+            return dialect
+    return None
+
+
+def role_of(document: SqlDocument, statement: SqlStatement) -> Role | None:
+    """QUERY, UP or DOWN; None for SQL the rules do not check: test code, and SQL in a folder
+    for another database than the dialect it was parsed with."""
+    if is_test_code(document):
+        return None
+    folder_dialect = dialect_of_path(document.path)
+    if folder_dialect is not None and folder_dialect != document.dialect:
+        return None
+    migration = migration_of(document)
+    if migration is None:
+        return Role.QUERY
+    return migration.role_at(statement.start)
+
+
+def created_in_same_migration(document: SqlDocument, key: str | None) -> bool:
+    """Whether the migration holding `document` itself creates table `key` (so no one uses it yet)."""
+    migration = migration_of(document)
+    return key is not None and migration is not None and key in migration.unit.created_tables
+
+
+TEST_DIRS = frozenset({"test", "tests", "testing"})
+
+
+def is_test_path(path: str) -> bool:
+    """Test code: `tests/` folders, `test_*.py`, `*_test.py`, `conftest.py`."""
+    parts = path.split("/")
+    name = parts[-1]
+    return (
+        any(p in TEST_DIRS for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
+def is_test_code(document: SqlDocument) -> bool:
+    """SQL in test code builds scratch tables and empties them on purpose: not the product's schema
+    or queries, so the SQL rules and the schema catalog leave it out."""
+    return is_test_path(document.path)
+
+
+def is_synthesized(document: SqlDocument) -> str | None:
+    """The Python API a document was translated from (`"alembic"`), if it is not literal SQL."""
+    value = document.attributes.get("synthesized")
+    return str(value) if value else None

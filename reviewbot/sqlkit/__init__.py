@@ -1,1 +1,0 @@
-"""SQL support shared by the SQL rules: embedded SQL, migrations, the schema catalog."""

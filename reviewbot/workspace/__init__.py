@@ -1,0 +1,1 @@
+"""Reading the repository: configuration, which files to scan, their text, git's changes."""
