@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,7 +74,9 @@ class ActionsEnv:
         anchor = ""
         if line:
             anchor = f"#L{line}" + (f"-L{end}" if end and end != line else "")
-        return f"{self.server_url}/{self.repository}/blob/{sha}/{path}{anchor}"
+        # The path is the repository's choice: `)`, spaces, `#` or `?` must not end the URL.
+        quoted = urllib.parse.quote(path, safe="/")
+        return f"{self.server_url}/{self.repository}/blob/{sha}/{quoted}{anchor}"
 
 
 def _path(value: str | None) -> Path | None:
