@@ -51,6 +51,8 @@ class ActionsEnv:
     workspace: Path | None = None
     run_url: str = ""
     pull_request: PullRequestInfo | None = None
+    # The login reviewbot's comments carry, for a GitHub App token (`<app-slug>[bot]`).
+    bot_login: str = ""
 
     def require_pull_request(self) -> PullRequestInfo:
         if self.pull_request is None:
@@ -163,4 +165,5 @@ def load_env(environ: Mapping[str, str]) -> ActionsEnv:
         workspace=_path(environ.get("GITHUB_WORKSPACE")),
         run_url=run_url,
         pull_request=pull_request,
+        bot_login=(environ.get("REVIEWBOT_BOT_LOGIN") or "").strip(),
     )
