@@ -167,6 +167,24 @@ def _message(exc: Any) -> str:
     return ""
 
 
+def _accept_any_error_body(requester: Any) -> None:
+    """PyGithub reads an error body as a JSON object; GitHub Enterprise, a proxy or a hostile
+    endpoint may answer with a list or a string, on which it would crash with AttributeError.
+    Such a body becomes `{"message": ..., "errors": [...]}` before PyGithub sees it."""
+    original = requester.createException
+
+    def create(status: int, headers: dict[str, Any], output: Any) -> Exception:
+        if output is not None and not isinstance(output, dict):
+            items = output if isinstance(output, list) else [output]
+            text = "; ".join(
+                str(i.get("message", i) if isinstance(i, dict) else i) for i in items[:5]
+            )
+            output = {"message": text[:500], "errors": []}
+        return original(status, headers, output)
+
+    requester.createException = create
+
+
 class GitHubApi:
     """One pull request of one repository, through PyGithub pointed at `env.api_url`."""
 
@@ -205,6 +223,7 @@ class GitHubApi:
             user_agent=f"reviewbot/{__version__}",
             lazy=True,
         )
+        _accept_any_error_body(self._gh.requester)
         self._repo = self._gh.get_repo(env.repository)
         self._pull = self._repo.get_pull(number)
         self._me: str | None = None
@@ -346,6 +365,12 @@ class GitHubApi:
                         raise self._error(what, status, message, write) from None
                     continue
                 raise self._error(what, status, message, write) from None
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                # An answer that is not what GitHub's API documents (a proxy's page, a list where
+                # an object belongs) is a clear failure of this request, not an internal error.
+                raise GitHubApiError(
+                    self.scrub(f"{what}: GitHub's answer was not in the expected shape ({exc})")
+                ) from None
             except RequestException as exc:
                 if server_retries < self.policy.server_retries:
                     server_retries += 1
