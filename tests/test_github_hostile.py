@@ -132,6 +132,13 @@ def test_a_github_app_token_finds_its_own_comments(action, fake: FakeGitHub) -> 
     assert len(fake.calls("create_review")) == 1 and len(fake.issue_comments) == 1
 
 
+def test_a_wrong_identity_is_pointed_out(action, fake: FakeGitHub) -> None:
+    fake.author = {"login": "shop-reviewer[bot]", "type": "Bot", "id": 9}
+    run = action()  # neither GET /user nor the viewer answers: github-actions[bot] assumed
+    assert "set the action's `bot-login: shop-reviewer[bot]`" in run.out
+    assert "bot-login: shop-reviewer" in fake.issue_comments[0]["body"]
+
+
 def test_the_bot_login_can_be_named(action, fake: FakeGitHub) -> None:
     fake.author = {"login": "shop-reviewer[bot]", "type": "Bot", "id": 9}
     action("--bot-login", "shop-reviewer[bot]")

@@ -391,6 +391,15 @@ class _Run:
                 "warning",
             )
         notes = list(published.notes)
+        author = api.posted_as
+        if author is not None and not api.is_mine({"user": author}):
+            login = str(author.get("login") or "")
+            notes.append(
+                f"GitHub posted this review as `{login}`, but reviewbot took `{api.me()}` "
+                f"({api.identity_source}) for its own login, so it will not recognise these "
+                f"comments on the next run: set the action's `bot-login: {login}`."
+            )
+            self.warn(notes[-1])
         stale = sum(1 for _, reason in plan.not_inline if reason is Reason.CHECKOUT_DIFFERS)
         if stale:
             notes.append(

@@ -228,6 +228,8 @@ class GitHubApi:
         self._pull = self._repo.get_pull(number)
         self._me: str | None = None
         self.identity_source = ""
+        # The author GitHub gave reviewbot's last review, to catch a wrong `--bot-login`.
+        self.posted_as: dict[str, Any] | None = None
 
     # -- who reviewbot is --------------------------------------------------------------------------
 
@@ -485,6 +487,8 @@ class GitHubApi:
 
         def post() -> dict[str, Any]:
             _, data = self._gh.requester.requestJsonAndCheck("POST", url, input=payload)
+            if isinstance(data, dict) and isinstance(data.get("user"), dict) and not pending:
+                self.posted_as = data["user"]
             return data
 
         marker = body.split("\n", 1)[0] if body.startswith("<!-- reviewbot:run=") else ""
