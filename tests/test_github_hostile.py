@@ -317,6 +317,14 @@ def test_summary_size_respects_githubs_limits() -> None:
     assert len(step.encode()) <= STEP_SUMMARY_LIMIT and "more" in step[-300:]
 
 
+def test_a_huge_comment_is_cut_without_cutting_a_suggestion() -> None:
+    ctx = RenderContext(catalog=load_catalog())
+    big = _finding("q.sql", "m" * 200_000, suggestion="SELECT id " + "x" * 80_000)
+    body = render_comment(big, None, 3, ctx)
+    assert len(body) <= COMMENT_LIMIT and fingerprint_of(body) == (big.fingerprint, False)
+    assert "```" not in body and "too long to show" in body
+
+
 def test_a_hostile_file_name_writes_no_workflow_command(action, fake: FakeGitHub, pr) -> None:
     name = "sql/x\n::stop-commands::pwned\n\x1b[2J@octocat <img src=x>.sql"
     pr.push({name: "SELECT * FROM t;\n"})

@@ -217,15 +217,19 @@ def render_comment(
     parts.append(
         f"{ICON[finding.severity]} **{title}** · `{finding.rule}` · {finding.severity.label}"
     )
-    parts.append(inline(finding.message))
+    parts.append(inline(finding.message[: NOTE_CHARS * 4]))
     replacement = suggestion_text(finding, start or line, line)
-    if replacement is not None:
+    # A cut suggestion block would offer to write the cut text into the code: too long, left out.
+    fix_room = COMMENT_BUDGET // 2
+    if replacement is not None and len(replacement) < fix_room:
         parts.append(_fence(replacement, "suggestion"))
-    elif finding.suggestion:
+    elif finding.suggestion and len(finding.suggestion) < fix_room:
         language = LANGUAGE.get(finding.path[finding.path.rfind(".") :], "")
         parts.append(
             "Suggested replacement for the flagged code:\n" + _fence(finding.suggestion, language)
         )
+    elif finding.suggestion:
+        parts.append("_The suggested replacement is too long to show here._")
     sections = doc_sections(meta.docs) if meta else {}
     why, instead = sections.get("why", ""), sections.get("instead", "")
     if why or instead:
