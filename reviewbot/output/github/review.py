@@ -202,8 +202,9 @@ def _checklist_lines(finding: Finding, ctx: RenderContext) -> list[str]:
     for ref in finding.checklist:
         url = ctx.url(ctx.repo_path(ref.path), ref.line, None)
         place = _place(ref.path, ref.line, url)
-        section = f" ({inline(ref.section)})" if ref.section else ""
-        out.append(f'- **{inline(ref.agent)}**{section}: "{inline(ref.text)}" ({place})')
+        section = f" ({inline(ref.section[:200])})" if ref.section else ""
+        agent, text = inline(ref.agent[:200]), inline(ref.text[:NOTE_CHARS])
+        out.append(f'- **{agent}**{section}: "{text}" ({place})')
     return out
 
 
@@ -259,8 +260,10 @@ def fit(body: str, budget: int, *, keep_tail: str = "", unit: str = "chars") -> 
     room = max(budget - size(keep_tail) - 200, 0)
     encoded = body.encode("utf-8")[:room].decode("utf-8", "ignore")
     head = encoded if unit == "bytes" else body[:room]
+    # Cut at a line end: every line reviewbot writes is short and closes its own code spans, so
+    # no half of a code span can turn its (unescaped) content into markdown.
     cut = head.rfind("\n")
-    head = head[:cut] if cut > room // 2 else head
+    head = head[:cut] if cut > 0 else ""
     left = size(body) - size(head)
     note = f"\n\n_… {left:,} more {'bytes' if unit == 'bytes' else 'characters'} left out: GitHub limits the size of this text._\n"
     return head + note + keep_tail
@@ -459,7 +462,7 @@ def _finding_item(f: Finding, ctx: RenderContext, reason: Reason | None = None) 
     url = ctx.url(path, f.line, f.end_line if f.end_line != f.line else None)
     where = _place(path, f.line, url)
     why = f" _({reason})_" if reason else ""
-    return f"- {ICON[f.severity]} {where} {code(f.rule)}: {inline(f.message)}{why}"
+    return f"- {ICON[f.severity]} {where} {code(f.rule)}: {inline(f.message[:NOTE_CHARS])}{why}"
 
 
 def _bounded(lines: list[str], budget: int, more: str) -> list[str]:
@@ -582,7 +585,9 @@ def render_summary(
         by_item: Counter[tuple[str, str, str, int]] = Counter()
         for f in summary.findings:
             for ref in f.checklist:
-                by_item[(ref.agent, _one_line(ref.text), ref.path, ref.line)] += 1
+                by_item[
+                    (ref.agent[:200], _one_line(ref.text)[:NOTE_CHARS], ref.path, ref.line)
+                ] += 1
         if by_item:
             out += ["| agent | checklist item | findings |", "|---|---|---:|"]
             for (agent, text, path, line), n in sorted(
