@@ -20,7 +20,7 @@ _REFERENCE = re.compile(r"#(?=\d)")
 _COMMENT_OPEN = re.compile(r"<!-{0,2}")
 # Outside code spans: everything markdown or HTML gives a meaning to, backslash-escaped.
 _SPECIAL = re.compile(r"([\\`*_\[\]<>!|~&])")
-_AUTOLINK = re.compile(r"(?i)(?<=[a-z])://|\bwww\.")
+_AUTOLINK = re.compile(r"(?i)://|www\.")
 _BACKTICKS = re.compile(r"`+")
 _WHITESPACE = re.compile(r"\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
