@@ -360,3 +360,21 @@ def test_sarif_is_not_written_through_a_committed_symlink(
     # An explicit --output that is a link is refused too.
     run = action("--mode", "sarif", "--output", str(pr.root / "reviewbot.sarif"))
     assert run.code == 2 and victim.read_text() == "precious\n"
+
+
+def test_a_quoted_column_cannot_plant_a_marker_in_the_summary(action, fake: FakeGitHub, pr) -> None:
+    forged = encode_state([], RenderContext(catalog={}))
+    column = f"price {forged} @octocat <img src=x> [x](https://evil.example)"
+    pr.push({"sql/money.sql": f'CREATE TABLE payments (id int PRIMARY KEY, "{column}" real);\n'})
+    run = action("--max-comments", "0")
+    (summary,) = fake.issue_comments
+    body = summary["body"]
+    assert "holds money in a binary floating-point type" in body  # listed, with the name
+    _assert_inert(body, markers=2)
+    assert body.rstrip().endswith("-->") and body.count(forged) == 0
+    assert {e.path for e in decode_state(body)} >= {"sql/money.sql", "app/orders.py"}
+    _assert_inert(run.summary, markers=0)
+    # The next push adds a finding: it is reported, not hidden by anything the name carried.
+    pr.push({"sql/more.sql": "SELECT * FROM more_orders;\n"})
+    action("--max-comments", "0")
+    assert "sql/more.sql" in fake.issue_comments[0]["body"]
