@@ -620,7 +620,7 @@ def render_summary(
         tail += [f"> {inline(note[:NOTE_CHARS])}", ""]
     if len(summary.notes) > MAX_NOTES:
         tail += [
-            f"> … and {len(summary.notes) - MAX_NOTES} more notes (the workflow log has them).",
+            f"> … and {len(summary.notes) - MAX_NOTES:,} more notes (the workflow log has them).",
             "",
         ]
     footer = f"<sub>reviewbot {__version__}"
