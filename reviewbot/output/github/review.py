@@ -614,7 +614,7 @@ def render_summary(
         tail += [f"**Could not be checked ({len(summary.errors)})**", ""]
         for e in summary.errors[:50]:
             where = f"{ctx.repo_path(e.path)}" + (f":{e.line}" if e.line else "")
-            tail.append(f"- {code(where)} {e.kind}: {inline(e.message[:NOTE_CHARS])}")
+            tail.append(f"- {code(where)} {e.kind}: {inline(e.message[:300])}")
         tail.append("")
     for note in summary.notes[:MAX_NOTES]:
         tail += [f"> {inline(note[:NOTE_CHARS])}", ""]
