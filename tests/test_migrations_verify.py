@@ -466,3 +466,79 @@ def test_an_interrupted_run_leaves_no_server_behind(tmp_path: Path, signum: int)
     assert _leftovers(before) == set()
     processes = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
     assert "reviewbot-pg-" not in processes
+
+
+# -- what is not the migrations' fault is a note, not a finding ----------------------------------
+
+
+def test_a_schema_made_outside_the_migrations_is_a_note(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The first migration alters a table that `create_all()` made: nothing to verify against.
+    root = write(
+        tmp_path,
+        {
+            "db/migrations/000001_note.up.sql": "ALTER TABLE orders ADD COLUMN note text;\n",
+            "db/migrations/000001_note.down.sql": "ALTER TABLE orders DROP COLUMN note;\n",
+        },
+    )
+    capsys.readouterr()
+    code = main(["migrations", "verify", str(root), "--database-url", database])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (
+        "not verifiable from 000001_note.up.sql on: it needs `orders`, which no migration statement creates"
+        in out
+    )
+
+
+def test_alembic_operations_that_cannot_be_translated_end_the_verdicts(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = "from alembic import op\nimport sqlalchemy as sa\n\n"
+    root = write(
+        tmp_path,
+        {
+            "alembic/versions/a1_orders.py": header
+            + 'revision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n'
+            '    op.create_table("orders", sa.Column("id", sa.BigInteger(), primary_key=True))\n'
+            '\n\ndef downgrade():\n    op.drop_table("orders")\n',
+            # The loop's tables are computed: reviewbot cannot know what this revision does.
+            "alembic/versions/b2_loop.py": header
+            + 'revision = "b2"\ndown_revision = "a1"\n\n\ndef upgrade():\n'
+            '    for name in ("carts", "refunds"):\n'
+            '        op.create_table(name, sa.Column("id", sa.Integer(), primary_key=True))\n'
+            '\n\ndef downgrade():\n    for name in ("carts", "refunds"):\n        op.drop_table(name)\n',
+            "alembic/versions/c3_index.py": header
+            + 'revision = "c3"\ndown_revision = "b2"\n\n\ndef upgrade():\n'
+            '    op.create_index("ix_carts_id", "carts", ["id"])\n'
+            '\n\ndef downgrade():\n    op.drop_index("ix_carts_id")\n',
+        },
+    )
+    capsys.readouterr()
+    code = main(["migrations", "verify", str(root), "--database-url", database])
+    out = capsys.readouterr().out
+    assert code == 0, out  # c3 fails on the database only because b2 could not be translated
+    assert "verified up to b2_loop.py, which runs 2 Alembic operation(s)" in out, out
+
+
+def test_an_incomplete_down_step_does_not_stop_the_folder(
+    database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root = write(
+        tmp_path,
+        {
+            "db/migrations/000001_orders.up.sql": "CREATE TABLE orders (id bigint PRIMARY KEY);\n",
+            "db/migrations/000001_orders.down.sql": "DROP TABLE orders;\n",
+            "db/migrations/000002_kind.up.sql": "CREATE TYPE kind AS ENUM ('a');\n",
+            "db/migrations/000002_kind.down.sql": "SELECT 1;\n",
+            "db/migrations/000003_bad.up.sql": "ALTER TABLE orders ADD COLUMN k kind;\nALTER TABLE orders ADD COLUMN k int;\n",
+            "db/migrations/000003_bad.down.sql": "ALTER TABLE orders DROP COLUMN k;\n",
+        },
+    )
+    code, report, _ = verify(capsys, root, "--database-url", database)
+    assert code == 1
+    # The round trip ran in a transaction that was rolled back: 000003 still ran and was judged.
+    assert rules_of(report) == ["migration-down-incomplete", "migration-up-fails"]
+    (failed,) = findings_of(report, "migration-up-fails")
+    assert (failed["path"], failed["line"]) == ("db/migrations/000003_bad.up.sql", 2)

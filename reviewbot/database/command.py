@@ -130,13 +130,15 @@ def _verify(args: argparse.Namespace, fail_on: Any) -> int:
         for rule_id, meta in active_catalog().items()
         if meta.language == "database" or rule_id == "missing-down-migration"
     )
-    with target_database(args.database_url, args.allow_non_empty) as url:
+    with target_database(args.database_url, args.allow_non_empty) as (url, empty):
         connection = connect(url)
         try:
             version = str(connection.execute("SHOW server_version").fetchone()[0]).split()[0]
         finally:
             connection.close()
-        service = DatabaseService(url=url, focus=focus, trace=trace, server_version=version)
+        service = DatabaseService(
+            url=url, focus=focus, trace=trace, isolate=empty, server_version=version
+        )
         outcome = run_scan(
             ScanRequest(
                 paths=list(args.paths),

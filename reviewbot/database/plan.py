@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from reviewbot.sql.extract import REVISION_FACT, AlembicRevision
+from reviewbot.sql.extract import REVISION_FACT, UNTRANSLATED_FACT, AlembicRevision
 from reviewbot.sql.migrations import Migration, Role, is_test_path, migration_of, role_of
-from reviewbot.sql.schema import migration_order
+from reviewbot.sql.schema import _alembic_ranks, migration_order
 from reviewbot.sql.source import SqlDocument
 
 # Tools that run each migration in one transaction unless the file says otherwise.
@@ -25,7 +25,7 @@ _NO_TRANSACTION = re.compile(
     re.IGNORECASE,
 )
 _OUTSIDE_TRANSACTION = re.compile(
-    r"\b(?:concurrently|alter\s+type\s+\S+\s+add\s+value|vacuum|alter\s+system|"
+    r"\b(?:concurrently|vacuum|alter\s+system|"
     r"create\s+database|drop\s+database|reindex\s+database)\b",
     re.IGNORECASE,
 )
@@ -71,6 +71,9 @@ class Unit:
     down_path: str | None = None
     has_down_convention: bool = True
     in_transaction: bool = True
+    # Operations of the file that are not in `up`/`down` (Alembic ops reviewbot cannot translate):
+    # what the database does with the rest is not what the tool would do.
+    untranslated: int = 0
 
     @property
     def name(self) -> str:
@@ -108,6 +111,9 @@ def build_plan(project: Any) -> Plan:
         for path, fact in project.facts.get(REVISION_FACT, ())
         if isinstance(fact, AlembicRevision)
     }
+    untranslated: dict[str, int] = {}
+    for path, _ in project.facts.get(UNTRANSLATED_FACT, ()):
+        untranslated[path] = untranslated.get(path, 0) + 1
     plan = Plan()
     units: dict[str, Unit] = {}
     order: list[str] = []
@@ -115,6 +121,8 @@ def build_plan(project: Any) -> Plan:
         migration = migration_of(document)
         if migration is None or is_test_path(document.path):
             continue
+        if migration.tool == "alembic" and not migration.revision:
+            continue  # Alembic API used outside a revision file (a CLI, env.py): not a migration
         if migration.tool not in VERIFIABLE_TOOLS:
             if document.path not in plan.unverifiable:
                 plan.unverifiable.append(document.path)
@@ -128,6 +136,7 @@ def build_plan(project: Any) -> Plan:
                 stream=migration.stream,
                 path=document.path,
                 has_down_convention=migration.tool not in ("folder", "supabase", "flyway"),
+                untranslated=untranslated.get(document.path, 0),
             )
         if migration.tool == "flyway" and migration.direction == Role.DOWN:
             unit.has_down_convention = True
@@ -137,22 +146,51 @@ def build_plan(project: Any) -> Plan:
             role = role_of(document, statement)
             if role is None:
                 continue
-            step = Step(statement.text.strip(), document, statement.start)
-            if not step.sql:
-                continue
-            if role == Role.DOWN:
-                unit.down.append(step)
-                unit.down_path = unit.down_path or document.path
-            else:
-                if not unit.up:
-                    unit.path = document.path
-                unit.up.append(step)
-                if key not in order:
-                    order.append(key)
+            for part, start, end in _parts(migration, statement.start, statement.end, role):
+                step = Step(document.text[start:end].strip(), document, start)
+                if step.sql:
+                    _add(unit, step, part, key, order)
+    # A revision whose operations were all left untranslated has no SQL document, yet changes
+    # the schema: it stays in the sequence, so what follows it is known to be approximate.
+    for path, count in untranslated.items():
+        if path not in units and path in revisions and not is_test_path(path):
+            units[path] = Unit(
+                key=path,
+                tool="alembic",
+                stream=path.rpartition("/")[0],
+                path=path,
+                untranslated=count,
+            )
+            order.append(path)
+    ranks = _alembic_ranks(revisions)
     for key in order:
         unit = units[key]
         plan.streams.setdefault(unit.stream, []).append(unit)
+    for members in plan.streams.values():
+        if all(unit.tool == "alembic" for unit in members):
+            members.sort(key=lambda unit: (ranks.get(unit.path, len(ranks)), unit.path))
     return plan
+
+
+def _parts(migration: Migration, start: int, end: int, role: Role) -> list[tuple[Role, int, int]]:
+    """A statement as the tool sends it. A goose `StatementEnd` (or a section marker) ends a
+    statement that has no `;`, so a span that crosses the down marker is two statements."""
+    marker = migration.down_marker
+    if marker is not None and start < marker < end:
+        return [(Role.UP, start, marker), (Role.DOWN, marker, end)]
+    return [(role, start, end)]
+
+
+def _add(unit: Unit, step: Step, role: Role, key: str, order: list[str]) -> None:
+    if role == Role.DOWN:
+        unit.down.append(step)
+        unit.down_path = unit.down_path or step.document.path
+        return
+    if not unit.up:
+        unit.path = step.document.path
+    unit.up.append(step)
+    if key not in order:
+        order.append(key)
 
 
 def needs_autocommit(unit: Unit, steps: list[Step]) -> bool:

@@ -269,20 +269,15 @@ def scratch_database(server_url: str) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def target_database(url: str | None, allow_non_empty: bool, scratch: bool = False) -> Iterator[str]:
-    """The database a run uses.
+def target_database(url: str | None, allow_non_empty: bool) -> Iterator[tuple[str, bool]]:
+    """The database a run uses, and whether it was empty.
 
-    No URL: a throwaway server. A URL: that database, refused when it already holds tables
-    (unless `allow_non_empty`); with `scratch`, a fresh database created beside it on the same
-    server and dropped afterwards, so the named one is never written.
+    No URL: a throwaway server. A URL: that database, refused when it already holds tables,
+    views or sequences unless `allow_non_empty` (then nothing in it is ever dropped).
     """
     if url is None:
         with throwaway_server() as server:
-            yield server
-        return
-    if scratch:
-        with scratch_database(url) as database:
-            yield database
+            yield server, True
         return
     connection = connect(url)
     try:
@@ -295,4 +290,4 @@ def target_database(url: str | None, allow_non_empty: bool, scratch: bool = Fals
             "applies and rolls back migrations, so point it at an empty database, or pass "
             "--allow-non-empty if you mean it"
         )
-    yield url
+    yield url, count == 0

@@ -19,6 +19,7 @@ class DatabaseService:
     url: str
     focus: Callable[[Unit], bool] | None = None  # round-tripped (None: every migration)
     trace: Callable[[Unit], bool] | None = None  # lock-traced (None: none)
+    isolate: bool = True  # empty the database between migration folders (it was empty at start)
     server_version: str = ""
     error: str | None = None
     verification: Verification | None = field(default=None)
@@ -34,7 +35,7 @@ def verification_of(project: Any) -> Verification | None:
     def build(project: Any) -> Verification | None:
         try:
             service.verification = verify(
-                service.url, build_plan(project), service.focus, service.trace
+                service.url, build_plan(project), service.focus, service.trace, service.isolate
             )
         except DatabaseError as exc:
             service.error = str(exc)

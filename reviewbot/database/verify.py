@@ -14,6 +14,7 @@ that the `checks/database/` rules turn into findings.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,9 @@ class LockTaken:
     statement_ms: float
     held_ms: float
     rows: int
+    index: int = 0  # of the statement in its step
+    worked: bool = False  # the statement read or rewrote an existing table
+    held_during_later_work: bool = False
 
 
 @dataclass(slots=True)
@@ -74,10 +78,50 @@ class Verification:
 
 
 class _Failed(Exception):
-    def __init__(self, step: Step, message: str) -> None:
+    def __init__(self, step: Step, message: str, sqlstate: str | None = None) -> None:
         super().__init__(message)
         self.step = step
         self.message = message
+        self.sqlstate = sqlstate
+
+
+# undefined_table, undefined_column, undefined_object, undefined_function, invalid_schema_name
+_UNDEFINED = {"42P01", "42703", "42704", "42883", "3F000"}
+_QUOTED = re.compile(r'"([^"]+)"')
+
+
+def _external_name(failed: _Failed, plan: Plan, stream: str) -> tuple[str, str | None] | None:
+    """The object a failing statement needs that no migration of its own folder creates, and
+    the other folder that does (None: none does). Then the schema starts from something outside
+    these migrations (`create_all()`, a dump, another app's migrations), not a bug in them."""
+    if failed.sqlstate not in _UNDEFINED:
+        return None
+    if failed.sqlstate == "42703":
+        # A missing column of a table the migrations create is theirs to get right; only a
+        # table made elsewhere makes the column someone else's.
+        match = re.search(r'of relation "([^"]+)"', failed.message)
+    else:
+        match = _QUOTED.search(failed.message)
+    if match is None:
+        return None
+    name = match.group(1).rsplit(".", 1)[-1]
+    word = rf"(?:[\w$]+\.)?[`\"]?{re.escape(name)}[`\"]?(?![\w$])"
+    creates = re.compile(
+        rf"\bcreate\b[^;]*?\b(?:table|type|schema|sequence|view|function|index|domain)\s+"
+        rf"(?:if\s+not\s+exists\s+)?{word}"
+        rf"|\badd\s+(?:column\s+)?(?:if\s+not\s+exists\s+)?{word}"
+        rf"|\brename\b[^;]*?\bto\s+{word}"
+        rf"|\bcreate\s+table\b[^;]*?[(,]\s*{word}\s",
+        re.IGNORECASE | re.DOTALL,
+    )
+    elsewhere: str | None = None
+    for unit in plan.units:
+        for step in unit.up:
+            if step is not failed.step and creates.search(step.sql):
+                if unit.stream == stream:
+                    return None
+                elsewhere = elsewhere or unit.stream
+    return name, elsewhere
 
 
 def _error_text(exc: Exception) -> str:
@@ -104,6 +148,23 @@ def _relations(connection: Any) -> dict[str, tuple[int, int, int]]:
     return {str(name): (int(oid), int(node), int(scans)) for name, oid, node, scans in rows}
 
 
+def _reset(connection: Any) -> None:
+    """An empty database again, so each migration folder (an app, a plugin, a legacy chain)
+    starts from nothing: every user schema dropped, `public` recreated."""
+    schemas = connection.execute(
+        "SELECT quote_ident(nspname) FROM pg_namespace WHERE nspname NOT IN "
+        "('pg_catalog', 'information_schema') AND nspname NOT LIKE 'pg_toast%' "
+        "AND nspname NOT LIKE 'pg_temp%'"
+    ).fetchall()
+    for (schema,) in schemas:
+        connection.execute(f"DROP SCHEMA {schema} CASCADE")
+    connection.execute("CREATE SCHEMA public")
+    for (name,) in connection.execute(
+        "SELECT quote_ident(extname) FROM pg_extension WHERE extname <> 'plpgsql'"
+    ).fetchall():
+        connection.execute(f"DROP EXTENSION IF EXISTS {name} CASCADE")
+
+
 def _held_locks(connection: Any) -> set[tuple[int, str]]:
     rows = connection.execute(
         "SELECT relation::int8, mode FROM pg_locks WHERE pid = pg_backend_pid() "
@@ -119,8 +180,10 @@ class Verifier:
         plan: Plan,
         focus: Callable[[Unit], bool] | None = None,
         trace: Callable[[Unit], bool] | None = None,
+        isolate: bool = True,
     ) -> None:
         self.url = url
+        self.isolate = isolate
         self.plan = plan
         self.focus = focus or (lambda unit: True)
         self.trace = trace or (lambda unit: False)
@@ -131,7 +194,9 @@ class Verifier:
         driver()
         connection = connect(self.url)
         try:
-            for stream, units in self.plan.streams.items():
+            for number, (stream, units) in enumerate(self.plan.streams.items()):
+                if number and self.isolate:
+                    _reset(connection)
                 self._stream(connection, stream, units)
         finally:
             connection.close()
@@ -140,8 +205,11 @@ class Verifier:
     # -- one folder ------------------------------------------------------------------------------
 
     def _stream(self, connection: Any, stream: str, units: list[Unit]) -> None:
+        approximate: Unit | None = None
         for index, unit in enumerate(units):
-            focused = self.focus(unit)
+            if unit.untranslated and approximate is None:
+                approximate = unit
+            focused = self.focus(unit) and approximate is None
             traced = self.trace(unit)
             before = snapshot.take(connection) if focused else None
             if traced:
@@ -150,6 +218,23 @@ class Verifier:
             try:
                 self._apply(connection, unit, unit.up, trace=traced)
             except _Failed as failed:
+                if approximate is not None:
+                    self._approximate(stream, approximate)
+                    return
+                external = _external_name(failed, self.plan, stream)
+                if external is not None:
+                    name, creator = external
+                    source = (
+                        f"created by the migrations in {creator}, which run separately"
+                        if creator is not None
+                        else "which no migration statement creates (the schema starts from "
+                        "`create_all()`, a dump or a schema file, or code makes it at run time)"
+                    )
+                    self.result.notes.append(
+                        f"{stream or '.'}: not verifiable from {unit.name} on: it needs "
+                        f"`{name}`, {source}."
+                    )
+                    return
                 self.result.failures.append(
                     StepFailed(unit, failed.step, "up", failed.message, self.seeded)
                 )
@@ -172,9 +257,35 @@ class Verifier:
                         f"{unit.name} could not be applied again after its down step."
                     )
                 return
+        if approximate is not None:
+            self._approximate(stream, approximate)
+
+    def _approximate(self, stream: str, unit: Unit) -> None:
+        self.result.notes.append(
+            f"{stream or '.'}: verified up to {unit.name}, which runs {unit.untranslated} "
+            "Alembic operation(s) reviewbot cannot translate to SQL (computed names, loops, "
+            "built SQL); from there on the schema is not the one Alembic builds, so failures "
+            "are not reported."
+        )
 
     def _round_trip(self, connection: Any, unit: Unit, before: snapshot.Snapshot) -> bool:
-        """Down, compare, up again. False when the folder cannot go on."""
+        """Down, compare, up again. False when the folder cannot go on.
+
+        When both steps can run in a transaction (almost always: PostgreSQL's DDL is
+        transactional), the round trip runs in one that is rolled back afterwards, so the
+        database is exactly the up step's whatever the down step did, and the folder goes on."""
+        psycopg = driver()
+        if needs_autocommit(unit, [*unit.down, *unit.up]):
+            return self._round_trip_steps(connection, unit, before)
+        try:
+            with connection.transaction():
+                self._round_trip_steps(connection, unit, before)
+                raise psycopg.Rollback()
+        except psycopg.Error as exc:  # the rollback itself failed: the connection is unusable
+            raise DatabaseError(f"the database refused: {_error_text(exc)}") from exc
+        return True
+
+    def _round_trip_steps(self, connection: Any, unit: Unit, before: snapshot.Snapshot) -> bool:
         try:
             self._apply(connection, unit, unit.down)
         except _Failed as failed:
@@ -206,12 +317,14 @@ class Verifier:
                 try:
                     connection.execute(step.sql)
                 except psycopg.Error as exc:
-                    raise _Failed(step, _error_text(exc)) from exc
+                    raise _Failed(step, _error_text(exc), exc.sqlstate) from exc
             return
         existing = _relations(connection) if trace else {}
         names = {oid: name for name, (oid, _, _) in existing.items()}
         rows = self._row_counts(connection, existing) if trace else {}
         pending: list[LockTaken] = []
+        # Per statement: did it read or rewrite an existing table (work that grows with data)?
+        worked: list[bool] = []
         try:
             with connection.transaction():
                 held = _held_locks(connection) if trace else set()
@@ -221,22 +334,22 @@ class Verifier:
                     try:
                         connection.execute(step.sql)
                     except psycopg.Error as exc:
-                        raise _Failed(step, _error_text(exc)) from exc
+                        raise _Failed(step, _error_text(exc), exc.sqlstate) from exc
                     took = (time.perf_counter() - began) * 1000
                     if not trace:
                         continue
                     now = _held_locks(connection)
                     after = _relations(connection)
+                    work = {
+                        table
+                        for table, (_, node, scans) in after.items()
+                        if table in before
+                        and (node != before[table][1] or scans > before[table][2])
+                    }
+                    worked.append(bool(work))
                     for relation, mode in sorted(now - held):
                         table = names.get(relation)
                         if table is None or mode not in BLOCKING_MODES or table not in after:
-                            continue
-                        rewrote = after[table][1] != before.get(table, after[table])[1]
-                        scanned = after[table][2] > before.get(table, after[table])[2]
-                        # A bare ACCESS EXCLUSIVE that neither rewrites nor scans (ADD COLUMN
-                        # without a volatile default, a rename) is a catalog change held for
-                        # milliseconds: the lock_timeout rule covers its queueing risk.
-                        if mode == "AccessExclusiveLock" and not (rewrote or scanned):
                             continue
                         pending.append(
                             LockTaken(
@@ -244,11 +357,13 @@ class Verifier:
                                 step,
                                 table,
                                 BLOCKING_MODES[mode],
-                                rewrote,
-                                scanned,
-                                took,
-                                time.perf_counter(),
-                                rows.get(table, 0),
+                                rewrote=after[table][1] != before.get(table, after[table])[1],
+                                scanned=after[table][2] > before.get(table, after[table])[2],
+                                statement_ms=took,
+                                held_ms=time.perf_counter(),
+                                rows=rows.get(table, 0),
+                                index=len(worked) - 1,
+                                worked=bool(work),
                             )
                         )
                     held = now
@@ -259,6 +374,14 @@ class Verifier:
         committed = time.perf_counter()
         strongest: dict[tuple[int, str], LockTaken] = {}
         for lock in pending:
+            # A lock taken by a statement that did no work that grows with data (a catalog
+            # change: ADD COLUMN, a new table's foreign key to an existing one) is held for
+            # milliseconds, unless a later statement of the transaction does such work while
+            # it is held. Queueing behind other sessions is the lock_timeout question.
+            later = any(worked[lock.index + 1 :])
+            if not lock.worked and not later:
+                continue
+            lock = replace(lock, held_during_later_work=not lock.worked and later)
             key = (id(lock.step), lock.table)
             # One finding per statement and table: the strongest lock it took.
             if key not in strongest or _rank(lock.mode) > _rank(strongest[key].mode):
@@ -350,9 +473,10 @@ def verify(
     plan: Plan,
     focus: Callable[[Unit], bool] | None = None,
     trace: Callable[[Unit], bool] | None = None,
+    isolate: bool = True,
 ) -> Verification:
     try:
-        return Verifier(url, plan, focus, trace).run()
+        return Verifier(url, plan, focus, trace, isolate).run()
     except DatabaseError:
         raise
     except Exception as exc:

@@ -62,10 +62,14 @@ class MigrationLock(ProjectRule):
         for lock in verification.locks:
             path, line = lock.step.position()
             work = (
-                " and rewrote the whole table"
+                " and rewrote the whole table (time grows with its size)"
                 if lock.rewrote
-                else " and read every row of it"
+                else " and read every row of it (time grows with its size)"
                 if lock.scanned
+                else ", while it reads every row of another table"
+                if lock.worked
+                else ", and keeps it while later statements of the migration read or rewrite tables"
+                if lock.held_during_later_work
                 else ""
             )
             article = "an" if lock.mode.startswith(("A", "E")) else "a"
@@ -73,7 +77,7 @@ class MigrationLock(ProjectRule):
                 path,
                 line,
                 f"On PostgreSQL this statement took {article} {lock.mode} lock on `{lock.table}`, "
-                f"an existing table{work} (time grows with its size); it blocks "
+                f"an existing table{work}; it blocks "
                 f"{_BLOCKS[lock.mode]} until the migration "
                 f"commits (held {lock.held_ms:.0f} ms here with {lock.rows} rows). " + advice(lock),
             )
