@@ -15,6 +15,7 @@ from reviewbot import __version__
 from reviewbot.checklist import documents
 from reviewbot.checklist import report as checklist_report
 from reviewbot.checklist.mapping import default_mapper
+from reviewbot.database import command as migrations_command
 from reviewbot.model.catalog import CatalogError, RuleMeta, load_catalog
 from reviewbot.output import REPORTERS
 from reviewbot.output.escape import json_safe, printable, terminal_safe
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule")
 
     github_command.add_parser(commands)
+    migrations_command.add_parser(commands)
     checklist = commands.add_parser(
         "checklist", help="show the checklist items of agent documents and the rules enforcing them"
     )
@@ -424,6 +426,7 @@ COMMANDS = {
     "checklist": cmd_checklist,
     "init": cmd_init,
     "github": github_command.run,
+    "migrations": migrations_command.run,
 }
 
 
