@@ -261,14 +261,14 @@ def test_symlink_pointing_outside_is_not_followed(scan: Scan) -> None:
 def test_unreadable_file(scan: Scan, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     if os.access(scan.repo / "perm" / "unreadable.sql", os.R_OK):
         # Root reads a chmod 000 file anyway: make the read fail as the OS would for others.
-        real = sources.read_limited
+        real = sources.read_regular
 
-        def denied(path: Path, limit: int) -> bytes:
-            if path.name == "unreadable.sql":
+        def denied(path: Path | str, limit: int, follow_symlinks: bool = True) -> bytes:
+            if Path(path).name == "unreadable.sql":
                 raise PermissionError(13, "Permission denied", str(path))
-            return real(path, limit)
+            return real(path, limit, follow_symlinks)
 
-        monkeypatch.setattr(sources, "read_limited", denied)
+        monkeypatch.setattr(sources, "read_regular", denied)
         repo = tmp_path / "repo"
         (repo / ".git").mkdir(parents=True)
         (repo / "unreadable.sql").write_text(FINDING_SQL)
@@ -343,3 +343,158 @@ def test_config_with_wrong_types(tmp_path: Path, run_cli: Any, config: str, mess
     result = run_cli("scan", str(repo), "--no-cache")
     assert result.code == 2, result.err
     assert message in result.err and result.err.startswith("reviewbot: error: ")
+
+
+# -- every scan finishes, and nothing found elsewhere is lost (issue 13) ---------------------------
+
+
+def _scan_json(repo: Path, *extra: str, timeout: float = 120) -> tuple[int, dict[str, Any], str]:
+    """`reviewbot scan` in a subprocess (a hang or a crash of the process is a failure here)."""
+    report = repo.parent / "report.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "reviewbot", "scan", str(repo), "--format", "json"]
+        + ["--output", str(report), "--quiet", *extra],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+    data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+    return proc.returncode, data, proc.stderr
+
+
+def _repo(tmp_path: Path, files: dict[str, str | bytes]) -> Path:
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    for rel, content in files.items():
+        path = repo / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    return repo
+
+
+NOT_TEXT_CODECS = ("rot13", "hex", "zlib", "base64", "bz2", "quopri", "uu")
+
+
+@pytest.mark.parametrize("codec", [*NOT_TEXT_CODECS, "punycode", "undefined"])
+def test_a_coding_line_naming_a_codec_that_is_not_text(codec: str) -> None:
+    data = f"# -*- coding: {codec} -*-\n".encode() + FINDING_PY.encode()
+    result = sources.decode(data, "odd.py")
+    assert isinstance(result, sources.ScanError), result
+    assert result.kind == "decode-error" and "UTF-8" in result.message
+
+
+def test_a_rot13_file_is_a_notice_and_the_scan_goes_on(tmp_path: Path) -> None:
+    repo = _repo(
+        tmp_path,
+        {"rot13.py": "# coding: rot13\n" + FINDING_PY, "hex.py": "# coding: hex\nx = 1\n"}
+        | {"good.py": FINDING_PY},
+    )
+    code, report, stderr = _scan_json(repo, "--no-cache")
+    assert code == 1, stderr
+    assert "internal error" not in stderr and "Traceback" not in stderr
+    assert {e["path"] for e in report["errors"] if e["kind"] == "decode-error"} == {
+        "rot13.py",
+        "hex.py",
+    }
+    assert {f["path"] for f in report["findings"]} == {"good.py"}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_fifos_and_planted_cache_files_never_block_or_get_read(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, {"good.py": FINDING_PY, "query.sql": FINDING_SQL})
+    os.mkfifo(repo / "pipe.sql")  # a FIFO named like a source file
+    # Run once to learn the cache layout, then replace every entry by a FIFO or a huge file.
+    code, first, stderr = _scan_json(repo)
+    assert code == 1, stderr
+    entries = sorted((repo / ".reviewbot_cache").rglob("*.pickle"))
+    assert len(entries) == 2
+    entries[0].unlink()
+    os.mkfifo(entries[0])
+    entries[1].unlink()
+    with entries[1].open("wb") as handle:
+        handle.truncate(300 * 1024 * 1024)  # sparse: reading it whole would take 300 MB
+    code, second, stderr = _scan_json(repo, timeout=60)
+    assert code == 1, stderr
+    assert second["findings"] == first["findings"]
+    assert not [e for e in second["errors"] if e["path"] == "pipe.sql"]  # never a file to scan
+    # Swapped in after discovery saw a regular file, a FIFO is still never opened blocking.
+    error = sources.read_source(repo / "pipe.sql", "pipe.sql", "sql")
+    assert isinstance(error, sources.ScanError)
+    assert error.kind == "read-error" and "FIFO" in error.message
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_named_as_an_agent_document(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, {"agents/real.md": "---\nname: real\n---\n- Never use SELECT *\n"})
+    os.mkfifo(repo / "agents" / "pipe.md")
+    proc = subprocess.run(
+        [sys.executable, "-m", "reviewbot", "checklist", str(repo / "agents" / "pipe.md")]
+        + [str(repo / "agents" / "real.md"), "--format", "json"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert "Traceback" not in proc.stderr
+    assert "FIFO" in proc.stdout + proc.stderr
+    assert "SELECT" in proc.stdout  # the real document was still read
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "- \ue100 0 \ue101 never use `SELECT *`",
+        "- \ue1000\ue101 and \ue1001\ue101",
+        "- escaped \\* star and \ue02a private",
+        "- `a` \ue000\ue001\ue002 `b` \\_c\\_",
+    ],
+)
+def test_private_use_characters_in_an_agent_document(text: str) -> None:
+    from reviewbot.checklist.extract import parse_agent_document
+
+    document = parse_agent_document(text + "\n", "agents/pua.md")
+    [item] = document.items
+    # The private-use characters survive as they were; code spans and escapes are undone.
+    for char in text:
+        if "\ue000" <= char <= "\uf8ff":
+            assert char in item.text
+    assert "`" not in item.text and "\\" not in item.text
+
+
+def test_star_heavy_globs_match_in_linear_steps() -> None:
+    from reviewbot.workspace.globs import GlobSet
+
+    name = "a" * 4000 + ".py"
+    for pattern in ("*a" * 40 + "*b", "**a" * 40 + "**b", "**/*a*" * 20 + "/x", "*[ab]?" * 30):
+        globs = GlobSet([pattern])
+        assert not globs.any(name)
+        # One pattern costs at most (len(path) + 1) x (states + 1) visits, whatever it holds.
+        assert globs.steps <= (len(name) + 1) * (2 * len(pattern) + 3), pattern
+
+
+def test_ten_thousand_exclude_entries(tmp_path: Path) -> None:
+    from reviewbot.workspace.globs import GlobSet
+
+    patterns = [f"vendor{i}/*.py" for i in range(5000)] + [f"gen_{i}" for i in range(5000)]
+    globs = GlobSet(patterns)
+    paths = [f"src/pkg{i % 7}/module_{i}.py" for i in range(500)] + ["vendor17/x.py", "a/gen_9/b"]
+    before = globs.steps
+    matched = [p for p in paths if globs.any(p)]
+    assert matched == ["vendor17/x.py", "a/gen_9/b"]
+    # Literal entries are set lookups, wildcard entries share one automaton whose state sets
+    # are cached: a small fraction of one pass per pattern per path (5,000 x 502 x ~20 steps).
+    assert globs.steps - before < len(paths) * len(patterns) // 20
+    repo = _repo(tmp_path, {"good.py": FINDING_PY, "vendor3/skip.py": FINDING_PY})
+    (repo / ".reviewbot.yml").write_text(
+        "exclude:\n" + "".join(f"  - '{p}'\n" for p in patterns[:3000] + ["*a" * 30 + "*b"])
+        + "per-file-ignores:\n"
+        + "".join(f"  '{'*x' * 20}{i}*': [all]\n" for i in range(2000)),
+        encoding="utf-8",
+    )
+    code, report, stderr = _scan_json(repo, "--no-cache", timeout=120)
+    assert code == 1, stderr
+    assert [f["path"] for f in report["findings"]] == ["good.py"]

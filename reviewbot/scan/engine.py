@@ -18,7 +18,7 @@ from reviewbot.scan.suppressions import Suppressions, parse_suppressions
 from reviewbot.sql.source import SqlDocument
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.discovery import discover
-from reviewbot.workspace.globs import glob_match
+from reviewbot.workspace.globs import glob_set
 from reviewbot.workspace.guards import run_deep
 from reviewbot.workspace.sources import SourceFile, read_source
 
@@ -105,6 +105,7 @@ class Scanner:
         self.sources: dict[str, SourceFile] = {}
         self.sql_documents: list[SqlDocument] = []
         self.facts: dict[str, list[tuple[str, Any]]] = {}
+        self._ignored_rules: dict[str, frozenset[str]] = {}
 
     # -- whole scan ----------------------------------------------------------------------------
 
@@ -128,7 +129,7 @@ class Scanner:
         for index, source in enumerate(sources):
             if self.cache is not None:
                 keys[index] = self.cache.key(source.path, source.text)
-                cached = self.cache.get(keys[index])
+                cached = self.cache.get(keys[index], len(source.text))
                 if cached is not None:
                     outcomes[index] = cached.attach(source)
                     continue
@@ -137,7 +138,7 @@ class Scanner:
         self._report_progress(done, len(sources))
         for index, outcome in self._analyze_all([sources[i] for i in todo], todo):
             if self.cache is not None:
-                self.cache.put(keys[index], outcome.detach())
+                self.cache.put(keys[index], outcome.detach(), len(sources[index].text))
             outcomes[index] = outcome.attach(sources[index])
             done += 1
             self._report_progress(done, len(sources))
@@ -239,10 +240,14 @@ class Scanner:
         return out, suppressed
 
     def _ignored_by_config(self, item: RawFinding) -> bool:
-        for pattern, ids in self.config.per_file_ignores.items():
-            if (item.rule in ids or "all" in ids) and glob_match(pattern, item.path):
-                return True
-        return False
+        ignored = self._ignored_rules.get(item.path)
+        if ignored is None:
+            # All `per-file-ignores` patterns in one linear-time pass per path (globs.GlobSet).
+            entries = list(self.config.per_file_ignores.items())
+            matched = glob_set(tuple(p for p, _ in entries)).matching(item.path) if entries else ()
+            ignored = frozenset(rule for index in matched for rule in entries[index][1])
+            self._ignored_rules[item.path] = ignored
+        return item.rule in ignored or "all" in ignored
 
     def _finding(self, item: RawFinding) -> Finding:
         meta = self.metas.get(item.rule)
