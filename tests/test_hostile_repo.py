@@ -352,8 +352,19 @@ def _scan_json(repo: Path, *extra: str, timeout: float = 120) -> tuple[int, dict
     """`reviewbot scan` in a subprocess (a hang or a crash of the process is a failure here)."""
     report = repo.parent / "report.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "reviewbot", "scan", str(repo), "--format", "json"]
-        + ["--output", str(report), "--quiet", *extra],
+        [
+            sys.executable,
+            "-m",
+            "reviewbot",
+            "scan",
+            str(repo),
+            "--format",
+            "json",
+            "--output",
+            str(report),
+            "--quiet",
+            *extra,
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -432,8 +443,16 @@ def test_a_fifo_named_as_an_agent_document(tmp_path: Path) -> None:
     repo = _repo(tmp_path, {"agents/real.md": "---\nname: real\n---\n- Never use SELECT *\n"})
     os.mkfifo(repo / "agents" / "pipe.md")
     proc = subprocess.run(
-        [sys.executable, "-m", "reviewbot", "checklist", str(repo / "agents" / "pipe.md")]
-        + [str(repo / "agents" / "real.md"), "--format", "json"],
+        [
+            sys.executable,
+            "-m",
+            "reviewbot",
+            "checklist",
+            str(repo / "agents" / "pipe.md"),
+            str(repo / "agents" / "real.md"),
+            "--format",
+            "json",
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -490,7 +509,8 @@ def test_ten_thousand_exclude_entries(tmp_path: Path) -> None:
     assert globs.steps - before < len(paths) * len(patterns) // 20
     repo = _repo(tmp_path, {"good.py": FINDING_PY, "vendor3/skip.py": FINDING_PY})
     (repo / ".reviewbot.yml").write_text(
-        "exclude:\n" + "".join(f"  - '{p}'\n" for p in patterns[:3000] + ["*a" * 30 + "*b"])
+        "enable: [all]\nexclude:\n"
+        + "".join(f"  - '{p}'\n" for p in [*patterns[:3000], "*a" * 30 + "*b"])
         + "per-file-ignores:\n"
         + "".join(f"  '{'*x' * 20}{i}*': [all]\n" for i in range(2000)),
         encoding="utf-8",

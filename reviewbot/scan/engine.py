@@ -13,7 +13,12 @@ from reviewbot.model.findings import ChecklistRef, Finding, ScanError, ScanSumma
 from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
 from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
 from reviewbot.scan.cache import Cache
-from reviewbot.scan.parallel import PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, parallel_analyze
+from reviewbot.scan.parallel import (
+    DEFAULT_FILE_TIMEOUT,
+    PARALLEL_MIN_BYTES,
+    PARALLEL_MIN_FILES,
+    parallel_analyze,
+)
 from reviewbot.scan.suppressions import Suppressions, parse_suppressions
 from reviewbot.sql.source import SqlDocument
 from reviewbot.workspace.config import Config
@@ -63,7 +68,8 @@ class Scanner:
 
     `jobs` > 1 runs the per-file pass in worker processes when there is enough to do; `cache`
     reuses per-file outcomes from `.reviewbot_cache/` under the scan root; `progress` is called
-    with (files done, files total) as the per-file pass advances.
+    with (files done, files total) as the per-file pass advances; `file_timeout` is the time
+    budget of one file in worker processes (None: unlimited).
     """
 
     def __init__(
@@ -74,8 +80,10 @@ class Scanner:
         jobs: int = 1,
         cache: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        file_timeout: float | None = DEFAULT_FILE_TIMEOUT,
     ) -> None:
         self.config = config
+        self.file_timeout = file_timeout
         catalog = active_catalog()
         self.enabled = frozenset(r for r in rules if r in catalog and r in REGISTRY)
         self.metas = {rid: catalog[rid] for rid in sorted(self.enabled)}
@@ -160,7 +168,9 @@ class Scanner:
             for index, source in zip(indexes, sources, strict=True):
                 yield index, self.analyzer.analyze(source)
             return
-        yield from parallel_analyze(self.analyzer, sources, indexes, self.jobs)
+        yield from parallel_analyze(
+            self.analyzer, sources, indexes, self.jobs, file_timeout=self.file_timeout
+        )
 
     def _collect(self, source: SourceFile, outcome: FileOutcome) -> None:
         self.sources[source.path] = source
