@@ -518,3 +518,128 @@ def test_ten_thousand_exclude_entries(tmp_path: Path) -> None:
     code, report, stderr = _scan_json(repo, "--no-cache", timeout=120)
     assert code == 1, stderr
     assert [f["path"] for f in report["findings"]] == ["good.py"]
+
+
+# An f-string replacement field holding 1,500 nested brackets: libcst's native parser overflowed
+# the C stack on it (SIGSEGV), in a worker and then again in the main process.
+DEEP_FSTRING_PY = "x = f'{" + "(" * 1500 + "1" + ")" * 1500 + "}'\n" + FINDING_PY
+# Enough files and bytes for the per-file pass to run in worker processes.
+PADDING = "# " + "padding " * 2000 + "\n"
+
+
+def test_deep_brackets_inside_an_f_string_with_workers(tmp_path: Path) -> None:
+    files: dict[str, str | bytes] = {f"good/m{i:02}.py": FINDING_PY + PADDING for i in range(24)}
+    files["deep/fstring.py"] = DEEP_FSTRING_PY
+    files["deep/nested_fields.py"] = (
+        "x = f'{" + 'f"{' * 3 + "[" * 400 + "]" * 400 + '}"' * 3 + "}'\n" + FINDING_PY
+    )
+    repo = _repo(tmp_path, files)
+    code, report, stderr = _scan_json(repo, "--no-cache", "--jobs", "2", "--select", "all")
+    assert code == 1, stderr
+    assert "internal error" not in stderr
+    assert {f["path"] for f in report["findings"]} == {f"good/m{i:02}.py" for i in range(24)}
+    for path in ("deep/fstring.py", "deep/nested_fields.py"):
+        [error] = [e for e in report["errors"] if e["path"] == path]
+        assert error["kind"] == "parse-error" and "f-string" in error["message"], error
+
+
+def test_every_token_counts_in_the_python_size_guard() -> None:
+    from reviewbot.workspace.guards import MAX_PYTHON_TOKENS, python_shape
+
+    # `==`, names and numbers were not counted: 7.5 MB of this aborted the process at 4 GB.
+    shape = python_shape("x = " + "1 == " * (MAX_PYTHON_TOKENS // 2) + "1\n")
+    assert shape.oversized and "tokens" in (shape.refusal() or "")
+    names = python_shape("\n".join(f"a{i}: b{i}" for i in range(MAX_PYTHON_TOKENS // 3 + 1)))
+    assert names.oversized
+    fields = python_shape("x = f'" + "{a}" * (MAX_PYTHON_TOKENS + 1) + "'\n")
+    assert fields.oversized
+    # Literal text of an f-string is one string, not tokens; `{{` is not a field.
+    plain = python_shape("x = f'" + "word {{ " * 100_000 + "'\n")
+    assert plain.tokens == 3 and plain.brackets == 0
+
+
+class _Saboteur:
+    """An Analyzer stand-in for worker tests: crashes or stalls on files so named."""
+
+    def __init__(self, analyzer: Any) -> None:
+        self.analyzer = analyzer
+
+    def analyze(self, source: Any) -> Any:
+        import signal
+        import time
+
+        if "crash" in source.path:
+            import faulthandler
+
+            faulthandler.disable()  # pytest's handler would print the worker's stack
+            os.kill(os.getpid(), signal.SIGSEGV)
+        if "stall" in source.path:
+            time.sleep(60)
+        return self.analyzer.analyze(source)
+
+
+def test_a_crashing_or_stalling_file_costs_only_itself() -> None:
+    import time
+
+    from reviewbot.model.findings import ErrorKind
+    from reviewbot.scan.engine import Scanner
+    from reviewbot.scan.parallel import parallel_analyze
+    from reviewbot.workspace.config import Config
+    from reviewbot.workspace.sources import SourceFile
+
+    analyzer = Scanner(Config(root=ROOT), ["sql-injection"]).analyzer
+    names = [
+        f"m{i:02}{'crash' if i in (3, 4) else ''}{'stall' if i == 20 else ''}.py" for i in range(30)
+    ]
+    sources = [SourceFile(name, FINDING_PY, "python") for name in names]
+    started = time.monotonic()
+    out = list(
+        parallel_analyze(_Saboteur(analyzer), sources, list(range(30)), 2, file_timeout=1.5)  # type: ignore[arg-type]
+    )
+    assert time.monotonic() - started < 30  # the stalled file did not hold the scan
+    assert [index for index, _ in out] == list(range(30))
+    for index, outcome in out:
+        if index in (3, 4):
+            [error] = outcome.errors
+            assert error.kind == ErrorKind.RULE_CRASH and "SIGSEGV" in error.message
+        elif index == 20:
+            [error] = outcome.errors
+            assert error.kind == ErrorKind.TIMEOUT and "1.5 s" in error.message
+        else:
+            assert not outcome.errors and [f.rule for f in outcome.raw] == ["sql-injection"]
+
+
+def test_ctrl_c_ends_the_scan_promptly_and_keeps_the_cache_intact(tmp_path: Path) -> None:
+    import signal
+    import time
+
+    # 60 files of 4.5 KB: enough for worker processes, a few seconds of work to interrupt.
+    sql = "-- " + "padding " * 400 + "\n"
+    sql += "".join(f"SELECT a{i}, b FROM t{i} WHERE c IN (1, 2) ORDER BY a;\n" for i in range(20))
+    repo = _repo(tmp_path, {f"q/{i:03}.sql": sql for i in range(60)} | {"good.py": FINDING_PY})
+    report = tmp_path / "report.json"
+    command = [sys.executable, "-m", "reviewbot", "scan", str(repo), "--jobs", "2"]
+    proc = subprocess.Popen(
+        [*command, "--format", "json", "--output", str(report)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    cache = repo / ".reviewbot_cache"
+    deadline = time.monotonic() + 60
+    while not list(cache.rglob("*.pickle")) and time.monotonic() < deadline:
+        time.sleep(0.05)  # the scan is under way: some outcomes are written
+    proc.send_signal(signal.SIGINT)
+    interrupted = time.monotonic()
+    _, stderr = proc.communicate(timeout=30)
+    assert time.monotonic() - interrupted < 10, "the scan waited for queued work"
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr and "Traceback" not in stderr
+    assert not report.exists()
+    assert not list(cache.rglob("*.tmp"))  # no half-written entry
+    # The cache is intact: a second run reads what the first wrote and reports as usual.
+    code, again, stderr = _scan_json(repo, "--jobs", "2", timeout=300)
+    assert code == 1, stderr
+    assert [(f["path"], f["rule"]) for f in again["findings"]] == [("good.py", "sql-injection")]
+    assert not again["errors"]

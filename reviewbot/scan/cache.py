@@ -222,6 +222,11 @@ class Cache:
             self.writable = False
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(tmp)
+        except BaseException:
+            # Interrupted (Ctrl-C) between writing and renaming: leave no half-written file.
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp)
+            raise
 
     def _ensure_gitignore(self) -> None:
         marker = self.folder.parent / ".gitignore"
