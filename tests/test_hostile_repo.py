@@ -643,3 +643,48 @@ def test_ctrl_c_ends_the_scan_promptly_and_keeps_the_cache_intact(tmp_path: Path
     assert code == 1, stderr
     assert [(f["path"], f["rule"]) for f in again["findings"]] == [("good.py", "sql-injection")]
     assert not again["errors"]
+
+
+def test_sql_subscript_chains_are_bounded_before_sqlglot() -> None:
+    from reviewbot.sql.source import SqlDocument, split_and_parse
+    from reviewbot.workspace.guards import MAX_SQL_SUBSCRIPT_CHAIN
+    from reviewbot.workspace.sources import SourceFile
+
+    def parse(text: str) -> SqlDocument:
+        host = SourceFile("a.sql", text, "sql")
+        return split_and_parse(SqlDocument(host=host, text=text, dialect="postgres"))
+
+    # 24 KB of this took sqlglot 355 s; it is refused, and the next statement still checked.
+    document = parse("SELECT a" + "[1]" * 6000 + " FROM t;\nSELECT * FROM orders;\n")
+    [error] = document.errors
+    assert "subscripts" in error.message and error.line == 1
+    assert [s.expression is not None for s in document.statements] == [False, True]
+    # Chains interleaved with inner subscripts are counted per bracket level.
+    assert parse("SELECT a" + "[b[1][2]]" * (MAX_SQL_SUBSCRIPT_CHAIN + 1) + " FROM t;").errors
+    # Real multi-dimensional subscripts and many short chains are parsed.
+    fine = parse("SELECT a[1][2][3], " + ", ".join(["m[1][2]"] * 500) + " FROM t;")
+    assert not fine.errors and fine.statements[0].expression is not None
+
+
+class _CountingText(str):
+    finds = 0
+
+    def find(self, *args: Any) -> int:
+        type(self).finds += 1
+        return super().find(*args)
+
+
+def test_escape_mapping_is_linear_in_the_escapes() -> None:
+    from reviewbot.sql.text import TextBuilder, add_literal_body, host_offset
+
+    escapes = 20_000
+    body = _CountingText("SELECT '" + "\\n{{x}}" * escapes + "' FROM t")
+    builder = TextBuilder()
+    add_literal_body(builder, body, 100, raw=False, fstring=True)
+    text, segments = builder.mapped()
+    assert text == "SELECT '" + "\n{x}" * escapes + "' FROM t"
+    # One search per special sequence and kind, not one per kind from every escape.
+    assert _CountingText.finds <= 3 * escapes + 3
+    # Each decoded character maps back to its escape in the host.
+    assert host_offset(segments, len("SELECT '")) == 100 + len("SELECT '")
+    assert host_offset(segments, text.index("' FROM t")) == 100 + body.index("' FROM t")

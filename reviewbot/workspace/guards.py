@@ -45,6 +45,9 @@ MAX_SQL_NESTING = 100
 # first tries each as a data type and backtracks, so its parse time doubles with every level
 # (20 levels take 6 s, 30 would take hours).
 MAX_SQL_TYPE_NESTING = 10
+# Subscripts chained on one value (`a[1][1][1]...`): sqlglot's parse time is quadratic in the
+# chain (200 take 0.8 s, 6,000 took 355 s); real multi-dimensional arrays use a handful.
+MAX_SQL_SUBSCRIPT_CHAIN = 32
 
 # String bodies are unrolled loops with possessive repeats (`[^'\\]*+(?:\\.[^'\\]*+)*+`): a
 # backtracking repeat costs the regex engine memory per iteration, 700 MB for a 5 MB literal.
