@@ -688,3 +688,22 @@ def test_escape_mapping_is_linear_in_the_escapes() -> None:
     # Each decoded character maps back to its escape in the host.
     assert host_offset(segments, len("SELECT '")) == 100 + len("SELECT '")
     assert host_offset(segments, text.index("' FROM t")) == 100 + body.index("' FROM t")
+
+
+def test_workers_that_cannot_start_leave_the_work_to_the_scanning_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from reviewbot.scan import parallel
+    from reviewbot.scan.engine import Scanner
+    from reviewbot.workspace.config import Config
+    from reviewbot.workspace.sources import SourceFile
+
+    def no_fork(self: Any) -> Any:
+        raise OSError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(parallel._Pool, "_spawn", no_fork)
+    analyzer = Scanner(Config(root=ROOT), ["sql-injection"]).analyzer
+    sources = [SourceFile(f"m{i}.py", FINDING_PY, "python") for i in range(20)]
+    out = list(parallel.parallel_analyze(analyzer, sources, list(range(20)), 2))
+    assert [i for i, _ in out] == list(range(20))
+    assert all([f.rule for f in o.raw] == ["sql-injection"] and not o.errors for _, o in out)

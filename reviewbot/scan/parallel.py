@@ -160,7 +160,11 @@ class _Pool:
             if worker.idle and not self._assign(worker):
                 self._retire(worker)
         while self.pending and len(self.workers) < self.jobs:
-            worker = self._spawn()
+            try:
+                worker = self._spawn()
+            except OSError:  # no more processes or memory: the scanning process takes over
+                self.start_failures = MAX_START_FAILURES
+                return
             self.workers.append(worker)
             self._assign(worker)
 
@@ -249,6 +253,8 @@ class _Pool:
                     self._in_process()
                     continue
                 self._fill()
+                if not self.workers and self.pending:
+                    continue  # workers could not start: checked here on the next turn
                 if not self.workers:
                     # Nothing running and nothing pending, yet results are missing: a file was
                     # lost without a worker to blame (cannot happen); never hang on it.
