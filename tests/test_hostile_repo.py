@@ -707,3 +707,13 @@ def test_workers_that_cannot_start_leave_the_work_to_the_scanning_process(
     out = list(parallel.parallel_analyze(analyzer, sources, list(range(20)), 2))
     assert [i for i, _ in out] == list(range(20))
     assert all([f.rule for f in o.raw] == ["sql-injection"] and not o.errors for _, o in out)
+
+
+def test_a_timeout_or_a_dead_worker_is_never_cached() -> None:
+    from reviewbot.scan.analysis import FileOutcome
+    from reviewbot.scan.parallel import crashed, timed_out, transient
+
+    assert transient(FileOutcome("a.py", errors=[timed_out("a.py", 60)]))
+    assert transient(FileOutcome("a.py", errors=[crashed("a.py", -9)]))
+    # What the file itself holds is cached as usual.
+    assert not transient(FileOutcome("a.py", errors=[sources.decode(b"# coding: hex\n", "a.py")]))  # type: ignore[list-item]

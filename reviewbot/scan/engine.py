@@ -18,6 +18,7 @@ from reviewbot.scan.parallel import (
     PARALLEL_MIN_BYTES,
     PARALLEL_MIN_FILES,
     parallel_analyze,
+    transient,
 )
 from reviewbot.scan.suppressions import Suppressions, parse_suppressions
 from reviewbot.sql.source import SqlDocument
@@ -145,7 +146,7 @@ class Scanner:
         done = len(sources) - len(todo)
         self._report_progress(done, len(sources))
         for index, outcome in self._analyze_all([sources[i] for i in todo], todo):
-            if self.cache is not None:
+            if self.cache is not None and not transient(outcome):
                 self.cache.put(keys[index], outcome.detach(), len(sources[index].text))
             outcomes[index] = outcome.attach(sources[index])
             done += 1

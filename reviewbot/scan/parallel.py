@@ -92,6 +92,17 @@ class _Worker:
     idle: bool = True
 
 
+WORKER_DIED = "reviewbot's worker process died"
+
+
+def transient(outcome: FileOutcome) -> bool:
+    """Whether the outcome says the worker was stopped or died rather than what the file holds
+    (a budget exceeded on a loaded machine, a worker killed for memory): never cached."""
+    return any(
+        e.kind == ErrorKind.TIMEOUT or e.message.startswith(WORKER_DIED) for e in outcome.errors
+    )
+
+
 def crashed(path: str, exitcode: int | None) -> ScanError:
     if exitcode is not None and exitcode < 0:
         try:
@@ -103,7 +114,7 @@ def crashed(path: str, exitcode: int | None) -> ScanError:
     return ScanError(
         ErrorKind.RULE_CRASH,
         path,
-        f"reviewbot's worker process died while checking this file ({how}; a parser crashed "
+        f"{WORKER_DIED} while checking this file ({how}; a parser crashed "
         "on it); file not checked, please report it. Other files were checked.",
     )
 
