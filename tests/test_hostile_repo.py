@@ -717,3 +717,21 @@ def test_a_timeout_or_a_dead_worker_is_never_cached() -> None:
     assert transient(FileOutcome("a.py", errors=[crashed("a.py", -9)]))
     # What the file itself holds is cached as usual.
     assert not transient(FileOutcome("a.py", errors=[sources.decode(b"# coding: hex\n", "a.py")]))  # type: ignore[list-item]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs")
+def test_a_fifo_or_a_huge_file_as_the_config(tmp_path: Path) -> None:
+    repo = _repo(tmp_path, {"good.py": FINDING_PY})
+    os.mkfifo(repo / "fifo.yml")
+    proc = subprocess.run(
+        [sys.executable, "-m", "reviewbot", "scan", str(repo), "--config", str(repo / "fifo.yml")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and "fifo.yml" in proc.stderr, proc.stderr  # refused, not waited on
+    with (repo / ".reviewbot.yml").open("wb") as handle:
+        handle.truncate(3 * 1024**3)  # sparse 3 GB: read whole, it would exhaust memory
+    code, _, stderr = _scan_json(repo, "--no-cache")
+    assert code == 2 and "larger than 1 MB" in stderr
