@@ -632,6 +632,8 @@ def test_ctrl_c_ends_the_scan_promptly_and_keeps_the_cache_intact(tmp_path: Path
         time.sleep(0.05)  # the scan is under way: some outcomes are written
     proc.send_signal(signal.SIGINT)
     interrupted = time.monotonic()
+    time.sleep(0.02)
+    proc.send_signal(signal.SIGINT)  # an impatient second Ctrl-C once deadlocked the pool
     _, stderr = proc.communicate(timeout=30)
     assert time.monotonic() - interrupted < 10, "the scan waited for queued work"
     assert proc.returncode == 130, stderr
