@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -436,6 +438,11 @@ COMMANDS = {
 }
 
 
+def _ignore_interrupts() -> None:
+    with contextlib.suppress(ValueError, OSError):  # ValueError: not the main thread
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -448,6 +455,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"reviewbot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        _ignore_interrupts()  # exiting already: a second Ctrl-C must not kill us mid-message
         print("reviewbot: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

@@ -296,6 +296,17 @@ class _Pool:
                             )
                             self._lost(worker, error)
                 self._check_time(time.monotonic())
+        except KeyboardInterrupt:
+            # The scan is ending: a second Ctrl-C must not interrupt the workers' shutdown.
+            previous: Any = None
+            with contextlib.suppress(ValueError, OSError):  # ValueError: not the main thread
+                previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+            try:
+                self.close()
+            finally:
+                if previous is not None:
+                    signal.signal(signal.SIGINT, previous)
+            raise
         finally:
             self.close()
 
