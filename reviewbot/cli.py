@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +25,7 @@ from reviewbot.output.github import command as github_command
 from reviewbot.scan.baseline import write_baseline
 from reviewbot.scan.cache import CACHE_DIR
 from reviewbot.scan.filtering import ChangeSet, FilterMode, filter_outcome
+from reviewbot.scan.parallel import DEFAULT_FILE_TIMEOUT
 from reviewbot.scan.runner import ScanRequest, run_scan
 from reviewbot.workspace.config import (
     CONFIG_NAMES,
@@ -75,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--color", choices=("auto", "always", "never"), default="auto")
     scan.add_argument(
         "--jobs", type=int, help="worker processes for the per-file pass (default: one per CPU)"
+    )
+    scan.add_argument(
+        "--file-timeout",
+        type=float,
+        default=DEFAULT_FILE_TIMEOUT,
+        metavar="SECONDS",
+        help="with worker processes, stop and report a file that takes longer "
+        f"(default {DEFAULT_FILE_TIMEOUT:g}; 0: no limit)",
     )
     scan.add_argument(
         "--no-cache", action="store_true", help="do not read or write .reviewbot_cache/"
@@ -135,6 +146,8 @@ def _validate_scan_args(args: argparse.Namespace) -> None:
         args.sql_dialect = parse_dialect(args.sql_dialect, "--sql-dialect")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be 1 or more, not {args.jobs}")
+    if not args.file_timeout >= 0:  # also refuses nan
+        raise UsageError(f"--file-timeout must be 0 (no limit) or more, not {args.file_timeout}")
     if args.filter is not None and args.diff is None:
         raise UsageError("--filter needs --diff REF (the change to filter by)")
     if args.diff is not None and args.write_baseline is not None:
@@ -181,6 +194,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             sql_dialect=args.sql_dialect,
             baseline=args.baseline,
             jobs=args.jobs,
+            file_timeout=args.file_timeout or None,
             cache=not args.no_cache,
             progress=None if args.quiet else progress_printer(),
         )
@@ -430,6 +444,11 @@ COMMANDS = {
 }
 
 
+def _ignore_interrupts() -> None:
+    with contextlib.suppress(ValueError, OSError):  # ValueError: not the main thread
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -442,6 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"reviewbot: error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        _ignore_interrupts()  # exiting already: a second Ctrl-C must not kill us mid-message
         print("reviewbot: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:

@@ -211,12 +211,41 @@ def nested(open_: str, close: str, middle: str = "x") -> st.SearchStrategy[str]:
 
 
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "latin-1", "cp1252", "shift_jis")
+# Names a PEP 263 coding line may give: text encodings, codecs that are not text encodings
+# (rot13 and friends: `bytes.decode` raises with them), text codecs that fail their own way, and
+# names that are no codec at all.
+CODING_NAMES = (
+    "latin-1",
+    "utf-8",
+    "cp1252",
+    "rot13",
+    "hex",
+    "zlib",
+    "base64",
+    "bz2",
+    "quopri",
+    "uu",
+    "punycode",
+    "idna",
+    "undefined",
+    "utf-7",
+    "unicode_escape",
+    "no-such-codec",
+)
+# Private-use characters, the kind a text processor might use as placeholders of its own.
+PRIVATE_USE = st.one_of(
+    st.sampled_from(["\ue100", "\ue101"]),
+    st.sampled_from(["\ue000", "\ue001", "\ue02a", "\ue07f", "\ue100", "\ue101"]),
+    st.characters(min_codepoint=0xE000, max_codepoint=0xF8FF),
+)
 
 
 @st.composite
 def encoded(draw: st.DrawFn, text: str) -> bytes:
     """`text` as bytes a repository might hold: other encodings, a BOM, flipped bytes, NULs."""
     data = text.encode(draw(st.sampled_from(ENCODINGS)), errors="replace")
+    if draw(st.integers(0, 3)) == 0:
+        data = f"# -*- coding: {draw(st.sampled_from(CODING_NAMES))} -*-\n".encode() + data
     if draw(st.booleans()):
         data = codecs.BOM_UTF8 + data
     for _ in range(draw(st.integers(0, 3))):

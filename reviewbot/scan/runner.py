@@ -16,6 +16,7 @@ from reviewbot.model.findings import AgentSource, ChecklistRef, ErrorKind, ScanE
 from reviewbot.output.context import ReportContext
 from reviewbot.scan.baseline import apply_baseline, read_baseline
 from reviewbot.scan.engine import Scanner, ScanResult
+from reviewbot.scan.parallel import DEFAULT_FILE_TIMEOUT
 from reviewbot.workspace.config import Config, ConfigError, Selection, load_config, select_rules
 from reviewbot.workspace.config import git_toplevel as find_git_top
 
@@ -30,6 +31,9 @@ class ScanRequest:
     sql_dialect: str | None = None
     baseline: Path | None = None
     jobs: int | None = None  # None: one per CPU
+    # Seconds one file may take in a parallel scan before it is stopped and reported (None: no
+    # limit; the default is parallel.DEFAULT_FILE_TIMEOUT).
+    file_timeout: float | None = DEFAULT_FILE_TIMEOUT
     cache: bool = True
     progress: Callable[[int, int], None] | None = None
     services: dict[str, Any] = field(default_factory=dict)
@@ -159,6 +163,7 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
         cache=request.cache,
         progress=request.progress,
         services=request.services,
+        file_timeout=request.file_timeout,
     )
     result = scanner.scan_paths([p.resolve() for p in request.paths])
     result.errors.extend(checklists.errors)
