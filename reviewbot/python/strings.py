@@ -50,6 +50,9 @@ QUOTING_PREFIXES = frozenset(
 )
 # Attributes naming a table or column that the code itself defines (Django, SQLAlchemy models).
 SAFE_ATTRIBUTES = frozenset({"db_table", "__tablename__", "table_name", "tablename", "pk_name"})
+# Upper-case attributes that are request data, not constants: Django's `request.GET["q"]`,
+# `request.POST`, `request.COOKIES`, `request.META`, `request.FILES`.
+REQUEST_DATA_ATTRIBUTES = frozenset({"GET", "POST", "COOKIES", "META", "FILES", "REQUEST"})
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 MAX_DEPTH = 8
 
@@ -152,7 +155,10 @@ class StringTracker(Bindings):
         if isinstance(node, cst.Name):
             return self._follow_name(node, depth)
         if isinstance(node, cst.Attribute):
-            if node.attr.value in SAFE_ATTRIBUTES or _CONSTANT_NAME.match(node.attr.value):
+            attr = node.attr.value
+            if attr in SAFE_ATTRIBUTES or (
+                _CONSTANT_NAME.match(attr) and attr not in REQUEST_DATA_ATTRIBUTES
+            ):
                 return Built()
             return Built(dynamic=(_code(node),))
         if isinstance(node, cst.Call):
