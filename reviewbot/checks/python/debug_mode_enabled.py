@@ -132,9 +132,12 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
         flask = next(calls_to(syntax, FLASK_APPS), None) is not None
         for assign in syntax.nodes(ast.Assign, ast.AnnAssign):
             targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
-            if assign.value is not None and _ast_env_default_on(assign.value):
-                if any(isinstance(t, ast.Name) and t.id == "DEBUG" for t in targets):
-                    return True
+            if (
+                assign.value is not None
+                and any(isinstance(t, ast.Name) and t.id == "DEBUG" for t in targets)
+                and _ast_env_default_on(assign.value)
+            ):
+                return True
             if not _ast_true(assign.value):
                 continue
             for target in targets:
