@@ -106,11 +106,17 @@ class RequestWithoutTimeout(ForeignSuppressions, Bindings, PythonRule):
                 self._report(node, f"requests.Session.{method}")
 
     def _report(self, node: cst.Call, name: str) -> None:
+        context = self.context
+        if context.migration:
+            stuck = "blocking the deploy that runs this migration"
+        elif context.command:
+            stuck = "so a scheduled run of this command never ends and the next ones pile up"
+        else:
+            stuck = "tying up a worker"
         self.report(
             node,
             f"`{name}` without `timeout=` waits forever if the server accepts the connection but "
-            "never answers, tying up a worker; pass `timeout=` (seconds, or a `(connect, read)` "
-            "tuple).",
+            f"never answers, {stuck}; pass `timeout=` (seconds, or a `(connect, read)` tuple).",
         )
 
     @staticmethod
