@@ -16,14 +16,17 @@ import libcst as cst
 
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.bindings import Bindings
+from reviewbot.python.context import Where
 from reviewbot.python.names import (
     dotted,
     method_name,
     names_in,
     positional,
     receiver,
+    source_of,
     string_value,
 )
+from reviewbot.python.strings import REQUEST_DATA_ATTRIBUTES
 from reviewbot.python.syntax import LOOPS, Syntax, ast_dotted, method_calls
 
 LOOKS_LIKE_SQL = re.compile(
@@ -158,6 +161,30 @@ VALUE_ATTRIBUTES = frozenset(
 )
 # Loop variables with these words iterate over batches: one query per batch is the point.
 BATCH_WORDS = ("chunk", "batch", "page", "slice", "group", "shard", "partition")
+# Calls that make a SQLAlchemy `session.query(...)` chain run; without one it only builds a
+# query (`q = session.query(M).filter(M.id == i)`), which costs nothing per iteration.
+QUERY_EXECUTORS = frozenset(
+    {
+        "all",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar",
+        "count",
+        "get",
+        "delete",
+        "update",
+        "exists",
+        "paginate",
+        "first_or_404",
+        "get_or_404",
+        "one_or_404",
+        "yield_per",
+        "__iter__",
+    }
+)
+_CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_CLASS_NAME = re.compile(r"^_*[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
 
 
 @dataclass(slots=True)
@@ -188,6 +215,7 @@ class Loop:
     # a few different things (`for model in (User, Group)`), each getting its own statement.
     batched: bool
     returns: int = 0  # `return` statements open when the loop was entered
+    guards: int = 0  # cache-miss guards (`if key not in cache:`) open when the loop was entered
     querysets: dict[str, QuerysetInfo] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)
 
@@ -197,6 +225,9 @@ class NPlusOne(Bindings, PythonRule):
     METADATA_DEPENDENCIES = ()
     # Test code runs against tiny fixtures; its query count is not a production concern.
     skip_tests = True
+    # A migration's loop runs once, at deploy, over the rows of that day (often a `RunPython`
+    # over historical models); an applied one cannot change. Not worth a review comment.
+    skip_in = frozenset({Where.MIGRATION})
 
     @classmethod
     def wants(cls, text: str) -> bool:
@@ -235,6 +266,27 @@ class NPlusOne(Bindings, PythonRule):
         self.loops: list[Loop | None] = []
         self.seen_chains: set[int] = set()
         self.returns = 0
+        # `if key not in cache:` bodies (and `else:` of `if key in cache:`) open now: a query
+        # there runs once per distinct key, the lookup the loop already avoids repeating.
+        self.guards = 0
+        self.guarded: list[cst.BaseSuite] = []
+
+    def visit_If(self, node: cst.If) -> None:
+        suite = _cache_miss_suite(node)
+        if suite is not None:
+            self.guarded.append(suite)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        if self.guarded and self.guarded[-1] is _cache_miss_suite(original_node):
+            self.guarded.pop()
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if self.guarded and self.guarded[-1] is node:
+            self.guards += 1
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        if self.guarded and self.guarded[-1] is original_node:
+            self.guards -= 1
 
     def visit_Return(self, node: cst.Return) -> None:
         self.returns += 1
@@ -314,14 +366,65 @@ class NPlusOne(Bindings, PythonRule):
         loop = Loop(
             variant=set(names),
             targets=set(names),
-            batched=any(w in text for w in BATCH_WORDS) or _bounded(iterable),
+            batched=any(w in text for w in BATCH_WORDS)
+            or _bounded(iterable)
+            or self._constant_iterable(iterable),
             returns=self.returns,
+            guards=self.guards,
         )
         if isinstance(target, cst.Name):
             info = self._queryset(iterable, set())
             if info is not None and info.rows_are_models:
                 loop.querysets[target.value] = info
         return loop
+
+    def _constant_iterable(self, iterable: cst.BaseExpression, depth: int = 0) -> bool:
+        """Not rows of a query: a constant (`for key, label in STATUS_LABELS.items()`), a name
+        bound to a literal display, an enum or choices class (`for status in OrderStatus`),
+        a model's field list (`Model._meta.get_fields()`)."""
+        if depth > 3:
+            return False
+        if isinstance(iterable, cst.Call):
+            func = iterable.func
+            if isinstance(func, cst.Attribute) and func.attr.value in (
+                "items",
+                "keys",
+                "values",
+                "get_fields",
+            ):
+                return self._constant_iterable(func.value, depth + 1)
+            if isinstance(func, cst.Name) and func.value in (
+                "sorted",
+                "enumerate",
+                "list",
+                "tuple",
+                "reversed",
+            ):
+                first = positional(iterable, 0)
+                return first is not None and self._constant_iterable(first, depth + 1)
+            return False
+        text = dotted(iterable) or ""
+        parts = text.split(".")
+        if "_meta" in parts:
+            return True  # `Model._meta.fields`, `opts._meta.get_fields()`
+        if isinstance(iterable, (cst.Dict, cst.Tuple, cst.List, cst.Set)):
+            return True
+        if isinstance(iterable, cst.Attribute) and iterable.attr.value == "choices":
+            return True  # Django `Status.choices`
+        if not text:
+            return False
+        last = parts[-1]
+        if _CONSTANT_NAME.match(last) and last not in REQUEST_DATA_ATTRIBUTES:
+            return True
+        if isinstance(iterable, cst.Name):
+            bound = self.bindings_of(iterable)
+            if bound:
+                return all(
+                    b.op == "=" and isinstance(b.value, (cst.Dict, cst.Tuple, cst.List, cst.Set))
+                    for b in bound
+                )
+        # Iterating a class (`for status in OrderStatus`): only an enum iterates its members.
+        return _CLASS_NAME.match(last) is not None and not self.bindings_of(iterable)
 
     def _active(self) -> list[Loop]:
         """Loops of the current function, innermost last."""
@@ -450,6 +553,8 @@ class NPlusOne(Bindings, PythonRule):
         if not active or self.returns > active[-1].returns:
             # A query in a `return` inside the loop runs once: the loop ends there.
             return
+        if self.guards > active[-1].guards:
+            return  # on a cache miss only: once per distinct key
         chain = self._chain(node)
         self.seen_chains.update(id(call) for call in chain)
         # Only loops that run row by row count: a query that varies with `for chunk in ...` or
@@ -466,21 +571,23 @@ class NPlusOne(Bindings, PythonRule):
         if isinstance(statement, cst.Name) and any(statement.value in lp.targets for lp in active):
             return  # `for stmt in statements: execute(stmt)`: a list of statements, not rows
         if method in DBAPI_METHODS and self._dbapi_per_row(root, variant):
-            self._report(node, f"`{dotted(root.func) or method}()`", "executemany")
+            self._report(node, f"`{_callee(root)}()`", "executemany")
             return
         if method in SESSION_METHODS and "session" in (dotted(target) or "").lower():
             if method in ("get", "get_one") and not _is_model_class(positional(root, 0)):
                 return  # `session.get(url)` of an HTTP client; SQLAlchemy's is `get(Model, id)`
+            if method == "query" and not any(method_name(c) in QUERY_EXECUTORS for c in chain):
+                return  # only builds a query; nothing runs in this loop
             if self._uses(chain, variant):
-                self._report(node, f"`{dotted(root.func)}()`", "session")
+                self._report(node, f"`{_callee(root)}()`", "session")
             return
         django = self._django_root(chain)
         if django is not None and self._uses(chain, variant):
             call, manager_method = django
             if manager_method in DJANGO_WRITES:
-                self._report(node, f"`{dotted(call.func)}()`", "bulk_create")
+                self._report(node, f"`{_callee(call)}()`", "bulk_create")
             else:
-                self._report(node, f"`{dotted(call.func)}()`", "django")
+                self._report(node, f"`{_callee(call)}()`", "django")
 
     @staticmethod
     def _chain(node: cst.Call) -> list[cst.Call]:
@@ -546,6 +653,34 @@ class NPlusOne(Bindings, PythonRule):
             node,
             f"{what} runs one query per iteration of this loop (N+1); {advice}.",
         )
+
+
+def _callee(call: cst.Call) -> str:
+    """`Book.objects.filter`, or the code of a callee that is not a dotted name
+    (`apps.get_model("shop", "Book").objects.filter`), never `None`."""
+    return dotted(call.func) or source_of(call.func, limit=60)
+
+
+def _cache_miss_suite(node: cst.If) -> cst.BaseSuite | None:
+    """The branch of `if key not in cache:` / `if key in cache: ... else:` that fills a cache."""
+    test = node.test
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = test.expression
+        if (
+            isinstance(inner, cst.Comparison)
+            and len(inner.comparisons) == 1
+            and isinstance(inner.comparisons[0].operator, cst.In)
+        ):
+            return node.body
+        return None
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    operator = test.comparisons[0].operator
+    if isinstance(operator, cst.NotIn):
+        return node.body
+    if isinstance(operator, cst.In) and isinstance(node.orelse, cst.Else):
+        return node.orelse.body
+    return None
 
 
 def _call_chain(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[cst.Call]]:
