@@ -183,6 +183,27 @@ QUERY_EXECUTORS = frozenset(
         "__iter__",
     }
 )
+# Django model fields that are relations: reading one on a row loads another row.
+RELATION_FIELDS = frozenset(
+    {
+        "ForeignKey",
+        "OneToOneField",
+        "ManyToManyField",
+        "ForeignObject",
+        "GenericForeignKey",
+        "GenericRelation",
+        "ParentalKey",
+        "ParentalManyToManyField",
+        "TreeForeignKey",
+        "TreeOneToOneField",
+        "TreeManyToManyField",
+    }
+)
+# Single-row relations: `book.owner` on its own loads the owner.
+SINGLE_RELATION_FIELDS = frozenset(
+    {"ForeignKey", "OneToOneField", "ParentalKey", "TreeForeignKey", "TreeOneToOneField"}
+)
+# Calls that take a relation object on its own: `handle(book.owner)`, `owners.append(...)`.
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _CLASS_NAME = re.compile(r"^_*[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
 
@@ -270,6 +291,8 @@ class NPlusOne(Bindings, PythonRule):
         # there runs once per distinct key, the lookup the loop already avoids repeating.
         self.guards = 0
         self.guarded: list[cst.BaseSuite] = []
+        # Model classes defined in this file: field name -> field class (`JSONField`).
+        self.model_fields = _model_fields(self.file.module)
 
     def visit_If(self, node: cst.If) -> None:
         suite = _cache_miss_suite(node)
@@ -531,6 +554,9 @@ class NPlusOne(Bindings, PythonRule):
             key = f"{var}.{relation}"
             if key in loop.reported or info.covers(relation):
                 return
+            kind = self._field_kind(info, relation)
+            if kind is not None and kind not in RELATION_FIELDS:
+                return  # a JSONField, ArrayField, FileField...: its value, not another row
             loop.reported.add(key)
             if member in MANAGER_METHODS:
                 advice = f'add `.prefetch_related("{relation}")` to the queryset'
@@ -546,7 +572,40 @@ class NPlusOne(Bindings, PythonRule):
             )
             return
 
+    def _field_kind(self, info: QuerysetInfo, name: str) -> str | None:
+        """The field class of `name` on the queryset's model, when this file defines it."""
+        model = info.source.rsplit(".", 2)[-2] if "." in info.source else ""
+        return self.model_fields.get(model, {}).get(name)
+
+    def _relation_on_its_own(self, node: cst.Call) -> None:
+        """`handle(book.owner)`, `owners.append(book.owner)`: a single-row relation of each row
+        read on its own, when this file's model says it is a relation."""
+        for arg in node.args:
+            value = arg.value
+            if not (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)):
+                continue
+            var, relation = value.value.value, value.attr.value
+            for loop in reversed(self._active()):
+                info = loop.querysets.get(var)
+                if info is None:
+                    continue
+                key = f"{var}.{relation}"
+                if key in loop.reported or info.covers(relation):
+                    break
+                if self._field_kind(info, relation) not in SINGLE_RELATION_FIELDS:
+                    break
+                loop.reported.add(key)
+                self.report(
+                    value,
+                    f"`{key}` runs one query per row of `{info.source}` to load the related "
+                    f'row; add `.select_related("{relation}")` to the queryset so it is loaded '
+                    "in the same query.",
+                )
+                break
+
     def visit_Call(self, node: cst.Call) -> None:
+        if self._active():
+            self._relation_on_its_own(node)
         if id(node) in self.seen_chains:
             return
         active = self._active()
@@ -653,6 +712,40 @@ class NPlusOne(Bindings, PythonRule):
             node,
             f"{what} runs one query per iteration of this loop (N+1); {advice}.",
         )
+
+
+def _model_fields(module: cst.Module) -> dict[str, dict[str, str]]:
+    """`{"Book": {"owner": "ForeignKey", "tags": "JSONField"}}` for the classes of this module
+    whose body assigns `name = <...>Field(...)` / `ForeignKey(...)` (Django models)."""
+    models: dict[str, dict[str, str]] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.ClassDef):
+            continue
+        fields: dict[str, str] = {}
+        body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else []
+        for line in body:
+            if not isinstance(line, cst.SimpleStatementLine):
+                continue
+            for small in line.body:
+                if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+                    continue
+                value = small.value
+                if not isinstance(value, cst.Call):
+                    continue
+                kind = (dotted(value.func) or "").rsplit(".", 1)[-1]
+                if not (kind.endswith("Field") or kind in RELATION_FIELDS):
+                    continue
+                targets = (
+                    [t.target for t in small.targets]
+                    if isinstance(small, cst.Assign)
+                    else [small.target]
+                )
+                for target in targets:
+                    if isinstance(target, cst.Name):
+                        fields[target.value] = kind
+        if fields:
+            models[statement.name.value] = fields
+    return models
 
 
 def _callee(call: cst.Call) -> str:
