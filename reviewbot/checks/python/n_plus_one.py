@@ -218,6 +218,10 @@ class QuerysetInfo:
     prefetched: set[str] = field(default_factory=set)
     prefetch_all: bool = False
     rows_are_models: bool = True
+    # `.defer("body")`: fields each row loads on first read; `.only("title")`: the fields it
+    # loads (None: no `.only()`, or one built at run time).
+    deferred: set[str] = field(default_factory=set)
+    only: set[str] | None = None
 
     def covers(self, relation: str) -> bool:
         if self.select_all or self.prefetch_all:
@@ -254,6 +258,8 @@ class NPlusOne(Bindings, PythonRule):
     def wants(cls, text: str) -> bool:
         # A superset of what can be reported: a loop, and a DB-API call, a session call or a
         # Django manager somewhere in the file.
+        if ".only(" in text and "select_related" in text:
+            return True  # `.select_related(...).only(...)`, loop or not
         return LOOP.search(text) is not None and QUERY_CALL.search(text) is not None
 
     @classmethod
@@ -261,6 +267,17 @@ class NPlusOne(Bindings, PythonRule):
         # A call `visit_Call` can report inside a `for` or a comprehension, or a loop over a
         # queryset (`visit_Attribute`: its iterable starts at some `Model.objects`, directly or
         # through a name assigned from one).
+        for call in syntax.nodes(ast.Call):
+            func = call.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "only"
+                and any(
+                    isinstance(inner, ast.Attribute) and inner.attr == "select_related"
+                    for inner in ast.walk(func.value)
+                )
+            ):
+                return True  # `_only_drops_selected`, loop or not
         loops = list(syntax.nodes(*LOOPS))
         if not loops:
             return False
@@ -293,6 +310,8 @@ class NPlusOne(Bindings, PythonRule):
         self.guarded: list[cst.BaseSuite] = []
         # Model classes defined in this file: field name -> field class (`JSONField`).
         self.model_fields = _model_fields(self.file.module)
+        # Attributes assigned to (`row.price = 0`): setting a deferred field loads nothing.
+        self.stores: set[int] = set()
 
     def visit_If(self, node: cst.If) -> None:
         suite = _cache_miss_suite(node)
@@ -462,6 +481,9 @@ class NPlusOne(Bindings, PythonRule):
     def visit_Assign(self, node: cst.Assign) -> None:
         super().visit_Assign(node)
         active = self._active()
+        for target in node.targets:
+            if isinstance(target.target, cst.Attribute):
+                self.stores.add(id(target.target))
         if active:
             # A value computed in the loop body changes with the loop.
             for target in node.targets:
@@ -532,10 +554,86 @@ class NPlusOne(Bindings, PythonRule):
                         info.prefetched.add(name)
             elif method in ("values", "values_list", "count", "exists", "aggregate", "in_bulk"):
                 info.rows_are_models = False
+            elif method == "defer":
+                if any(
+                    isinstance(a.value, cst.Name) and a.value.value == "None" for a in call.args
+                ):
+                    info.deferred.clear()
+                info.deferred |= {p for p in paths if p and "__" not in p}
+            elif method == "only":
+                if None in paths:
+                    info.only = None
+                else:
+                    info.only = {p.split("__", 1)[0] for p in paths if p}
 
     # -- checks --------------------------------------------------------------------------------
 
+    def _deferred_read(self, node: cst.Attribute) -> None:
+        """`book.body` on rows of `.defer("body")` (or of `.only(...)` without it, when this
+        file's model says `body` is a field): one query per row, on first read."""
+        assert isinstance(node.value, cst.Name)
+        var, name = node.value.value, node.attr.value
+        if id(node) in self.stores or name in ("pk", "id") or name.startswith("_"):
+            return
+        for loop in reversed(self._active()):
+            info = loop.querysets.get(var)
+            if info is None:
+                continue
+            key = f"{var}.{name}"
+            if key in loop.reported:
+                return
+            kind = self._field_kind(info, name)
+            if name in info.deferred:
+                how = f'`.defer("{name}")` leaves it out'
+            elif (
+                info.only is not None
+                and name not in info.only
+                and kind is not None
+                and kind not in RELATION_FIELDS
+            ):
+                how = "`.only(...)` does not list it"
+            else:
+                return
+            loop.reported.add(key)
+            self.report(
+                node,
+                f"`{key}` is not loaded with the rows of `{info.source}` ({how}): reading it "
+                "runs one query per row; load it with the queryset instead.",
+            )
+            return
+
+    def _only_drops_selected(self, node: cst.Call) -> None:
+        """`.select_related("author").only("title")`: Django raises FieldError, since a field
+        cannot be both deferred and traversed; `.only()` must name `author` too."""
+        if method_name(node) != "only":
+            return
+        only = {string_value(a.value) for a in node.args if a.keyword is None}
+        if None in only or not only:
+            return
+        kept = {p.split("__", 1)[0] for p in only if p}
+        _, calls = _call_chain(node)
+        for call in calls[1:]:
+            if method_name(call) != "select_related":
+                continue
+            for arg in call.args:
+                path = string_value(arg.value)
+                if path is None:
+                    continue
+                relation = path.split("__", 1)[0]
+                if relation not in kept:
+                    self.report(
+                        node,
+                        f'`.only(...)` defers `{relation}`, which `.select_related("{path}")` '
+                        "follows: Django raises FieldError (a field cannot be both deferred and "
+                        f'traversed); add `"{relation}"` (or the `{relation}__...` fields the code '
+                        "reads) to `.only(...)`.",
+                    )
+                    return
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name):
+            self._deferred_read(node)
+            return
         # `book.author.name` / `book.tags.all`: related access on a queryset's loop variable.
         inner = node.value
         if not (isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name)):
@@ -604,6 +702,7 @@ class NPlusOne(Bindings, PythonRule):
                 break
 
     def visit_Call(self, node: cst.Call) -> None:
+        self._only_drops_selected(node)
         if self._active():
             self._relation_on_its_own(node)
         if id(node) in self.seen_chains:
