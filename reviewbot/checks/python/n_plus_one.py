@@ -313,6 +313,21 @@ class NPlusOne(Bindings, PythonRule):
         # Attributes assigned to (`row.price = 0`): setting a deferred field loads nothing.
         self.stores: set[int] = set()
 
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        suggestion: str | None = None,
+        redact: tuple[str, ...] = (),
+    ) -> None:
+        if self.context.command:
+            # Worth a comment there too: a command usually walks a whole table, and is rerun.
+            message += (
+                " In a command this runs over every row of the table on each run, so the "
+                "query count grows with the data."
+            )
+        super().report(node, message, suggestion, redact)
+
     def visit_If(self, node: cst.If) -> None:
         suite = _cache_miss_suite(node)
         if suite is not None:
