@@ -168,8 +168,11 @@ class StringTracker(Bindings):
         if isinstance(node, cst.Attribute):
             attr = node.attr.value
             literal = self._class_literal(node)
-            if literal is not None:
-                return self.follow(literal, depth + 1)
+            if literal is not None and self.follow(literal, depth + 1).constant:
+                # Constant, but its text is not taken in: a class's SQL templates
+                # (`self.sql_create_index % {...}`) would otherwise make every DDL helper of a
+                # schema editor look like a query built from values.
+                return Built()
             if attr in SAFE_ATTRIBUTES or (
                 _CONSTANT_NAME.match(attr) and attr not in REQUEST_DATA_ATTRIBUTES
             ):
