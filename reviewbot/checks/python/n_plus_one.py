@@ -626,6 +626,8 @@ class NPlusOne(Bindings, PythonRule):
         if None in only or not only:
             return
         kept = {p.split("__", 1)[0] for p in only if p}
+        # `.only("variant_id")` keeps the foreign key's column: Django then follows it fine.
+        kept |= {p.removesuffix("_id") for p in kept}
         _, calls = _call_chain(node)
         for call in calls[1:]:
             if method_name(call) != "select_related":
