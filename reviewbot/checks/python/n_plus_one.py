@@ -476,8 +476,11 @@ class NPlusOne(Bindings, PythonRule):
         if isinstance(iterable, cst.Name):
             bound = self.bindings_of(iterable)
             if bound:
+                # Non-empty displays only: `if items is None: items = []` rebinds a parameter.
                 return all(
-                    b.op == "=" and isinstance(b.value, (cst.Dict, cst.Tuple, cst.List, cst.Set))
+                    b.op == "="
+                    and isinstance(b.value, (cst.Dict, cst.Tuple, cst.List, cst.Set))
+                    and bool(b.value.elements)
                     for b in bound
                 )
         # Iterating a class (`for status in OrderStatus`): only an enum iterates its members.
@@ -871,25 +874,41 @@ def _callee(call: cst.Call) -> str:
 
 
 def _cache_miss_suite(node: cst.If) -> cst.BaseSuite | None:
-    """The branch of `if key not in cache:` / `if key in cache: ... else:` that fills a cache."""
+    """The branch of `if key not in cache:` / `if key in cache: ... else:` that fills that
+    cache (`cache[key] = ...` in it); a membership test of anything else guards nothing."""
     test = node.test
+    negated = False
     if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = test.expression
-        if (
-            isinstance(inner, cst.Comparison)
-            and len(inner.comparisons) == 1
-            and isinstance(inner.comparisons[0].operator, cst.In)
-        ):
-            return node.body
-        return None
+        test, negated = test.expression, True
     if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
         return None
     operator = test.comparisons[0].operator
-    if isinstance(operator, cst.NotIn):
-        return node.body
-    if isinstance(operator, cst.In) and isinstance(node.orelse, cst.Else):
-        return node.orelse.body
-    return None
+    container = source_of(test.comparisons[0].comparator, limit=200)
+    suite: cst.BaseSuite | None = None
+    if isinstance(operator, cst.NotIn) != negated and isinstance(operator, (cst.In, cst.NotIn)):
+        suite = node.body
+    elif isinstance(operator, (cst.In, cst.NotIn)) and isinstance(node.orelse, cst.Else):
+        suite = node.orelse.body
+    if suite is None or not _fills(suite, container):
+        return None
+    return suite
+
+
+def _fills(suite: cst.BaseSuite, container: str) -> bool:
+    """`container[...] = ...` or `container.setdefault(...)` somewhere in the suite."""
+    stack: list[cst.CSTNode] = [suite]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Subscript) and source_of(current.value, limit=200) == container:
+            return True
+        if (
+            isinstance(current, cst.Attribute)
+            and current.attr.value in ("setdefault", "add", "update")
+            and source_of(current.value, limit=200) == container
+        ):
+            return True
+        stack.extend(current.children)
+    return False
 
 
 def _call_chain(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[cst.Call]]:
