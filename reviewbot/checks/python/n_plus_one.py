@@ -28,6 +28,7 @@ from reviewbot.python.names import (
 )
 from reviewbot.python.strings import REQUEST_DATA_ATTRIBUTES
 from reviewbot.python.syntax import LOOPS, Syntax, ast_dotted, method_calls
+from reviewbot.python.vocabulary import words
 
 LOOKS_LIKE_SQL = re.compile(
     r"^\s*\(?\s*(select|insert|update|delete|with|replace|merge|upsert)\b", re.IGNORECASE
@@ -675,6 +676,8 @@ class NPlusOne(Bindings, PythonRule):
             kind = self._field_kind(info, relation)
             if kind is not None and kind not in RELATION_FIELDS:
                 return  # a JSONField, ArrayField, FileField...: its value, not another row
+            if kind is None and words(relation)[-1:] == ("file",):
+                return  # `payload_file.name` of a model defined elsewhere: a FileField
             loop.reported.add(key)
             if member in MANAGER_METHODS:
                 advice = f'add `.prefetch_related("{relation}")` to the queryset'
