@@ -329,8 +329,8 @@ def is_test_settings_path(path: str) -> bool:
         return False
     stem = words(pure.stem)
     parent = words(pure.parent.name) if pure.parent.name else ()
-    if _SETTINGS_WORDS & set(stem) and _TEST_ENV_WORDS & set(stem):
-        return True  # settings_ci.py, test_settings.py, testing_config.py
+    if stem and _TEST_ENV_WORDS & set(stem) and _SETTINGS_WORDS & {stem[0], stem[-1]}:
+        return True  # settings_ci.py, test_settings.py, settings_test_pg.py; not ci_settings_loader
     if _SETTINGS_WORDS & set(parent) and set(stem) and set(stem) <= _TEST_ENV_WORDS | {"settings"}:
         return True  # settings/test.py, config/ci.py
     return bool(_TEST_ENV_WORDS & set(parent)) and bool(_SETTINGS_WORDS & set(stem))

@@ -80,6 +80,7 @@ TOKEN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         ("PyPI token", r"\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_\-]{50,}"),
         ("Test PyPI token", r"\bpypi-AgENdGVzdC5weXBpLm9yZw[A-Za-z0-9_\-]{50,}"),
+        ("Twilio API key", r"\bSK[0-9a-fA-F]{32}\b"),
         ("Hugging Face token", r"\bhf_[A-Za-z]{34}\b"),
         ("Shopify token", r"\bshp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}\b"),
         ("Square token", r"\bsq0(?:atp|csp)-[0-9A-Za-z_\-]{22,43}\b"),
@@ -106,7 +107,7 @@ TOKEN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 TOKEN_PREFIXES = (
     r"A3T|AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|gl[a-z]{2,6}-|GR1348941|xox[baprse]-|xapp-"
     r"|hooks\.slack\.com|/api/webhooks/|_live_|AIza|SG\.|sk-|npm_|_authToken|pypi-|hf_|shp[acps]"
-    r"|sq0|dapi|do[opr]_v1_|PMAK-|glsa_|sntr[ysu]_|ATATT3|dp\.pt\.|eyJ|-----BEGIN|AccountKey="
+    r"|SK[0-9a-fA-F]{32}|sq0|dapi|do[opr]_v1_|PMAK-|glsa_|sntr[ysu]_|ATATT3|dp\.pt\.|eyJ|-----BEGIN|AccountKey="
     r"|SharedAccessKey=|-us\d|\d{5}:A|[MNO][A-Za-z0-9_\-]{23,25}\."
 )
 # `scheme://user:password@host`; the password must be literal text (an f-string field ends it).
@@ -264,6 +265,19 @@ NON_SECRET_OWNERS = frozenset(
     }
 )
 MIN_LENGTH = {SecretKind.PASSWORD: 4}
+# Headers whose value is a credential: `{"Authorization": "Bearer 8f3kQ..."}`.
+CREDENTIAL_HEADERS = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-api-key",
+        "x-auth-token",
+        "x-access-token",
+        "private-token",
+        "x-apikey",
+        "api-key",
+    }
+)
 # The word `secret` given as a signing key or a password (`app.config["SECRET_KEY"] = "secret"`)
 # is the weakest secret there is, not a label: labels name the thing (`password`, `token`).
 WEAKEST_SECRETS = frozenset({"secret", "s3cret", "secret123", "secretkey", "secret-key"})
@@ -374,6 +388,15 @@ def named_secret(name: str, secret: str) -> tuple[str, str | None] | None:
     if formatted is not None:
         label, token = formatted
         return f"{label} in `{name}`", token
+    if name.lower() in CREDENTIAL_HEADERS:
+        scheme, _, credential = secret.partition(" ")
+        if not credential:
+            scheme, credential = "", scheme
+        if scheme.lower() not in ("", "bearer", "token", "basic", "apikey", "key", "digest"):
+            return None
+        if looks_random(credential) and not is_placeholder(credential):
+            return f"Hardcoded credential in the `{name}` header", credential
+        return None
     kind = qualified_secret_kind(name)
     if kind is not None:
         if secret.lower() in WEAKEST_SECRETS and kind in (SecretKind.KEY, SecretKind.PASSWORD):
@@ -523,6 +546,12 @@ def _ast_destinations(syntax: Syntax) -> Iterator[tuple[str | None, ast.AST | No
             yield _ast_string(call.args[0]), call.args[1]
     for kwarg in syntax.nodes(ast.keyword):
         yield kwarg.arg, kwarg.value
+        if (
+            kwarg.arg == "auth"
+            and isinstance(kwarg.value, ast.Tuple)
+            and len(kwarg.value.elts) == 2
+        ):
+            yield "password", kwarg.value.elts[1]
     for args in syntax.nodes(ast.arguments):
         positional = [*args.posonlyargs, *args.args]
         for arg, default in zip(
@@ -557,7 +586,8 @@ def literal(node: cst.BaseExpression | None) -> Literal | None:
 
 CANDIDATE = re.compile(
     r"(?i:passw|passphrase|passcode|pwd|(?<![a-z])pw(?![a-z])|_pass\b|pass_|secret|token|"
-    r"credential|creds)|[a-z]Pass\b"
+    r"credential|creds|authorization|private-token|x-auth-token|x-access-token|\bauth\s*=\s*\()"
+    r"|[a-z]Pass\b"
     r"|(?i:(?:" + "|".join(sorted(KEY_OWNERS)) + r")[_\-.]?key)"
     r"|" + TOKEN_PREFIXES + r"|://[^\s/@'\"]*:[^\s/@'\"]+@"
 )
@@ -702,6 +732,11 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None:
             self._named(node.keyword.value, node.value)
+            value = node.value
+            is_pair = isinstance(value, cst.Tuple) and len(value.elements) == 2
+            if node.keyword.value == "auth" and isinstance(value, cst.Tuple) and is_pair:
+                # requests' `auth=("user", "password")`
+                self._named("password", value.elements[1].value)
 
     def visit_Param(self, node: cst.Param) -> None:
         self._named(node.name.value, node.default)
