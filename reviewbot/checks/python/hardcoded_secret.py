@@ -110,6 +110,7 @@ TOKEN_PREFIXES = (
     r"|SK[0-9a-fA-F]{32}|sq0|dapi|do[opr]_v1_|PMAK-|glsa_|sntr[ysu]_|ATATT3|dp\.pt\.|eyJ|-----BEGIN|AccountKey="
     r"|SharedAccessKey=|-us\d|\d{5}:A|[MNO][A-Za-z0-9_\-]{23,25}\."
 )
+TOKEN_PREFIX = re.compile(TOKEN_PREFIXES)
 # `scheme://user:password@host`; the password must be literal text (an f-string field ends it).
 DSN = re.compile(
     r"\b[a-z][a-z0-9+.\-]*://(?P<user>[^:/@\s{}]*):(?P<password>[^@/\s{}]+)@(?P<host>[^/:\s?#{}]*)"
@@ -355,6 +356,8 @@ def looks_random(value: str) -> bool:
 
 def token_format(text: str) -> tuple[str, str] | None:
     """(label, matched secret) of a known credential format in `text`."""
+    if TOKEN_PREFIX.search(text) is None:
+        return None  # one search instead of one per format: most literals have no prefix
     for label, pattern in TOKEN_FORMATS:
         for match in pattern.finditer(text):
             secret = match.group("secret") if "secret" in pattern.groupindex else match.group(0)
@@ -621,7 +624,9 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
                 continue
             if "://" in text and LOOSE_DSN.search(text):
                 return True
-            if len(text) >= 16 and any(p.search(text) for p in LOOSE_FORMATS):
+            if len(text) < 16 or TOKEN_PREFIX.search(text) is None:
+                continue
+            if any(p.search(text) for p in LOOSE_FORMATS):
                 return True
         for name, value in _ast_destinations(syntax):
             secret = _ast_string(value)
