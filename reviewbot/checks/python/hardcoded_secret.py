@@ -293,6 +293,24 @@ def shannon_entropy(text: str) -> float:
     return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
 
 
+# Characters a placeholder is written with when repeated (`xxxxxxxx`, `********`, `00000000`).
+PLACEHOLDER_FILL = frozenset("xX*.0#-_ ")
+
+
+def guessable(value: str) -> bool:
+    """A value in use that anyone would guess, as opposed to one waiting to be replaced: the word
+    `secret` (`SECRET_KEY = "secret"`), one repeated character other than a placeholder's fill
+    (`"aaaaaaa"`, not `"xxxxxxx"`), a keyboard run (`"12345678"`)."""
+    lowered = value.lower()
+    if lowered in WEAKEST_SECRETS:
+        return True
+    if len(value) < 6:
+        return False
+    if len(set(value)) == 1:
+        return value[0] not in PLACEHOLDER_FILL
+    return lowered in "1234567890" or lowered in "abcdefghijklmnop" or lowered in "qwertyuiop"
+
+
 def is_placeholder(value: str) -> bool:
     lowered = value.strip().lower()
     if not lowered or lowered in PLACEHOLDER_VALUES:
@@ -402,7 +420,7 @@ def named_secret(name: str, secret: str) -> tuple[str, str | None] | None:
         return None
     kind = qualified_secret_kind(name)
     if kind is not None:
-        if secret.lower() in WEAKEST_SECRETS and kind in (SecretKind.KEY, SecretKind.PASSWORD):
+        if kind in (SecretKind.KEY, SecretKind.PASSWORD) and guessable(secret):
             return f"Hardcoded {kind} in `{name}` (a guessable value)", None
         if secret.startswith("django-insecure-") and len(secret) > 30:
             return f"Hardcoded Django secret key in `{name}`", None
