@@ -353,15 +353,15 @@ PLACEHOLDER_FILL = frozenset("xX*.0#-_ ")
 def guessable(value: str) -> bool:
     """A value in use that anyone would guess, as opposed to one waiting to be replaced: the word
     `secret` (`SECRET_KEY = "secret"`), one repeated character other than a placeholder's fill
-    (`"aaaaaaa"`, not `"xxxxxxx"`), a keyboard run (`"12345678"`)."""
+    (`"aaaaaaa"`, not `"xxxxxxx"`)."""
     lowered = value.lower()
     if lowered in WEAKEST_SECRETS:
         return True
     if len(value) < 6:
         return False
-    if len(set(value)) == 1:
-        return value[0] not in PLACEHOLDER_FILL
-    return lowered in "1234567890" or lowered in "abcdefghijklmnop" or lowered in "qwertyuiop"
+    # Keyboard runs (`12345678`) stay placeholders: they are the default PINs of HSM and
+    # appliance self-tests (privacyidea's `aeshsm.py` demo block), not keys an app runs with.
+    return len(set(value)) == 1 and value[0] not in PLACEHOLDER_FILL
 
 
 def is_placeholder(value: str) -> bool:
