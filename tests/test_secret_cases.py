@@ -7,9 +7,14 @@ raised to what the rule measures now so that a regression fails here first.
 
 from __future__ import annotations
 
+import random
 import re
+import string
 from pathlib import Path
 
+import pytest
+
+from reviewbot.checks.python.hardcoded_secret import token_format
 from tests.conftest import scan_texts
 
 CASES = Path(__file__).parent / "fixtures" / "secrets" / "cases.py"
@@ -63,3 +68,67 @@ def test_labeled_secret_cases_never_print_a_secret(make_repo, run_cli) -> None:
         for literal in re.findall(r"[\"']([^\"'\s]{12,})[\"']", text.split("\n")[number - 1]):
             if any(c.isdigit() for c in literal):
                 assert literal not in run.out, f"line {number}: a secret reached the report"
+
+
+def _samples() -> list[str]:
+    """One made-up token per long-tail format the labeled cases do not cover."""
+    rng = random.Random(7)
+    alnum, hexa, upper = (
+        string.ascii_letters + string.digits,
+        "0123456789abcdef",
+        string.ascii_uppercase + string.digits,
+    )
+
+    def r(n: int, alphabet: str = alnum) -> str:
+        return "".join(rng.choice(alphabet) for _ in range(n))
+
+    return [
+        f"xapp-1-A{r(10, upper)}-{r(13, string.digits)}-{r(64, hexa)}",
+        f"sntrys_{r(80)}",
+        f"glsa_{r(32)}_{r(8, hexa)}",
+        f"ATATT3{r(180)}",
+        f"dp.pt.{r(43)}",
+        f"HRKU-{r(60)}",
+        f"sk.eyJ{r(60)}.{r(22)}",
+        f"pscale_tkn_{r(40)}",
+        f"pul-{r(40, hexa)}",
+        f"rubygems_{r(48, hexa)}",
+        f"{r(14, 'abcdefghij0123')}.atlasv1.{r(65, 'abcdef0123-_')}",
+        f"xkeysib-{r(64, hexa)}-{r(16)}",
+        f"fo1_{r(43)}",
+        f"glc_{r(60)}",
+        f"sl.{r(140)}",
+        f"dt0c01.{r(24, upper)}.{r(64, upper)}",
+        f"EZAK{r(54)}",
+        f"shippo_live_{r(40, hexa)}",
+        f"duffel_live_{r(43)}",
+        f"tfp_{r(59)}",
+        f"pnu_{r(36)}",
+        f"ntn_{r(11, string.digits)}{r(35)}",
+        f"figd_{r(40)}",
+        f"r8_{r(37)}",
+        f"pplx-{r(48)}",
+        f"xai-{r(80)}",
+        f"lsv2_pt_{r(32, hexa)}_{r(10, hexa)}",
+        f"tskey-api-{r(12)}-{r(30)}",
+        f"EAACEdEose0cBA{r(40)}",
+        f"access_token$production${r(16, 'abc0123456789xyz')}${r(32, hexa)}",
+        f"v1.0-{r(24, hexa)}-{r(146, hexa)}",
+        f"CFPAT-{r(43)}",
+        f"CLOJARS_{r(60, 'abcdefgh0123456789')}",
+        f"fio-u-{r(64)}",
+        f"ico-{r(32)}",
+        f"rdme_{r(70, 'abcdefgh0123456789')}",
+        f"tk-us-{r(48)}",
+        f"ops_eyJ{r(260)}",
+        f"dapi{r(32, hexa)}",
+        f"PMAK-{r(24, hexa)}-{r(34, hexa)}",
+    ]
+
+
+@pytest.mark.parametrize("token", _samples(), ids=lambda t: t[:8])
+def test_every_format_passes_the_prefix_gate(token: str) -> None:
+    # token_format searches the formats only after one combined prefix search; a format whose
+    # prefix is missing from that search (or spelled differently) would never fire.
+    found = token_format(f'API = "{token}"')
+    assert found is not None and found[1] in token

@@ -89,7 +89,7 @@ TOKEN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("DigitalOcean token", r"\bdo[opr]_v1_[a-f0-9]{64}\b"),
         ("Postman API key", r"\bPMAK-[a-f0-9]{24}-[a-f0-9]{34}\b"),
         ("Grafana token", r"\bglsa_[A-Za-z0-9]{32}_[A-Fa-f0-9]{8}\b"),
-        ("Sentry token", r"\bsntr[ysu]_[A-Za-z0-9+/=_\-]{60,}"),
+        ("Sentry token", r"\bsntry[su]_[A-Za-z0-9+/=_\-]{60,}"),
         ("Atlassian API token", r"\bATATT3[A-Za-z0-9_\-=]{150,}"),
         ("Doppler token", r"\bdp\.pt\.[a-zA-Z0-9]{43}\b"),
         ("Google OAuth client secret", r"\bGOCSPX-[A-Za-z0-9_\-]{28}\b"),
@@ -156,7 +156,7 @@ TOKEN_FORMATS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 TOKEN_PREFIXES = (
     r"A3T|AKIA|ASIA|ABIA|ACCA|gh[pousr]_|github_pat_|gl[a-z]{2,6}-|GR1348941|xox[baprse]-|xapp-"
     r"|hooks\.slack\.com|/api/webhooks/|_live_|AIza|SG\.|sk-|npm_|_authToken|pypi-|hf_|shp[acps]"
-    r"|SK[0-9a-fA-F]{32}|sq0|dapi|do[opr]_v1_|PMAK-|glsa_|sntr[ysu]_|ATATT3|dp\.pt\.|eyJ|-----BEGIN|AccountKey="
+    r"|SK[0-9a-fA-F]{32}|sq0|dapi|do[opr]_v1_|PMAK-|glsa_|sntry[su]_|ATATT3|dp\.pt\.|eyJ|-----BEGIN|AccountKey="
     r"|SharedAccessKey=|-us\d|\d{5}:A|GOCSPX-|\dQ~|HRKU-|key-[0-9a-f]{32}|sk\.eyJ|NR(?:AK|II|JS)-"
     r"|lin_api_|pscale_|pul-[a-f0-9]{40}|rubygems_|hv[sb]\.|\.atlasv1\.|AGE-SECRET-KEY-|LTAI[A-Za-z0-9]{20}|xkeysib-|fo1_"
     r"|glc_|sl\.[A-Za-z0-9\-=_]{135}|dt0c01\.|EZ[AT]K|shippo_|duffel_|tfp_|pnu_|ntn_|pat[A-Za-z0-9]{14}\.|figd_|r8_"
