@@ -246,3 +246,95 @@ def is_test_path(path: str) -> bool:
     if name in ("tests.py", "test.py"):
         return True
     return any(part.lower() in _TEST_DIRS for part in pure.parts[:-1])
+
+
+# Words that may follow a secret noun without changing what the name holds: the environment,
+# version, algorithm or role of the secret (`SECRET_KEY_HMAC`, `JWT_SECRET_PROD`, `API_KEY_V2`,
+# `DB_PASSWORD_ADMIN`). Words that say the name is *about* the secret (`PASSWORD_FIELD`,
+# `TOKEN_TYPE`, `SECRET_KEY_FALLBACKS`) are deliberately absent.
+_SECRET_QUALIFIERS = frozenset(
+    {
+        "hmac",
+        "sha",
+        "hs",
+        "rs",
+        "jwt",
+        "prod",
+        "production",
+        "live",
+        "staging",
+        "stage",
+        "stg",
+        "dev",
+        "development",
+        "local",
+        "v",
+        "ver",
+        "old",
+        "new",
+        "current",
+        "curr",
+        "primary",
+        "secondary",
+        "backup",
+        "main",
+        "global",
+        "master",
+        "admin",
+        "root",
+        "sandbox",
+        "internal",
+        "external",
+        "b",
+        "base",
+        "hex",
+    }
+)
+# A salt or pepper of a password is a secret of its own: `PASSWORD_SALT`, `TOKEN_PEPPER`.
+_SECRET_DERIVATIVES = frozenset({"salt", "pepper"})
+
+
+def qualified_secret_kind(name: str) -> SecretKind | None:
+    """`secret_kind`, also for a secret noun followed by qualifiers: `SECRET_KEY_HMAC` (key),
+    `JWT_SECRET_PROD` (secret), `API_KEY_V2` (key), and for the salt or pepper of a secret
+    (`PASSWORD_SALT`, a secret). Names about a secret (`PASSWORD_FIELD`) stay None."""
+    kind = secret_kind(name)
+    if kind is not None:
+        return kind
+    parts = _head(words(name))
+    if len(parts) > 1 and parts[-1] in _SECRET_DERIVATIVES:
+        return SecretKind.SECRET if secret_kind("_".join(parts[:-1])) is not None else None
+    if len(parts) > 2 and parts[-1] == "key" and "secret" in parts[:-1]:
+        return SecretKind.KEY  # SECRET_COOKIE_KEY, secret_signing_key
+    stripped = parts
+    while len(stripped) > 1 and stripped[-1] in _SECRET_QUALIFIERS:
+        stripped = stripped[:-1]
+    if stripped == parts:
+        return None
+    return secret_kind("_".join(stripped))
+
+
+# Settings modules that only tests or CI load: `settings/test.py`, `settings_ci.py`,
+# `config/testing.py`, `ci_settings.py`. Their credentials are fixtures, like those of tests.
+_SETTINGS_WORDS = frozenset({"settings", "setting", "config", "configs", "conf", "configuration"})
+_TEST_ENV_WORDS = frozenset({"test", "tests", "testing", "ci", "pytest", "unittest", "unittests"})
+
+
+def is_test_settings_path(path: str) -> bool:
+    """A settings or configuration module named for tests or CI, by its own name or its package:
+    `settings/test.py`, `settings/ci.py`, `settings_ci.py`, `test_settings.py`,
+    `conf/testing.py`, `ci/settings.py`."""
+    pure = PurePosixPath(path)
+    if pure.suffix != ".py":
+        return False
+    stem = words(pure.stem)
+    parent = words(pure.parent.name) if pure.parent.name else ()
+    if stem and _TEST_ENV_WORDS & set(stem) and _SETTINGS_WORDS & {stem[0], stem[-1]}:
+        return True  # settings_ci.py, test_settings.py, settings_test_pg.py; not ci_settings_loader
+    if _SETTINGS_WORDS & set(parent) and set(stem) and set(stem) <= _TEST_ENV_WORDS | {"settings"}:
+        return True  # settings/test.py, config/ci.py
+    return bool(_TEST_ENV_WORDS & set(parent)) and bool(_SETTINGS_WORDS & set(stem))
+
+
+# The words that make `<word>_key` a secret (`api_key`, `signing_key`), for text prefilters.
+KEY_OWNERS = _KEY_OWNERS
