@@ -6,7 +6,9 @@ import re
 
 MAX_TEXT = 2000
 
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+# A run of backticks opens a span closed by a run of the same length (CommonMark), never by
+# part of a longer run: "```sql" with no closing run is debris, not a span holding "`".
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
 _LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
 _REF_LINK = re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]")
@@ -60,6 +62,9 @@ def strip_markdown(text: str) -> str:
         return f"\ue100{len(spans) - 1}\ue101"
 
     text = _strip_prose(_CODE_SPAN.sub(keep, text))
+    # A backtick left after the spans are set aside opens nothing (a broken fence, a lone
+    # backtick): it is markup debris, not text to quote.
+    text = text.replace("`", "")
     text = _SPAN_REF.sub(lambda m: spans[int(m.group(1))], text)
     return " ".join(text.split())
 
