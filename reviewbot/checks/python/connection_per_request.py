@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import libcst as cst
 
-from reviewbot.model.rule import PythonRule
+from reviewbot.model.rule import PythonFile, PythonRule
 from reviewbot.python.handlers import WEB_IMPORT_TEXT, imports_web_framework, is_request_handler
 from reviewbot.python.names import last_name
 from reviewbot.python.vocabulary import is_cli_path
@@ -58,8 +59,8 @@ class ConnectionPerRequest(PythonRule):
     skip_tests = True
     prefilter = WEB_IMPORT_TEXT
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, file: PythonFile, options: dict[str, Any]) -> None:
+        super().__init__(file, options)
         self.web = False
         self.stack: list[_Function] = []
         self.done: list[_Function] = []
