@@ -123,6 +123,20 @@ def test_load_checklists_skips_planned_rules_and_keeps_their_refs(make_repo) -> 
     assert [s.rules for s in checklists.sources] == [("sql-injection",)]
 
 
+def test_a_finding_quotes_the_most_specific_item_first(make_repo) -> None:
+    agent = (
+        "---\nname: db\n---\n# Review\n"
+        "- Data management: design schemas, implement proper indexing and handle migrations "
+        "safely with zero downtime\n"
+        "- Create indexes CONCURRENTLY\n"
+    )
+    root = make_repo({"agents/db.md": agent})
+    refs = load_checklists(config_for(root, ["agents/*.md"])).refs
+    # The broad line maps to several rules; the narrow one to this rule alone.
+    assert [r.line for r in refs["index-without-concurrently"]] == [6, 5]
+    assert [r.line for r in refs["destructive-migration"]] == [5]
+
+
 @pytest.mark.parametrize("pattern", ["../outside/*.md", "/etc/*.md", "docs/../../x.md", "~/a.md"])
 def test_agents_globs_must_stay_inside_the_root(make_repo, pattern: str) -> None:
     root = make_repo({"a.md": PY_AGENT})

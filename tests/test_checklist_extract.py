@@ -236,6 +236,96 @@ def test_code_fences_comments_and_examples_are_not_checklist() -> None:
     assert not d.notes
 
 
+def test_do_not_flag_lists_and_examples_are_not_requirements() -> None:
+    d = doc(
+        """
+        ## Review checklist
+        - Never use SELECT * in application queries
+        - Do not flag SELECT * in ad-hoc scripts (a line that says what not to flag)
+        - It is fine to use OFFSET for admin pages
+
+        ## Common false positives
+        - SELECT * inside EXISTS (...) is fine
+        - Seed migrations that drop tables
+
+        ## Checklist, continued
+        - Ignore these:
+            - f-strings in log messages
+        - Keep this item
+
+        **What not to flag:**
+        - Hardcoded secrets in test fixtures
+
+        ## Example interactions
+        - User asks for a migration, you answer with SQL
+
+        ### Output format
+        - Severity: critical | warning
+        - File and line
+
+        ## Sample review
+        1. Missing index on orders.customer_id
+
+        ## Closing checks
+        - User: "review my SQL"
+        - "Add an index for every foreign key"
+        - Back to real items
+        """
+    )
+    assert texts(d) == [
+        "Never use SELECT * in application queries",
+        "Keep this item",
+        "Back to real items",
+    ]
+
+
+def test_a_sentence_ending_with_a_colon_is_an_item_and_context() -> None:
+    d = doc(
+        """
+        ## Migrations
+        Before approving a migration, check that it never locks a busy table:
+        - indexes are built concurrently
+        - new columns are nullable
+
+        When writing SQL:
+        - name the columns
+
+        - Every endpoint that writes to the database must do so in one transaction:
+            - orders and their lines together
+        - Enforce these principles:
+            - small functions
+        """
+    )
+    assert texts(d) == [
+        "Before approving a migration, check that it never locks a busy table:",
+        "indexes are built concurrently",
+        "new columns are nullable",
+        "name the columns",
+        "Every endpoint that writes to the database must do so in one transaction:",
+        "orders and their lines together",
+        "small functions",
+    ]
+    colon = d.items[1]
+    assert colon.section[-1].startswith("Before approving a migration")
+    assert d.items[0].section == ("Migrations",)
+    assert d.items[5].section[-1].startswith("Every endpoint")
+
+
+def test_a_broken_fence_leaves_no_backticks() -> None:
+    d = doc(
+        """
+        - Never call ``cursor.execute with f-strings
+        - Use `with` blocks for connections`
+        - Quote identifiers ```sql only when needed
+        """
+    )
+    assert texts(d) == [
+        "Never call cursor.execute with f-strings",
+        "Use with blocks for connections",
+        "Quote identifiers sql only when needed",
+    ]
+
+
 def test_markup_named_in_inline_code_is_text() -> None:
     d = doc(
         """

@@ -34,6 +34,32 @@ _CHECKBOX = re.compile(r"^\[(?P<mark>[ xX])\][ \t]+")
 _FENCE = re.compile(r"^ *(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _QUOTE = re.compile(r"^ {0,3}>[ ]?")
 _OPENERS = re.compile(r"<!--|<(example|examples)\b[^>]*>", re.IGNORECASE)
+# Sections whose entries are not requirements: what a reviewer must NOT flag, and examples of
+# the agent at work (sample answers, output templates, interactions). Their items would opt
+# rules in and be quoted in findings as what the code breaks.
+_NOT_REQUIREMENTS = re.compile(
+    r"false[ -]positives?|\b(?:do not|don'?t|never|not to|no need to|shouldn'?t|should not)"
+    r" (?:flag|report|comment on|complain)|\b(?:it is|it'?s|is|are) (?:fine|ok|okay|acceptable)"
+    r"\b|\bfine to\b|\bacceptable (?:patterns?|cases?|uses?)\b|\bnot (?:an? )?(?:issues?|problems?"
+    r"|findings?|bugs?)\b|\bexceptions?:|\bignore\b|\bout of scope\b",
+    re.IGNORECASE,
+)
+_EXAMPLE_SECTION = re.compile(
+    r"\bexamples?\b|\bsamples?\b|\btemplates?\b|\binteractions?\b|\bdemo\b|\bdialogue\b"
+    r"|\btranscripts?\b|^(?:output|response|report|reply|answer|review)s?\s+"
+    r"(?:format|structure|shape|layout|skeleton)\b|^(?:format|structure) of (?:your|the)\b",
+    re.IGNORECASE,
+)
+# `User: "..."`, `Assistant: ...`, `"Review this migration"`: a quoted prompt or a turn of an
+# example dialogue, not an item.
+_DIALOGUE = re.compile(
+    r"^(?:user|assistant|human|ai|agent|claude|context|commentary|prompt|input|output|q|a)\s*:"
+    r"|^[\"\u201c\u2018'][^\"\u201d]*[\"\u201d\u2019']?[.!?]?$",
+    re.IGNORECASE,
+)
+# A sentence that ends with ":" and heads sub-items is itself an item when it says something
+# on its own: at least this many words (`Database:` or `When writing SQL:` only head).
+MIN_SENTENCE_WORDS = 6
 
 
 class ItemKind(enum.StrEnum):
@@ -311,6 +337,33 @@ def _item_text(text: str) -> str:
     return strip_markdown(text)
 
 
+def excluded_section(title: str) -> bool:
+    """A heading or group title under which entries are not requirements (see above)."""
+    return bool(_NOT_REQUIREMENTS.search(title) or _EXAMPLE_SECTION.search(title))
+
+
+def not_an_item(text: str) -> bool:
+    """An item's own text says it is not a requirement: a do-not-flag line, a dialogue turn."""
+    head = text[:200]
+    return bool(
+        _DIALOGUE.match(head.strip())
+        or re.match(r"(?:it is|it'?s) (?:fine|ok|okay|acceptable)\b", head, re.IGNORECASE)
+        or re.match(r"(?:do not|don'?t|never) (?:flag|report)\b", head, re.IGNORECASE)
+    )
+
+
+# ...but not a lead-in whose words only point at what follows ("enforce these principles:").
+_LEAD_IN = re.compile(
+    r"\b(?:following|these(?: \w+)?|those(?: \w+)?|below|aware of|as follows|includes?|including"
+    r"|such as|like|are|is|e\.g\.|for example|for instance|things?|points?|areas?|steps?)\W*$",
+    re.IGNORECASE,
+)
+
+
+def _sentence(title: str) -> bool:
+    return len(title.split()) >= MIN_SENTENCE_WORDS and not _LEAD_IN.search(title)
+
+
 def _items(blocks: list[_Block]) -> list[ChecklistItem]:
     items: list[ChecklistItem] = []
     headings: list[tuple[int, str]] = []
@@ -319,6 +372,14 @@ def _items(blocks: list[_Block]) -> list[ChecklistItem]:
     for position, block in enumerate(blocks):
         if isinstance(block, _Heading):
             title = _title(block.text)
+            if block.level == PSEUDO_COLON and _sentence(title) and _heads_list(blocks, position):
+                # "Before approving a migration, check that it:" is an item and its entries'
+                # context at once.
+                outer = tuple(t for level, t in headings if level < PSEUDO_COLON)
+                if not any(excluded_section(t) for t in (*outer, title)):
+                    items.append(
+                        ChecklistItem(block.line, _item_text(block.text), ItemKind.LABEL, outer)
+                    )
             while headings and headings[-1][0] >= block.level:
                 headings.pop()
             if title:
@@ -329,9 +390,11 @@ def _items(blocks: list[_Block]) -> list[ChecklistItem]:
             stack.clear()
             continue
         section = tuple(t for _, t in headings)
+        if any(excluded_section(t) for t in section):
+            continue
         if isinstance(block, _Leaf):
             text = block.text if block.kind is ItemKind.TABLE_ROW else _item_text(block.text)
-            if text:
+            if text and not not_an_item(text):
                 items.append(ChecklistItem(block.line, text, block.kind, section, block.parents))
             continue
         while stack and stack[-1][0] >= block.indent:
@@ -342,21 +405,41 @@ def _items(blocks: list[_Block]) -> list[ChecklistItem]:
         parents = tuple(title for _, title, group in stack if not group)
         box = _CHECKBOX.match(block.text)
         body = block.text[box.end() :] if box else block.text
-        if has_children and _is_group(body):
+        if any(excluded_section(t) for t in groups):
             stack.append((block.indent, _title(body), True))
+            continue
+        if has_children and _is_group(body):
+            title = _title(body)
+            stack.append((block.indent, title, True))
+            if not bold_only(body) and _sentence(title) and not excluded_section(title):
+                # "Before approving a migration, check that it:" says something itself.
+                items.append(
+                    ChecklistItem(
+                        block.line, _item_text(body), _kind(block, box), section + groups, parents
+                    )
+                )
             continue
         text = _item_text(body)
         stack.append((block.indent, text, False))
-        if not text:
+        if not text or not_an_item(text):
             continue
-        if box:
-            kind = ItemKind.CHECKBOX
-        elif block.marker[0].isdigit():
-            kind = ItemKind.NUMBERED
-        else:
-            kind = ItemKind.BULLET
-        items.append(ChecklistItem(block.line, text, kind, section + groups, parents))
+        items.append(ChecklistItem(block.line, text, _kind(block, box), section + groups, parents))
     return items
+
+
+def _heads_list(blocks: list[_Block], position: int) -> bool:
+    for following in blocks[position + 1 :]:
+        if not isinstance(following, _EndList):
+            return isinstance(following, _Entry)
+    return False
+
+
+def _kind(block: _Entry, box: re.Match[str] | None) -> ItemKind:
+    if box:
+        return ItemKind.CHECKBOX
+    if block.marker[0].isdigit():
+        return ItemKind.NUMBERED
+    return ItemKind.BULLET
 
 
 # -- documents ---------------------------------------------------------------------------------

@@ -48,15 +48,18 @@ class Mapper:
             (rid, meta.checklist) for rid, meta in catalog.items() if meta.checklist
         )
 
-    def rules_for_text(self, text: str, context: str = "") -> tuple[str, ...]:
+    def rules_for_text(self, text: str, context: str = "", section: str = "") -> tuple[str, ...]:
         item = TextIndex.of(text)
         around = TextIndex.of(context) if context else None
+        headings = TextIndex.of(section) if section else None
         return tuple(
-            rid for rid, patterns in self.rules if any(p.matches(item, around) for p in patterns)
+            rid
+            for rid, patterns in self.rules
+            if any(p.matches(item, around, headings) for p in patterns)
         )
 
     def rules_for(self, item: ChecklistItem) -> tuple[str, ...]:
-        return self.rules_for_text(item.text, item.context)
+        return self.rules_for_text(item.text, item.context, " \n ".join(item.section))
 
     def map_document(self, document: AgentDocument) -> list[MappedItem]:
         return [MappedItem(document, item, self.rules_for(item)) for item in document.items]

@@ -6,7 +6,9 @@ import re
 
 MAX_TEXT = 2000
 
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+# A run of backticks opens a span closed by a run of the same length (CommonMark), never by
+# part of a longer run: "```sql" with no closing run is debris, not a span holding "`".
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)")
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]\([^)\n]*\)")
 _LINK = re.compile(r"\[([^\]\n]+)\]\([^)\n]*\)")
 _REF_LINK = re.compile(r"\[([^\]\n]+)\]\[[^\]\n]*\]")
@@ -83,7 +85,9 @@ def strip_markdown(text: str) -> str:
     # back verbatim, so `SELECT *` and `snake_case` survive emphasis stripping.
     held = _Placeholders(text)
     text = _CODE_SPAN.sub(lambda m: held.hold(m.group(2).strip()), text)
-    text = held.restore(_strip_prose(text, held))
+    # A backtick left once the spans are set aside opens nothing (a broken fence, a lone
+    # backtick): it is markup debris, not text to quote. Escaped ones are held, and kept.
+    text = held.restore(_strip_prose(text, held).replace("`", ""))
     return " ".join(text.split())
 
 

@@ -49,9 +49,17 @@ class PatternError(ValueError):
     """A checklist pattern in the catalog is malformed."""
 
 
+# Snowball conflates words that mean different things here: `indices` and `indicate` /
+# `indicators` all stem to `indic`. The written form decides for these.
+STEM_OVERRIDES = {"indices": "index", "indexes": "index", "indexing": "index", "indexed": "index"}
+# Every `all` term of a pattern must occur within this many words of the others (7: the widest span among the paraphrases and seeds that are one concept): in a long
+# sentence, "real" and "financial" twenty words apart are not one concept.
+MAX_SPAN = 7
+
+
 @functools.lru_cache(maxsize=8192)
 def stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+    return STEM_OVERRIDES.get(word) or _STEMMER.stemWord(word)
 
 
 def words(text: str) -> list[str]:
@@ -113,10 +121,15 @@ class ChecklistPattern:
     context: tuple[Term, ...] = ()
     not_: tuple[Term, ...] = ()
 
-    def matches(self, item: TextIndex, around: TextIndex | None = None) -> bool:
+    def matches(
+        self, item: TextIndex, around: TextIndex | None = None, section: TextIndex | None = None
+    ) -> bool:
+        """`section` (the headings above the item) is where `not` terms are also looked for."""
         if not all(item.has(t) for t in self.all):
             return False
-        if any(item.has(t) for t in self.not_):
+        if any(item.has(t) or (section is not None and section.has(t)) for t in self.not_):
+            return False
+        if len(self.all) > 1 and not item.near(self.all):
             return False
         return all(item.has(t) or (around is not None and around.has(t)) for t in self.context)
 
@@ -192,6 +205,40 @@ class TextIndex:
             present = self._has_prefix(first.text) if first.prefix else first.key in self.by_stem
             if present and self._phrase(phrase):
                 return True
+        return False
+
+    def positions(self, term: Term) -> list[int]:
+        """Where `term` starts in the text (each alternative's first word)."""
+        found: list[int] = []
+        for phrase in term.phrases:
+            first, rest = phrase.words[0], phrase.words[1:]
+            starts = self._prefixed(first.text) if first.prefix else self.by_stem.get(first.key, [])
+            last = len(self.raw) - len(rest)
+            found.extend(
+                start
+                for start in starts
+                if start < last and all(self._word_at(w, start + 1 + k) for k, w in enumerate(rest))
+            )
+        return found
+
+    def near(self, terms: tuple[Term, ...]) -> bool:
+        """Some occurrence of every term lies within a window of MAX_SPAN words."""
+        if len(self.raw) <= MAX_SPAN:
+            return True
+        marks = sorted((p, i) for i, t in enumerate(terms) for p in self.positions(t))
+        counts = [0] * len(terms)
+        covered = 0
+        left = 0
+        for position, which in marks:
+            counts[which] += 1
+            covered += counts[which] == 1
+            while covered == len(terms):
+                if position - marks[left][0] <= MAX_SPAN:
+                    return True
+                gone = marks[left][1]
+                counts[gone] -= 1
+                covered -= counts[gone] == 0
+                left += 1
         return False
 
     def has(self, term: Term) -> bool:

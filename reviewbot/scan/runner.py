@@ -109,7 +109,7 @@ def load_checklists(config: Config) -> Checklists:
         located, opt_in = documents.bundled(), False
     mapper = default_mapper()
     runnable = active_catalog()
-    refs: dict[str, list[ChecklistRef]] = {}
+    refs: dict[str, list[tuple[int, int, ChecklistRef]]] = {}
     for doc_file in located:
         try:
             document = read_agent_document(doc_file.file, doc_file.shown)
@@ -126,7 +126,8 @@ def load_checklists(config: Config) -> Checklists:
         mapped = mapper.map_document(document)
         for item in mapped:
             for rule in item.rules:
-                refs.setdefault(rule, []).append(item.ref())
+                bucket = refs.setdefault(rule, [])
+                bucket.append((len(item.rules), len(bucket), item.ref()))
         if not opt_in:
             continue
         for note in document.notes:
@@ -143,7 +144,13 @@ def load_checklists(config: Config) -> Checklists:
             f"{cover.items} items enforced; "
             + (f"opts in {', '.join(enabled)}." if enabled else "opts in no rule.")
         )
-    result.refs = {rule: tuple(items) for rule, items in refs.items()}
+    # The item a finding quotes first is the most specific one: an item naming this rule's
+    # concern alone before a broad one ("Data management: ... indexing, migrations") that maps
+    # to six rules. Document order breaks ties.
+    result.refs = {
+        rule: tuple(ref for _, _, ref in sorted(items, key=lambda e: (e[0], e[1])))
+        for rule, items in refs.items()
+    }
     return result
 
 
