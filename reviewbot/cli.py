@@ -84,6 +84,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="report only findings in what changed since HEAD's merge base with REF",
     )
     scan.add_argument(
+        "--all-migrations",
+        action="store_true",
+        help="check every migration, not only those after `migrations: start-after:`",
+    )
+    scan.add_argument(
         "--filter", help=f"with --diff: {'|'.join(FilterMode)} (default {FilterMode.ADDED})"
     )
 
@@ -180,6 +185,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             cache=not args.no_cache,
             progress=None if args.quiet else progress_printer(),
+            all_migrations=args.all_migrations,
         )
     )
     if args.diff is not None:

@@ -15,6 +15,8 @@ from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
 from reviewbot.scan.cache import Cache
 from reviewbot.scan.parallel import PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, parallel_analyze
 from reviewbot.scan.suppressions import Suppressions, parse_suppressions
+from reviewbot.sql.extract import REVISION_FACT, AlembicRevision
+from reviewbot.sql.migrations import MigrationFile, timeline_file
 from reviewbot.sql.source import SqlDocument
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.discovery import discover
@@ -33,6 +35,11 @@ class ScanResult:
     summary: ScanSummary
     skipped: list[tuple[str, str]]
     rules: dict[str, RuleMeta]
+    # Every migration file scanned, for the timeline (which of them are history).
+    migrations: list[MigrationFile] = field(default_factory=list)
+    # Findings of migration rules in history migrations, held back from the report; a diff
+    # filter brings back those in files the change touches.
+    held_back: list[Finding] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -202,7 +209,22 @@ class Scanner:
             summary=summary,
             skipped=skipped,
             rules=self.metas,
+            migrations=self._migration_files(),
         )
+
+    def _migration_files(self) -> list[MigrationFile]:
+        revisions = {
+            path: (fact.revision, fact.down_revisions)
+            for path, fact in self.facts.get(REVISION_FACT, ())
+            if isinstance(fact, AlembicRevision)
+        }
+        files: list[MigrationFile] = []
+        for path, source in self.sources.items():
+            text = source.text if path.endswith(".sql") else None
+            found = timeline_file(path, text, revisions.get(path))
+            if found is not None:
+                files.append(found)
+        return files
 
     def _project_pass(self, project: Project) -> None:
         for cls in self.project_rules:

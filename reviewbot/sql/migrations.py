@@ -270,3 +270,158 @@ def is_synthesized(document: SqlDocument) -> str | None:
     """The Python API a document was translated from (`"alembic"`), if it is not literal SQL."""
     value = document.attributes.get("synthesized")
     return str(value) if value else None
+
+
+# -- the timeline: which migrations are history ------------------------------------------------
+
+# Catalog tag of the rules about *applying* a migration (locks, rewrites, drops, reversibility):
+# their findings matter only for migrations that have not run yet.
+TIMELINE_TAG = "migrations"
+_DJANGO_MIGRATION = re.compile(r"^\d{4}_\w*\.py$")
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationFile:
+    """One migration file on the timeline of its folder."""
+
+    path: str
+    stream: str
+    version: tuple[float, ...]
+    revision: str | None = None  # Alembic
+    down_revisions: tuple[str, ...] = ()
+
+
+def timeline_file(
+    path: str, text: str | None, alembic: tuple[str, tuple[str, ...]] | None = None
+) -> MigrationFile | None:
+    """The timeline entry of a file: a `.sql` migration by its tool's conventions, an Alembic
+    revision (given its revision ids), or a Django migration (`<app>/migrations/0001_x.py`)."""
+    folder, _, name = path.rpartition("/")
+    if alembic is not None:
+        return MigrationFile(path, folder, version_key(name)[0], alembic[0], alembic[1])
+    if path.endswith(".sql"):
+        migration = recognise(path, text or "")
+        if migration is None or migration.version[0] == (LAST,):
+            return None  # repeatable or unnumbered files re-run every time: never history
+        return MigrationFile(path, migration.stream, migration.version[0])
+    if path.endswith(".py") and _DJANGO_MIGRATION.match(name):
+        if folder.rsplit("/", 1)[-1] in MIGRATION_DIRS:
+            return MigrationFile(path, folder, version_key(name)[0])
+    return None
+
+
+StartAfter = str | dict[str, str | list[str]] | None
+
+
+@dataclass(slots=True)
+class Timeline:
+    """Which migration files are history (applied everywhere, never to be edited again).
+
+    `start_after` (config `migrations.start-after`) is either one cut-off for every folder or a
+    cut-off per folder: a version (`0042`, `20240101120000`, a file name) or, for Alembic, a
+    revision id (or a list of them, one per head); that migration and everything before it is
+    history. Folders without a cut-off, when a mapping is given, are new: all checked. Without
+    any setting, every migration but the newest of its folder is history. `fresh` paths (changed
+    by the pull request, uncommitted, untracked) are never history.
+    """
+
+    files: dict[str, MigrationFile]
+    history: frozenset[str]
+    by_setting: bool
+
+    @classmethod
+    def build(
+        cls,
+        files: list[MigrationFile],
+        start_after: StartAfter = None,
+        fresh: frozenset[str] = frozenset(),
+    ) -> Timeline:
+        streams: dict[str, list[MigrationFile]] = {}
+        for item in files:
+            streams.setdefault(item.stream, []).append(item)
+        history: set[str] = set()
+        for stream, members in streams.items():
+            if isinstance(start_after, dict):
+                cut = start_after.get(stream)
+                if cut is None:
+                    continue
+            else:
+                cut = start_after
+            history.update(_history_of(members, cut))
+        return cls({f.path: f for f in files}, frozenset(history - fresh), start_after is not None)
+
+    def is_history(self, path: str) -> bool:
+        return path in self.history
+
+
+def _history_of(members: list[MigrationFile], cut: str | list[str] | None) -> set[str]:
+    revisions = {m.revision: m for m in members if m.revision}
+    if revisions:
+        if cut is None:
+            followed = {r for m in members for r in m.down_revisions}
+            heads = [r for r in revisions if r not in followed]
+        else:
+            heads = [cut] if isinstance(cut, str) else list(cut)
+            heads = [h for h in heads if h in revisions]
+        applied = _ancestors(heads, revisions)
+        if cut is None:  # default: the heads themselves are still under review
+            applied -= set(heads)
+        return {revisions[r].path for r in applied}
+    if cut is None:
+        newest = max(m.version for m in members)
+        return {m.path for m in members if m.version < newest}
+    cuts = [cut] if isinstance(cut, str) else cut
+    limit = max((version_key(c.rsplit("/", 1)[-1])[0] for c in cuts), default=(LAST,))
+    if limit == (LAST,):
+        return set()
+    return {m.path for m in members if m.version <= limit}
+
+
+def _ancestors(heads: list[str], revisions: dict[str, MigrationFile]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(heads)
+    while todo:
+        revision = todo.pop()
+        if revision in seen or revision not in revisions:
+            continue
+        seen.add(revision)
+        todo.extend(revisions[revision].down_revisions)
+    return seen
+
+
+def newest_per_stream(files: list[MigrationFile]) -> dict[str, str | list[str]]:
+    """What `reviewbot init` writes under `migrations.start-after`: each folder's newest
+    migration (its version, or its Alembic head revisions)."""
+    streams: dict[str, list[MigrationFile]] = {}
+    for item in files:
+        streams.setdefault(item.stream, []).append(item)
+    out: dict[str, str | list[str]] = {}
+    for stream, members in sorted(streams.items()):
+        revisions = [m.revision for m in members if m.revision]
+        if revisions:
+            followed = {r for m in members for r in m.down_revisions}
+            heads = sorted(r for r in revisions if r not in followed)
+            if heads:
+                out[stream] = heads[0] if len(heads) == 1 else heads
+            continue
+        newest = max(members, key=lambda m: m.version)
+        out[stream] = newest.path.rsplit("/", 1)[-1]
+    return out
+
+
+_ALEMBIC_ID = re.compile(
+    r"^(?P<key>revision|down_revision)\s*(?::[^=\n]*)?=\s*(?P<value>[^\n]*)$", re.MULTILINE
+)
+
+
+def alembic_ids(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """`revision` and `down_revision` of an Alembic revision file, read as text (never run)."""
+    if "def upgrade" not in text:
+        return None
+    found: dict[str, list[str]] = {}
+    for match in _ALEMBIC_ID.finditer(text):
+        found.setdefault(match.group("key"), re.findall(r"['\"]([^'\"]+)['\"]", match["value"]))
+    revision = found.get("revision")
+    if not revision:
+        return None
+    return revision[0], tuple(found.get("down_revision") or ())
