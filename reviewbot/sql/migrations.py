@@ -68,6 +68,8 @@ class MigrationUnit:
     documents: list[SqlDocument] = field(default_factory=list)
     _tables: set[str] | None = None
     _indexes: dict[str, str | None] | None = None
+    _columns: set[tuple[str, str]] = field(default_factory=set)
+    _sequences: set[str] = field(default_factory=set)
 
     def _collect(self) -> None:
         tables: set[str] = set()
@@ -75,10 +77,25 @@ class MigrationUnit:
         for document in self.documents:
             for statement in document.statements:
                 node = statement.expression
-                if not isinstance(node, exp.Create) or role_of(document, statement) != Role.UP:
+                if role_of(document, statement) != Role.UP:
+                    continue
+                if isinstance(node, exp.Alter) and str(node.args.get("kind") or "") == "TABLE":
+                    key = table_key(node.this, document.dialect)
+                    for action in node.args.get("actions") or ():
+                        if key and isinstance(action, exp.ColumnDef):
+                            self._columns.add((key, ident(action.this)))
+                        elif key and isinstance(action, exp.RenameColumn):
+                            if (key, ident(action.this)) in self._columns:
+                                self._columns.add((key, ident(action.args.get("to"))))
+                    continue
+                if not isinstance(node, exp.Create):
                     continue
                 kind = str(node.args.get("kind") or "").upper()
-                if kind == "TABLE":
+                if kind == "SEQUENCE":
+                    key = table_key(node.this, document.dialect)
+                    if key:
+                        self._sequences.add(key)
+                elif kind == "TABLE":
                     key = table_key(node.this, document.dialect)
                     if key:
                         tables.add(key)
@@ -94,6 +111,17 @@ class MigrationUnit:
             self._collect()
         assert self._tables is not None
         return self._tables
+
+    def created_column(self, key: str, column: str) -> bool:
+        """Whether this migration adds column `column` to table `key` (or creates the table)."""
+        if self._tables is None:
+            self._collect()
+        return key in self.created_tables or (key, column) in self._columns
+
+    def created_sequence(self, key: str) -> bool:
+        if self._tables is None:
+            self._collect()
+        return key in self._sequences
 
     @property
     def created_indexes(self) -> dict[str, str | None]:
@@ -237,6 +265,21 @@ def role_of(document: SqlDocument, statement: SqlStatement) -> Role | None:
     if migration is None:
         return Role.QUERY
     return migration.role_at(statement.start)
+
+
+def is_sequence_name(document: SqlDocument, key: str) -> bool:
+    """`ALTER TABLE x_id_seq RENAME ...` is Postgres's way to rename a sequence: a name ending in
+    `_seq` (what `serial` columns get) or a sequence this migration creates."""
+    migration = migration_of(document)
+    return key.rsplit(".", 1)[-1].endswith("_seq") or (
+        migration is not None and migration.unit.created_sequence(key)
+    )
+
+
+def column_created_in_same_migration(document: SqlDocument, key: str | None, column: str) -> bool:
+    """Whether the migration holding `document` itself adds `column` to table `key`."""
+    migration = migration_of(document)
+    return key is not None and migration is not None and migration.unit.created_column(key, column)
 
 
 def created_in_same_migration(document: SqlDocument, key: str | None) -> bool:
