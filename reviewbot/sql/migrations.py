@@ -84,9 +84,12 @@ class MigrationUnit:
                     for action in node.args.get("actions") or ():
                         if key and isinstance(action, exp.ColumnDef):
                             self._columns.add((key, ident(action.this)))
-                        elif key and isinstance(action, exp.RenameColumn):
-                            if (key, ident(action.this)) in self._columns:
-                                self._columns.add((key, ident(action.args.get("to"))))
+                        elif (
+                            key
+                            and isinstance(action, exp.RenameColumn)
+                            and (key, ident(action.this)) in self._columns
+                        ):
+                            self._columns.add((key, ident(action.args.get("to"))))
                     continue
                 if not isinstance(node, exp.Create):
                     continue
@@ -347,9 +350,9 @@ def timeline_file(
         if migration is None or migration.version[0] == (LAST,):
             return None  # repeatable or unnumbered files re-run every time: never history
         return MigrationFile(path, migration.stream, migration.version[0])
-    if path.endswith(".py") and _DJANGO_MIGRATION.match(name):
-        if folder.rsplit("/", 1)[-1] in MIGRATION_DIRS:
-            return MigrationFile(path, folder, version_key(name)[0])
+    django = _DJANGO_MIGRATION.match(name) and folder.rsplit("/", 1)[-1] in MIGRATION_DIRS
+    if path.endswith(".py") and django:
+        return MigrationFile(path, folder, version_key(name)[0])
     return None
 
 

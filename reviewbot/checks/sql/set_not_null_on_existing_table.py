@@ -17,7 +17,6 @@ from reviewbot.sql.migrations import (
 )
 from reviewbot.sql.names import display, ident, table_key
 
-
 _VALIDATES = re.compile(
     r"^\s*ALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>[\w.\"]+)\s+"
     r"(?:VALIDATE\s+CONSTRAINT\b|ADD\s+(?:CONSTRAINT\s+\S+\s+)?CHECK\b(?P<check>.*))",
@@ -61,7 +60,7 @@ class SetNotNullOnExistingTable(SqlRule):
             fix = (
                 f'first `op.create_check_constraint("{column}_not_null", "{display(key)}", '
                 f'"{column} IS NOT NULL", postgresql_not_valid=True)`, then `op.execute("ALTER '
-                f"TABLE {display(key)} VALIDATE CONSTRAINT {column}_not_null\")` (in a later "
+                f'TABLE {display(key)} VALIDATE CONSTRAINT {column}_not_null")` (in a later '
                 "migration on a busy table), then `nullable=False`"
             )
         else:
