@@ -32,7 +32,9 @@ from reviewbot.workspace.config import (
     parse_dialect,
     parse_fail_on,
 )
+from reviewbot.sql.migrations import migrations_under, newest_per_stream
 from reviewbot.workspace.diff import local_changes
+from reviewbot.workspace.discovery import discover
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -399,12 +401,45 @@ def starter_config() -> str:
     return "\n".join(lines) + "\n"
 
 
+def start_after_section(root: Path) -> str:
+    """`migrations: start-after:` with the newest migration of each folder under `root`: what
+    exists today is history, migrations added after `init` are checked."""
+    found = discover([root], root.resolve())
+    files: list[tuple[str, str]] = []
+    for candidate in found.files:
+        if not candidate.rel.endswith((".sql", ".py")):
+            continue
+        if candidate.rel.endswith(".py") and "/" not in candidate.rel:
+            continue
+        try:
+            if candidate.absolute.stat().st_size > 1_000_000:
+                continue
+            files.append((candidate.rel, candidate.absolute.read_text("utf-8", errors="replace")))
+        except OSError:
+            continue
+    newest = newest_per_stream(migrations_under(files))
+    lines = [
+        "",
+        "# Migrations up to these (the newest of each folder when `reviewbot init` ran) are",
+        "# history: rules about applying a migration skip them. Without this key only the newest",
+        "# migration of each folder and uncommitted ones are checked.",
+        "migrations:",
+    ]
+    if not newest:
+        return "\n".join([*lines, "  start-after: {}", ""])
+    lines.append("  start-after:")
+    for folder, cut in newest.items():
+        lines.append(f"    {json.dumps(folder)}: {json.dumps(cut)}")
+    return "\n".join(lines) + "\n"
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     target: Path = args.path
     if target.exists() and not args.force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
     try:
-        target.write_text(starter_config(), encoding="utf-8")
+        text = starter_config() + start_after_section(target.parent.resolve())
+        target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
     print(f"Wrote {target}. Edit `enable` and `agents`, then run `reviewbot scan`.")

@@ -172,3 +172,16 @@ def test_catalog_is_built_once_per_scan() -> None:
     project = Project()
     assert catalog_of(project) is catalog_of(project)
     assert len(calls) == 2 and len(project._shared) == 1
+
+
+def test_parse_notice_points_at_the_failing_token_and_blames_the_parser(tmp_path: Path) -> None:
+    """Valid Postgres sqlglot rejects (`<<=` network operator): the notice says it is a parser
+    limitation, sits on the token sqlglot stopped at, and has no doubled bracket."""
+    (tmp_path / "q.sql").write_text(
+        "SELECT 1;\nSELECT * FROM t\nWHERE ip <<= '10.0.0.0/8'::inet;\n", encoding="utf-8"
+    )
+    result = Scanner(Config(root=tmp_path), ["select-star"]).scan_paths([tmp_path])
+    [error] = result.errors
+    assert (error.line, error.column) == (3, 11)
+    assert "parser limitation" in error.message and "`<=`" in error.message
+    assert "))" not in error.message

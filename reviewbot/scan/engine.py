@@ -16,7 +16,7 @@ from reviewbot.scan.cache import Cache
 from reviewbot.scan.parallel import PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, parallel_analyze
 from reviewbot.scan.suppressions import Suppressions, parse_suppressions
 from reviewbot.sql.extract import REVISION_FACT, AlembicRevision
-from reviewbot.sql.migrations import MigrationFile, timeline_file
+from reviewbot.sql.migrations import MigrationFile, alembic_ids, timeline_file
 from reviewbot.sql.source import SqlDocument
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.discovery import discover
@@ -221,7 +221,11 @@ class Scanner:
         files: list[MigrationFile] = []
         for path, source in self.sources.items():
             text = source.text if path.endswith(".sql") else None
-            found = timeline_file(path, text, revisions.get(path))
+            ids = revisions.get(path)
+            if ids is None and path.endswith(".py") and "down_revision" in source.text:
+                # Revisions with nothing to extract (a merge revision's `pass`) yield no fact.
+                ids = alembic_ids(source.text)
+            found = timeline_file(path, text, ids)
             if found is not None:
                 files.append(found)
         return files

@@ -344,6 +344,10 @@ def timeline_file(
     revision (given its revision ids), or a Django migration (`<app>/migrations/0001_x.py`)."""
     folder, _, name = path.rpartition("/")
     if alembic is not None:
+        # One revision graph per Alembic script folder, whose `versions/` may have subfolders.
+        parts = folder.split("/")
+        if "versions" in parts:
+            folder = "/".join(parts[: len(parts) - parts[::-1].index("versions")])
         return MigrationFile(path, folder, version_key(name)[0], alembic[0], alembic[1])
     if path.endswith(".sql"):
         migration = recognise(path, text or "")
@@ -471,3 +475,18 @@ def alembic_ids(text: str) -> tuple[str, tuple[str, ...]] | None:
     if not revision:
         return None
     return revision[0], tuple(found.get("down_revision") or ())
+
+
+def migrations_under(files: list[tuple[str, str]]) -> list[MigrationFile]:
+    """Timeline entries of (path, text) pairs read from disk (`reviewbot init`): `.sql` files by
+    convention, Alembic revisions by their `revision` / `down_revision` lines, Django by name.
+    Test code is left out, as the scan leaves it out."""
+    found: list[MigrationFile] = []
+    for path, text in files:
+        if is_test_path(path):
+            continue
+        ids = alembic_ids(text) if path.endswith(".py") else None
+        item = timeline_file(path, text, ids)
+        if item is not None:
+            found.append(item)
+    return found
