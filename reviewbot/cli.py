@@ -22,6 +22,7 @@ from reviewbot.scan.baseline import write_baseline
 from reviewbot.scan.cache import CACHE_DIR
 from reviewbot.scan.filtering import ChangeSet, FilterMode, filter_outcome
 from reviewbot.scan.runner import ScanRequest, run_scan
+from reviewbot.sql.migrations import migrations_under, newest_per_stream
 from reviewbot.workspace.config import (
     CONFIG_NAMES,
     FAIL_ON_VALUES,
@@ -32,7 +33,6 @@ from reviewbot.workspace.config import (
     parse_dialect,
     parse_fail_on,
 )
-from reviewbot.sql.migrations import migrations_under, newest_per_stream
 from reviewbot.workspace.diff import local_changes
 from reviewbot.workspace.discovery import discover
 
