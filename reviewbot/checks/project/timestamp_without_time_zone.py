@@ -48,7 +48,7 @@ class TimestampWithoutTimeZone(ProjectRule):
             else "use `timestamptz` (`timestamp with time zone`)"
         )
         if len(columns) == 1:
-            what = f"`{first.name}` is a `timestamp` without time zone"
+            what = f"`{first.name}` of `{table}` is a `timestamp` without time zone"
         else:
             names = ", ".join(f"`{c.name}`" for c in columns)
             what = f"{names} of `{table}` are `timestamp` without time zone"
