@@ -15,8 +15,10 @@ from reviewbot import __version__
 from reviewbot.checklist import documents
 from reviewbot.checklist import report as checklist_report
 from reviewbot.checklist.mapping import default_mapper
+from reviewbot.database import command as migrations_command
 from reviewbot.model.catalog import CatalogError, RuleMeta, load_catalog
 from reviewbot.output import REPORTERS
+from reviewbot.output.escape import json_safe, printable, terminal_safe
 from reviewbot.output.github import command as github_command
 from reviewbot.scan.baseline import write_baseline
 from reviewbot.scan.cache import CACHE_DIR
@@ -101,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule")
 
     github_command.add_parser(commands)
+    migrations_command.add_parser(commands)
     checklist = commands.add_parser(
         "checklist", help="show the checklist items of agent documents and the rules enforcing them"
     )
@@ -207,7 +210,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             args.output.write_text(report, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--output {args.output}: cannot write: {exc.strerror}") from exc
-        print(f"Wrote {args.format} report to {args.output}.", file=sys.stderr)
+        print(f"Wrote {args.format} report to {printable(str(args.output))}.", file=sys.stderr)
     else:
         sys.stdout.write(report)
     return EXIT_FINDINGS if outcome.failed else EXIT_OK
@@ -343,7 +346,9 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     report = checklist_report.build(found.documents, default_mapper())
     report.errors[:0] = missing
     render = checklist_report.render_json if args.format == "json" else checklist_report.render_text
-    sys.stdout.write(render(report, load_catalog()))
+    text = render(report, load_catalog())
+    # JSON escapes control characters itself; agent names and items in text are made printable.
+    sys.stdout.write(json_safe(text) if args.format == "json" else terminal_safe(text))
     return EXIT_USAGE if report.errors or not report.documents else EXIT_OK
 
 
@@ -462,6 +467,7 @@ COMMANDS = {
     "checklist": cmd_checklist,
     "init": cmd_init,
     "github": github_command.run,
+    "migrations": migrations_command.run,
 }
 
 
@@ -474,7 +480,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return COMMANDS[args.command](args)
     except (UsageError, ConfigError, CatalogError) as exc:
-        print(f"reviewbot: error: {exc}", file=sys.stderr)
+        print(f"reviewbot: error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("reviewbot: interrupted", file=sys.stderr)
@@ -483,7 +489,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     except Exception as exc:  # never show a user a traceback
         print(
-            f"reviewbot: internal error: {type(exc).__name__}: {exc}. "
+            f"reviewbot: internal error: {type(exc).__name__}: {terminal_safe(str(exc))}. "
             "Please report it with the command you ran.",
             file=sys.stderr,
         )

@@ -22,6 +22,7 @@ from reviewbot.model.catalog import active_catalog
 from reviewbot.model.findings import ErrorKind, Finding
 from reviewbot.model.rule import REGISTRY, PythonRule, SqlRule
 from reviewbot.output import REPORTERS, ReportContext
+from reviewbot.output.escape import is_command_line
 from reviewbot.scan.engine import Scanner, ScanResult
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.sources import SourceFile, decode
@@ -110,6 +111,13 @@ HOSTILE = (
     "\x00",
     "\x0c",
     "\x1b",
+    "\x1b[2J",
+    "\n::stop-commands::x\n",
+    "\n::error::forged",
+    "##[",
+    "@octocat",
+    "<!-- reviewbot:fp=deadbeefdeadbeef -->",
+    "\u202e",
     "\u2028",
     "\ufeff",
     "\ud7ff",
@@ -232,9 +240,13 @@ def scan(sources: list[SourceFile], dialect: str = "postgres") -> tuple[Scanner,
     return scanner, scanner.scan_sources(sources)
 
 
+_ANNOTATION = ("::error file=", "::warning file=", "::notice file=")
+
+
 def check_result(result: ScanResult, texts: dict[str, str]) -> None:
     """What must hold for any scan: no rule crashed, positions are inside the files, and every
-    output format renders."""
+    output format renders, printing no terminal escape and no line GitHub's runner would read as
+    a workflow command except the annotations of the `github` format."""
     crashes = [e for e in result.errors if e.kind is ErrorKind.RULE_CRASH]
     assert not crashes, crashes
     for error in result.errors:
@@ -248,6 +260,10 @@ def check_result(result: ScanResult, texts: dict[str, str]) -> None:
         out.encode("utf-8")  # no lone surrogates: every format must be writable
         if name in ("json", "sarif"):
             json.loads(out)
+        assert "\x1b" not in out, name
+        for line in out.split("\n"):
+            if is_command_line(line):
+                assert name == "github" and line.startswith(_ANNOTATION), (name, line)
 
 
 def check_position(finding: Finding, text: str) -> None:

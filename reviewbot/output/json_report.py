@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 from reviewbot.output.context import ReportContext
+from reviewbot.output.escape import json_safe
 from reviewbot.scan.engine import ScanResult
 
 SCHEMA_VERSION = 1
@@ -34,4 +35,4 @@ def render(result: ScanResult, context: ReportContext) -> str:
         "errors": [e.to_dict() for e in result.errors],
         "summary": summary_dict(result, context),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

@@ -52,6 +52,8 @@ class Project:
     facts: dict[str, list[tuple[str, Any]]]
     suppressions: dict[str, Suppressions]
     enabled: frozenset[str]
+    # What a command lends its project rules beyond the files (`migrations verify`: the database).
+    services: dict[str, Any] = field(default_factory=dict)
     findings: list[RawFinding] = field(default_factory=list)
     _shared: dict[str, Any] = field(default_factory=dict)
 
@@ -81,16 +83,25 @@ class Scanner:
         jobs: int = 1,
         cache: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        services: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
+        self.services = services or {}
         catalog = active_catalog()
-        self.enabled = frozenset(r for r in rules if r in catalog and r in REGISTRY)
+        # Rules proven on a live database run only where a command lends one (`services`).
+        self.enabled = frozenset(
+            r
+            for r in rules
+            if r in catalog
+            and r in REGISTRY
+            and (catalog[r].language != "database" or "database" in self.services)
+        )
         self.metas = {rid: catalog[rid] for rid in sorted(self.enabled)}
         self.checklist = checklist or {}
         self.options = {rid: config.rule_options(meta) for rid, meta in self.metas.items()}
         classes = [REGISTRY[rid] for rid in sorted(self.enabled)]
         self.project_rules = [c for c in classes if issubclass(c, ProjectRule)]
-        extract_sql = any(meta.language == "sql" for meta in self.metas.values())
+        extract_sql = any(meta.language in ("sql", "database") for meta in self.metas.values())
         self.analyzer = Analyzer(config, self.enabled, self.options, extract_sql)
         self.jobs = max(1, jobs)
         self.progress = progress
@@ -185,6 +196,7 @@ class Scanner:
             facts=self.facts,
             suppressions=suppressions,
             enabled=self.enabled,
+            services=self.services,
         )
         if self.project_rules:
             # Project rules walk the SQL of every file, including statements parsed on a large

@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reviewbot.checklist import documents
 from reviewbot.checklist.extract import AgentDocumentError, read_agent_document
@@ -33,6 +34,7 @@ class ScanRequest:
     jobs: int | None = None  # None: one per CPU
     cache: bool = True
     progress: Callable[[int, int], None] | None = None
+    services: dict[str, Any] = field(default_factory=dict)
     # Check every migration, history or not (`--all-migrations`).
     all_migrations: bool = False
 
@@ -160,6 +162,7 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
         jobs=request.jobs or os.cpu_count() or 1,
         cache=request.cache,
         progress=request.progress,
+        services=request.services,
     )
     result = scanner.scan_paths([p.resolve() for p in request.paths])
     result.errors.extend(checklists.errors)
