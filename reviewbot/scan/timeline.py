@@ -20,8 +20,13 @@ SETTING = "`migrations: start-after:` in .reviewbot.yml"
 
 
 def timeline_rules(metas: dict[str, RuleMeta]) -> frozenset[str]:
-    """Rules about applying a migration: the catalog tags them `migrations`."""
-    return frozenset(rid for rid, meta in metas.items() if TIMELINE_TAG in meta.tags)
+    """Rules about applying a migration: the catalog tags them `migrations`. Rules measured on a
+    database (`reviewbot migrations verify`) choose the migrations they run themselves."""
+    return frozenset(
+        rid
+        for rid, meta in metas.items()
+        if TIMELINE_TAG in meta.tags and meta.language != "database"
+    )
 
 
 def fresh_paths(root: Path) -> frozenset[str]:
