@@ -27,6 +27,7 @@ from reviewbot.scan.cache import CACHE_DIR
 from reviewbot.scan.filtering import ChangeSet, FilterMode, filter_outcome
 from reviewbot.scan.parallel import DEFAULT_FILE_TIMEOUT
 from reviewbot.scan.runner import ScanRequest, run_scan
+from reviewbot.sql.migrations import migrations_under, newest_per_stream
 from reviewbot.workspace.config import (
     CONFIG_NAMES,
     FAIL_ON_VALUES,
@@ -38,6 +39,7 @@ from reviewbot.workspace.config import (
     parse_fail_on,
 )
 from reviewbot.workspace.diff import local_changes
+from reviewbot.workspace.discovery import discover
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -95,6 +97,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--diff",
         metavar="REF",
         help="report only findings in what changed since HEAD's merge base with REF",
+    )
+    scan.add_argument(
+        "--all-migrations",
+        action="store_true",
+        help="check every migration, not only those after `migrations: start-after:`",
     )
     scan.add_argument(
         "--filter", help=f"with --diff: {'|'.join(FilterMode)} (default {FilterMode.ADDED})"
@@ -197,6 +204,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             file_timeout=args.file_timeout or None,
             cache=not args.no_cache,
             progress=None if args.quiet else progress_printer(),
+            all_migrations=args.all_migrations,
         )
     )
     if args.diff is not None:
@@ -412,12 +420,45 @@ def starter_config() -> str:
     return "\n".join(lines) + "\n"
 
 
+def start_after_section(root: Path) -> str:
+    """`migrations: start-after:` with the newest migration of each folder under `root`: what
+    exists today is history, migrations added after `init` are checked."""
+    found = discover([root], root.resolve())
+    files: list[tuple[str, str]] = []
+    for candidate in found.files:
+        if not candidate.rel.endswith((".sql", ".py")):
+            continue
+        if candidate.rel.endswith(".py") and "/" not in candidate.rel:
+            continue
+        try:
+            if candidate.absolute.stat().st_size > 1_000_000:
+                continue
+            files.append((candidate.rel, candidate.absolute.read_text("utf-8", errors="replace")))
+        except OSError:
+            continue
+    newest = newest_per_stream(migrations_under(files))
+    lines = [
+        "",
+        "# Migrations up to these (the newest of each folder when `reviewbot init` ran) are",
+        "# history: rules about applying a migration skip them. Without this key only the newest",
+        "# migration of each folder and uncommitted ones are checked.",
+        "migrations:",
+    ]
+    if not newest:
+        return "\n".join([*lines, "  start-after: {}", ""])
+    lines.append("  start-after:")
+    for folder, cut in newest.items():
+        lines.append(f"    {json.dumps(folder)}: {json.dumps(cut)}")
+    return "\n".join(lines) + "\n"
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     target: Path = args.path
     if target.exists() and not args.force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
     try:
-        target.write_text(starter_config(), encoding="utf-8")
+        text = starter_config() + start_after_section(target.parent.resolve())
+        target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
     print(f"Wrote {target}. Edit `enable` and `agents`, then run `reviewbot scan`.")

@@ -172,3 +172,44 @@ def test_catalog_is_built_once_per_scan() -> None:
     project = Project()
     assert catalog_of(project) is catalog_of(project)
     assert len(calls) == 2 and len(project._shared) == 1
+
+
+def test_parse_notice_points_at_the_failing_token_and_blames_the_parser(tmp_path: Path) -> None:
+    """Valid Postgres sqlglot rejects (`<<=` network operator): the notice says it is a parser
+    limitation, sits on the token sqlglot stopped at, and has no doubled bracket."""
+    (tmp_path / "q.sql").write_text(
+        "SELECT 1;\nSELECT * FROM t\nWHERE ip <<= '10.0.0.0/8'::inet;\n", encoding="utf-8"
+    )
+    result = Scanner(Config(root=tmp_path), ["select-star"]).scan_paths([tmp_path])
+    [error] = result.errors
+    assert (error.line, error.column) == (3, 11)
+    assert "parser limitation" in error.message and "`<=`" in error.message
+    assert "))" not in error.message
+
+
+def test_schema_rules_point_at_the_alembic_type_and_report_a_column_once() -> None:
+    """The caret sits on `sa.DateTime()`, not the column-name string; a column retyped by a later
+    revision is judged by its last type, at the revision that set it."""
+    from tests.conftest import scan_texts
+
+    first = (
+        'from alembic import op\nimport sqlalchemy as sa\nrevision = "a1"\ndown_revision = None\n'
+        "def upgrade():\n"
+        '    op.create_table("shift", sa.Column("id", sa.Integer(), primary_key=True),\n'
+        '                    sa.Column("starts_at", sa.DateTime(), nullable=False),\n'
+        '                    sa.Column("price", sa.Float()))\n'
+    )
+    second = (
+        'from alembic import op\nimport sqlalchemy as sa\nrevision = "b2"\ndown_revision = "a1"\n'
+        "def upgrade():\n"
+        '    op.alter_column("shift", "price", type_=sa.Numeric(12, 2))\n'
+    )
+    result = scan_texts(
+        {"alembic/versions/a1_shift.py": first, "alembic/versions/b2_price.py": second},
+        ["timestamp-without-time-zone", "float-for-money"],
+    )
+    [finding] = result.findings
+    assert finding.rule == "timestamp-without-time-zone"
+    assert (finding.path, finding.line) == ("alembic/versions/a1_shift.py", 7)
+    line = first.split("\n")[6]
+    assert line[finding.column - 1 : finding.end_column - 1] == "sa.DateTime()"

@@ -21,6 +21,8 @@ from reviewbot.scan.parallel import (
     transient,
 )
 from reviewbot.scan.suppressions import Suppressions, parse_suppressions
+from reviewbot.sql.extract import REVISION_FACT, AlembicRevision
+from reviewbot.sql.migrations import MigrationFile, alembic_ids, timeline_file
 from reviewbot.sql.source import SqlDocument
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.discovery import discover
@@ -39,6 +41,11 @@ class ScanResult:
     summary: ScanSummary
     skipped: list[tuple[str, str]]
     rules: dict[str, RuleMeta]
+    # Every migration file scanned, for the timeline (which of them are history).
+    migrations: list[MigrationFile] = field(default_factory=list)
+    # Findings of migration rules in history migrations, held back from the report; a diff
+    # filter brings back those in files the change touches.
+    held_back: list[Finding] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -226,7 +233,26 @@ class Scanner:
             summary=summary,
             skipped=skipped,
             rules=self.metas,
+            migrations=self._migration_files(),
         )
+
+    def _migration_files(self) -> list[MigrationFile]:
+        revisions = {
+            path: (fact.revision, fact.down_revisions)
+            for path, fact in self.facts.get(REVISION_FACT, ())
+            if isinstance(fact, AlembicRevision)
+        }
+        files: list[MigrationFile] = []
+        for path, source in self.sources.items():
+            text = source.text if path.endswith(".sql") else None
+            ids = revisions.get(path)
+            if ids is None and path.endswith(".py") and "down_revision" in source.text:
+                # Revisions with nothing to extract (a merge revision's `pass`) yield no fact.
+                ids = alembic_ids(source.text)
+            found = timeline_file(path, text, ids)
+            if found is not None:
+                files.append(found)
+        return files
 
     def _project_pass(self, project: Project) -> None:
         for cls in self.project_rules:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reviewbot.model.findings import Finding, ScanError
+from reviewbot.scan.timeline import NOTE_PREFIX as TIMELINE_NOTE
 from reviewbot.workspace.config import ConfigError, closest
 from reviewbot.workspace.diff import FileDiff, FileStatus
 
@@ -135,6 +136,14 @@ def filter_outcome(outcome: ScanOutcome, changes: ChangeSet, mode: FilterMode) -
     reported (and what decides the exit status) is filtered."""
     result = outcome.result
     prefix = outcome.report_context().repo_prefix
+    # Migrations the change adds or edits are checked whatever the timeline says.
+    touched = [f for f in result.held_back if prefix + f.path in changes.files]
+    if touched:
+        result.findings = sorted(
+            [*result.findings, *touched], key=lambda f: (f.path, f.line, f.column, f.rule)
+        )
+        result.held_back = [f for f in result.held_back if prefix + f.path not in changes.files]
+        outcome.notes[:] = [n for n in outcome.notes if not n.startswith(TIMELINE_NOTE)]
     total = len(result.findings)
     result.findings = filter_findings(result.findings, changes, mode, prefix)
     result.errors = filter_errors(result.errors, changes, mode, prefix)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from reviewbot.checklist.mapping import coverage, default_mapper
 from reviewbot.model.catalog import active_catalog
 from reviewbot.model.findings import AgentSource, ChecklistRef, ErrorKind, ScanError, Severity
 from reviewbot.output.context import ReportContext
+from reviewbot.scan import timeline
 from reviewbot.scan.baseline import apply_baseline, read_baseline
 from reviewbot.scan.engine import Scanner, ScanResult
 from reviewbot.scan.parallel import DEFAULT_FILE_TIMEOUT
@@ -37,6 +39,8 @@ class ScanRequest:
     cache: bool = True
     progress: Callable[[int, int], None] | None = None
     services: dict[str, Any] = field(default_factory=dict)
+    # Check every migration, history or not (`--all-migrations`).
+    all_migrations: bool = False
 
 
 @dataclass(slots=True)
@@ -174,12 +178,19 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
     )
     result = scanner.scan_paths([p.resolve() for p in request.paths])
     result.errors.extend(checklists.errors)
+    notes = list(checklists.notes)
+    if not request.all_migrations:
+        result.findings, result.held_back, line = timeline.apply(
+            result.findings, result.migrations, result.rules, config
+        )
+        result.summary.counts = dict(Counter(f.rule for f in result.findings))
+        if line:
+            notes.append(line)
     result.summary.agents = tuple(checklists.sources)
     if request.baseline is not None:
         result.findings, result.summary.baselined = apply_baseline(
             result.findings, read_baseline(request.baseline)
         )
-    notes = list(checklists.notes)
     if not selection.rules:
         notes.append(
             "No rules are enabled: add rule ids to `enable:` or agent documents to `agents:` in "

@@ -68,6 +68,8 @@ class MigrationUnit:
     documents: list[SqlDocument] = field(default_factory=list)
     _tables: set[str] | None = None
     _indexes: dict[str, str | None] | None = None
+    _columns: set[tuple[str, str]] = field(default_factory=set)
+    _sequences: set[str] = field(default_factory=set)
 
     def _collect(self) -> None:
         tables: set[str] = set()
@@ -75,10 +77,28 @@ class MigrationUnit:
         for document in self.documents:
             for statement in document.statements:
                 node = statement.expression
-                if not isinstance(node, exp.Create) or role_of(document, statement) != Role.UP:
+                if role_of(document, statement) != Role.UP:
+                    continue
+                if isinstance(node, exp.Alter) and str(node.args.get("kind") or "") == "TABLE":
+                    key = table_key(node.this, document.dialect)
+                    for action in node.args.get("actions") or ():
+                        if key and isinstance(action, exp.ColumnDef):
+                            self._columns.add((key, ident(action.this)))
+                        elif (
+                            key
+                            and isinstance(action, exp.RenameColumn)
+                            and (key, ident(action.this)) in self._columns
+                        ):
+                            self._columns.add((key, ident(action.args.get("to"))))
+                    continue
+                if not isinstance(node, exp.Create):
                     continue
                 kind = str(node.args.get("kind") or "").upper()
-                if kind == "TABLE":
+                if kind == "SEQUENCE":
+                    key = table_key(node.this, document.dialect)
+                    if key:
+                        self._sequences.add(key)
+                elif kind == "TABLE":
                     key = table_key(node.this, document.dialect)
                     if key:
                         tables.add(key)
@@ -94,6 +114,17 @@ class MigrationUnit:
             self._collect()
         assert self._tables is not None
         return self._tables
+
+    def created_column(self, key: str, column: str) -> bool:
+        """Whether this migration adds column `column` to table `key` (or creates the table)."""
+        if self._tables is None:
+            self._collect()
+        return key in self.created_tables or (key, column) in self._columns
+
+    def created_sequence(self, key: str) -> bool:
+        if self._tables is None:
+            self._collect()
+        return key in self._sequences
 
     @property
     def created_indexes(self) -> dict[str, str | None]:
@@ -239,6 +270,21 @@ def role_of(document: SqlDocument, statement: SqlStatement) -> Role | None:
     return migration.role_at(statement.start)
 
 
+def is_sequence_name(document: SqlDocument, key: str) -> bool:
+    """`ALTER TABLE x_id_seq RENAME ...` is Postgres's way to rename a sequence: a name ending in
+    `_seq` (what `serial` columns get) or a sequence this migration creates."""
+    migration = migration_of(document)
+    return key.rsplit(".", 1)[-1].endswith("_seq") or (
+        migration is not None and migration.unit.created_sequence(key)
+    )
+
+
+def column_created_in_same_migration(document: SqlDocument, key: str | None, column: str) -> bool:
+    """Whether the migration holding `document` itself adds `column` to table `key`."""
+    migration = migration_of(document)
+    return key is not None and migration is not None and migration.unit.created_column(key, column)
+
+
 def created_in_same_migration(document: SqlDocument, key: str | None) -> bool:
     """Whether the migration holding `document` itself creates table `key` (so no one uses it yet)."""
     migration = migration_of(document)
@@ -270,3 +316,177 @@ def is_synthesized(document: SqlDocument) -> str | None:
     """The Python API a document was translated from (`"alembic"`), if it is not literal SQL."""
     value = document.attributes.get("synthesized")
     return str(value) if value else None
+
+
+# -- the timeline: which migrations are history ------------------------------------------------
+
+# Catalog tag of the rules about *applying* a migration (locks, rewrites, drops, reversibility):
+# their findings matter only for migrations that have not run yet.
+TIMELINE_TAG = "migrations"
+_DJANGO_MIGRATION = re.compile(r"^\d{4}_\w*\.py$")
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationFile:
+    """One migration file on the timeline of its folder."""
+
+    path: str
+    stream: str
+    version: tuple[float, ...]
+    revision: str | None = None  # Alembic
+    down_revisions: tuple[str, ...] = ()
+
+
+def timeline_file(
+    path: str, text: str | None, alembic: tuple[str, tuple[str, ...]] | None = None
+) -> MigrationFile | None:
+    """The timeline entry of a file: a `.sql` migration by its tool's conventions, an Alembic
+    revision (given its revision ids), or a Django migration (`<app>/migrations/0001_x.py`)."""
+    folder, _, name = path.rpartition("/")
+    if alembic is not None:
+        # One revision graph per Alembic script folder, whose `versions/` may have subfolders.
+        parts = folder.split("/")
+        if "versions" in parts:
+            folder = "/".join(parts[: len(parts) - parts[::-1].index("versions")])
+        return MigrationFile(path, folder, version_key(name)[0], alembic[0], alembic[1])
+    if path.endswith(".sql"):
+        migration = recognise(path, text or "")
+        if migration is None or migration.version[0] == (LAST,):
+            return None  # repeatable or unnumbered files re-run every time: never history
+        return MigrationFile(path, migration.stream, migration.version[0])
+    django = _DJANGO_MIGRATION.match(name) and folder.rsplit("/", 1)[-1] in MIGRATION_DIRS
+    if path.endswith(".py") and django:
+        return MigrationFile(path, folder, version_key(name)[0])
+    return None
+
+
+StartAfter = str | dict[str, str | list[str]] | None
+
+
+@dataclass(slots=True)
+class Timeline:
+    """Which migration files are history (applied everywhere, never to be edited again).
+
+    `start_after` (config `migrations.start-after`) is either one cut-off for every folder or a
+    cut-off per folder: a version (`0042`, `20240101120000`, a file name) or, for Alembic, a
+    revision id (or a list of them, one per head); that migration and everything before it is
+    history. Folders without a cut-off, when a mapping is given, are new: all checked. Without
+    any setting, every migration but the newest of its folder is history. `fresh` paths (changed
+    by the pull request, uncommitted, untracked) are never history.
+    """
+
+    files: dict[str, MigrationFile]
+    history: frozenset[str]
+    by_setting: bool
+
+    @classmethod
+    def build(
+        cls,
+        files: list[MigrationFile],
+        start_after: StartAfter = None,
+        fresh: frozenset[str] = frozenset(),
+    ) -> Timeline:
+        streams: dict[str, list[MigrationFile]] = {}
+        for item in files:
+            streams.setdefault(item.stream, []).append(item)
+        history: set[str] = set()
+        for stream, members in streams.items():
+            if isinstance(start_after, dict):
+                cut = start_after.get(stream)
+                if cut is None:
+                    continue
+            else:
+                cut = start_after
+            history.update(_history_of(members, cut))
+        return cls({f.path: f for f in files}, frozenset(history - fresh), start_after is not None)
+
+    def is_history(self, path: str) -> bool:
+        return path in self.history
+
+
+def _history_of(members: list[MigrationFile], cut: str | list[str] | None) -> set[str]:
+    revisions = {m.revision: m for m in members if m.revision}
+    if revisions:
+        if cut is None:
+            followed = {r for m in members for r in m.down_revisions}
+            heads = [r for r in revisions if r not in followed]
+        else:
+            heads = [cut] if isinstance(cut, str) else list(cut)
+            heads = [h for h in heads if h in revisions]
+        applied = _ancestors(heads, revisions)
+        if cut is None:  # default: the heads themselves are still under review
+            applied -= set(heads)
+        return {revisions[r].path for r in applied}
+    if cut is None:
+        newest = max(m.version for m in members)
+        return {m.path for m in members if m.version < newest}
+    cuts = [cut] if isinstance(cut, str) else cut
+    limit = max((version_key(c.rsplit("/", 1)[-1])[0] for c in cuts), default=(LAST,))
+    if limit == (LAST,):
+        return set()
+    return {m.path for m in members if m.version <= limit}
+
+
+def _ancestors(heads: list[str], revisions: dict[str, MigrationFile]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(heads)
+    while todo:
+        revision = todo.pop()
+        if revision in seen or revision not in revisions:
+            continue
+        seen.add(revision)
+        todo.extend(revisions[revision].down_revisions)
+    return seen
+
+
+def newest_per_stream(files: list[MigrationFile]) -> dict[str, str | list[str]]:
+    """What `reviewbot init` writes under `migrations.start-after`: each folder's newest
+    migration (its version, or its Alembic head revisions)."""
+    streams: dict[str, list[MigrationFile]] = {}
+    for item in files:
+        streams.setdefault(item.stream, []).append(item)
+    out: dict[str, str | list[str]] = {}
+    for stream, members in sorted(streams.items()):
+        revisions = [m.revision for m in members if m.revision]
+        if revisions:
+            followed = {r for m in members for r in m.down_revisions}
+            heads = sorted(r for r in revisions if r not in followed)
+            if heads:
+                out[stream] = heads[0] if len(heads) == 1 else heads
+            continue
+        newest = max(members, key=lambda m: m.version)
+        out[stream] = newest.path.rsplit("/", 1)[-1]
+    return out
+
+
+_ALEMBIC_ID = re.compile(
+    r"^(?P<key>revision|down_revision)\s*(?::[^=\n]*)?=\s*(?P<value>[^\n]*)$", re.MULTILINE
+)
+
+
+def alembic_ids(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """`revision` and `down_revision` of an Alembic revision file, read as text (never run)."""
+    if "def upgrade" not in text:
+        return None
+    found: dict[str, list[str]] = {}
+    for match in _ALEMBIC_ID.finditer(text):
+        found.setdefault(match.group("key"), re.findall(r"['\"]([^'\"]+)['\"]", match["value"]))
+    revision = found.get("revision")
+    if not revision:
+        return None
+    return revision[0], tuple(found.get("down_revision") or ())
+
+
+def migrations_under(files: list[tuple[str, str]]) -> list[MigrationFile]:
+    """Timeline entries of (path, text) pairs read from disk (`reviewbot init`): `.sql` files by
+    convention, Alembic revisions by their `revision` / `down_revision` lines, Django by name.
+    Test code is left out, as the scan leaves it out."""
+    found: list[MigrationFile] = []
+    for path, text in files:
+        if is_test_path(path):
+            continue
+        ids = alembic_ids(text) if path.endswith(".py") else None
+        item = timeline_file(path, text, ids)
+        if item is not None:
+            found.append(item)
+    return found

@@ -9,6 +9,7 @@ are not replayed. Alembic operations arrive here already translated into DDL by 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,9 +59,15 @@ class Site:
 
 @dataclass(slots=True)
 class Column:
+    """A column as the schema stands: `site` and `type_site` are where its type was last set (the
+    CREATE TABLE, ADD COLUMN or ALTER COLUMN ... TYPE that defined it)."""
+
     name: str
     dtype: exp.DataType | None
     site: Site
+    written: str = ""  # the name as written (`amountUsd`), for word splitting
+    document: SqlDocument | None = None
+    type_site: Site | None = None
 
 
 @dataclass(slots=True)
@@ -257,6 +264,56 @@ def _stated_type(document: SqlDocument, column: str) -> exp.DataType | None:
         return None
 
 
+def written_name(node: exp.Expression | None) -> str:
+    """An identifier as written, case kept (`amountUsd`), for splitting it into words."""
+    if isinstance(node, exp.Identifier):
+        return str(node.this)
+    return ident(node) if node is not None else ""
+
+
+_TYPE_END = re.compile(
+    r"\s+(?:NOT\b|NULL\b|DEFAULT\b|PRIMARY\b|REFERENCES\b|CONSTRAINT\b|UNIQUE\b|CHECK\b"
+    r"|COLLATE\b|GENERATED\b|USING\b|COMMENT\b|AUTO_INCREMENT\b|IDENTITY\b)|\s*[,;]",
+    re.IGNORECASE,
+)
+_TYPE_LEAD = re.compile(r"\s*(?:(?:SET\s+DATA\s+)?TYPE\s+)?", re.IGNORECASE)
+
+
+def type_site(document: SqlDocument, statement: SqlStatement, node: exp.Expression) -> Site | None:
+    """Where a column's type is written: after the column's name (and ALTER COLUMN's `TYPE`), up
+    to its first constraint. sqlglot keeps no position on types, so the text is read."""
+    name = node.this
+    meta = name.meta if isinstance(name, exp.Identifier) and name._meta else None
+    if not meta or "end" not in meta:
+        return None
+    text = document.text
+    start = int(meta["end"]) + 1
+    if start < len(text) and text[start] in '"`]':
+        start += 1
+    lead = _TYPE_LEAD.match(text, start, statement.end)
+    if lead is not None:
+        start = lead.end()
+    depth = 0
+    at = start
+    while at < statement.end:
+        char = text[at]
+        if char in "([":
+            depth += 1
+        elif char in ")]":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and _TYPE_END.match(text, at, statement.end):
+            break
+        at += 1
+    end = at
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end <= start:
+        return None
+    return Site.of(document, start, end)
+
+
 def _kind(node: exp.Expression) -> str:
     return str(node.args.get("kind") or "").upper()
 
@@ -342,7 +399,14 @@ class _Builder:
             return
         dtype = node.args.get("kind")
         site = Site.of_node(document, statement, node)
-        table.columns[name] = Column(name, dtype if isinstance(dtype, exp.DataType) else None, site)
+        table.columns[name] = Column(
+            name,
+            dtype if isinstance(dtype, exp.DataType) else None,
+            site,
+            written_name(node.this),
+            document,
+            type_site(document, statement, node),
+        )
         for constraint in node.args.get("constraints") or ():
             kind = (
                 constraint.args.get("kind")
@@ -546,8 +610,17 @@ class _Builder:
                 migration is not None and table.unit is migration.unit,
             )
         )
-        if current is not None:
-            current.dtype = dtype
+        site = Site.of_node(document, statement, node)
+        if current is None:
+            # A column of a table whose CREATE the SQL we saw does not hold: known from here on.
+            name_node = node.this if isinstance(node, exp.AlterColumn) else None
+            current = table.columns[column] = Column(
+                column, dtype, site, written_name(name_node) or column
+            )
+        current.dtype = dtype
+        current.site = site
+        current.document = document
+        current.type_site = type_site(document, statement, node)
 
     def _drop_in_table(self, table: Table, action: exp.Drop) -> None:
         kind = _kind(action)

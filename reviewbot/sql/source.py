@@ -93,6 +93,35 @@ def _clean_error(exc: Exception) -> str:
     return str(exc).split("\n", 1)[0].replace("\x1b[4m", "").replace("\x1b[0m", "")
 
 
+def _failing_token(exc: Exception, chunk: list[Any], start: int) -> tuple[int, str | None]:
+    """Offset and text of the token sqlglot stopped at (its ParseError names the token's line and
+    last column); the statement's start when it does not say."""
+    errors = getattr(exc, "errors", None) if isinstance(exc, ParseError) else None
+    if errors:
+        line, col = errors[0].get("line"), errors[0].get("col")
+        for token in chunk:
+            if token.line == line and token.col == col:
+                return int(token.start), str(token.text)
+    return start, None
+
+
+def _parse_notice(exc: Exception, token: str | None, dialect: str) -> str:
+    """A statement sqlglot cannot read is most often valid SQL it does not model (Postgres
+    network operators, SQLite constraints without commas): say so, not that the SQL is wrong."""
+    reason = _clean_error(exc).rstrip(".")
+    if "<class" in reason or "Required keyword" in reason:
+        reason = "unexpected token"  # sqlglot's internal class names mean nothing to a user
+    expecting = reason.startswith("Expecting ")
+    if expecting:
+        reason = f"expected `{reason[len('Expecting ') :].strip()}`"
+    where = f" at `{token[:30]}`" if token else ""
+    return (
+        f"statement skipped: the SQL parser (sqlglot, {dialect}) stopped{where} ({reason}); if "
+        "the SQL is valid this is a parser limitation, not an error in your code. The rest of "
+        "the file was checked"
+    )
+
+
 _OPENERS = frozenset({TokenType.L_PAREN, TokenType.L_BRACKET, TokenType.L_BRACE})
 _CLOSERS = frozenset({TokenType.R_PAREN, TokenType.R_BRACKET, TokenType.R_BRACE})
 
@@ -225,13 +254,13 @@ def split_and_parse(document: SqlDocument) -> SqlDocument:
             )
         except Exception as exc:  # sqlglot raises TypeError, KeyError... on some garbage too
             expression = None
-            line, col = document.host_position(start)
+            at, token_text = _failing_token(exc, chunk, start)
+            line, col = document.host_position(at)
             document.errors.append(
                 ScanError(
                     ErrorKind.PARSE_ERROR,
                     document.path,
-                    f"SQL statement not understood ({_clean_error(exc)}); it was skipped, "
-                    "the rest of the file was checked",
+                    _parse_notice(exc, token_text, document.dialect),
                     line=line,
                     column=col,
                 )

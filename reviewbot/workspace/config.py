@@ -32,7 +32,9 @@ KEYS = (
     "sql-dialect",
     "fail-on",
     "options",
+    "migrations",
 )
+MIGRATION_KEYS = ("start-after",)
 
 
 class ConfigError(Exception):
@@ -59,6 +61,8 @@ class Config:
     sql_dialect: str = DEFAULT_DIALECT
     fail_on: Severity | None = Severity.WARNING
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # `migrations.start-after`: one cut-off, or folder -> cut-off(s); None: the default timeline.
+    start_after: str | dict[str, str | list[str]] | None = None
 
     def rule_options(self, meta: RuleMeta) -> dict[str, Any]:
         merged = meta.option_defaults()
@@ -189,7 +193,51 @@ def validate(raw: Any, root: Path, source: Path | None) -> Config:
                     f"{type(default).__name__}, like its default {default!r}"
                 )
         config.options[str(rule_id)] = dict(values)
+    if "migrations" in raw:
+        config.start_after = parse_migrations(raw["migrations"], source)
     return config
+
+
+def _cut_off(value: Any, where: str) -> str | list[str]:
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    if isinstance(value, list) and value and all(isinstance(v, str) and v for v in value):
+        return [v.strip() for v in value]
+    raise ConfigError(
+        f"{where} must be a migration version, file name or Alembic revision as a quoted string "
+        f"(or a list of Alembic head revisions), not `{value}`"
+        + (" (quote numbers: YAML reads 0042 as an octal number)" if isinstance(value, int) else "")
+    )
+
+
+def parse_migrations(raw: Any, source: Path | None) -> str | dict[str, str | list[str]] | None:
+    """`migrations: {start-after: CUT | {folder: CUT}}`: migrations up to CUT are history."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{_where(source, 'migrations')} must be a mapping (`start-after: ...`)")
+    for key in raw:
+        if key not in MIGRATION_KEYS:
+            raise ConfigError(
+                f"{_where(source, f'migrations.{key}')} is not a migrations setting"
+                f"{closest(str(key), MIGRATION_KEYS)}; valid keys: {', '.join(MIGRATION_KEYS)}"
+            )
+    value = raw.get("start-after")
+    where = _where(source, "migrations.start-after")
+    if value is None:
+        return None
+    if isinstance(value, dict):
+        cuts: dict[str, str | list[str]] = {}
+        for folder, cut in value.items():
+            name = str(folder).strip().strip("/")
+            if not name:
+                raise ConfigError(f"{where}: a folder name is empty")
+            cuts[name] = _cut_off(cut, f"{where}.{folder}")
+        return cuts
+    cut = _cut_off(value, where)
+    if isinstance(cut, list):
+        raise ConfigError(f"{where}: give one cut-off, or map each migrations folder to its own")
+    return cut
 
 
 def _read_file(path: Path) -> Any:

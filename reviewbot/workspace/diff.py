@@ -440,3 +440,20 @@ def local_changes(start: Path, ref: str) -> tuple[Path, list[FileDiff]]:
     """
     top = git_toplevel(start)
     return top, git_diff(top, merge_base(top, ref))
+
+
+def uncommitted_paths(start: Path) -> tuple[Path, frozenset[str]] | None:
+    """The repository top and the files with uncommitted changes (staged, unstaged, untracked)
+    as repository paths; None outside a git work tree or when git cannot say."""
+    try:
+        top = git_toplevel(start)
+        proc = _git(top, "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames")
+    except DiffError:
+        return None
+    if proc.returncode != 0:
+        return None
+    paths = set()
+    for entry in proc.stdout.decode("utf-8", "surrogateescape").split("\0"):
+        if len(entry) > 3 and entry[2] == " ":
+            paths.add(entry[3:])
+    return top, frozenset(paths)

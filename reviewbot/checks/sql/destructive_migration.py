@@ -5,7 +5,13 @@ from __future__ import annotations
 from sqlglot import exp
 
 from reviewbot.model.rule import SqlRule
-from reviewbot.sql.migrations import Role, created_in_same_migration, role_of
+from reviewbot.sql.migrations import (
+    Role,
+    column_created_in_same_migration,
+    created_in_same_migration,
+    is_sequence_name,
+    role_of,
+)
 from reviewbot.sql.names import command_words, display, ident, rename_targets, table_key
 
 _EXPAND_CONTRACT = (
@@ -26,7 +32,15 @@ class DestructiveMigration(SqlRule):
 
     def visit_Drop(self, node: exp.Drop) -> None:
         kind = str(node.args.get("kind") or "").upper()
-        if kind not in ("TABLE", "SCHEMA", "COLUMN") or not self._in_up_migration():
+        if kind not in ("TABLE", "SCHEMA", "COLUMN", "DATABASE") or not self._in_up_migration():
+            return
+        if kind == "DATABASE":
+            names = ", ".join(f"`{ident(t)}`" for t in node.args.get("tables") or ()) or "it"
+            self.report(
+                node,
+                f"`DROP DATABASE` deletes {names} and every table in it, in every "
+                "environment this migration runs in; a migration must not drop its database.",
+            )
             return
         dialect = self.context.document.dialect
         if kind == "COLUMN":
@@ -71,9 +85,13 @@ class DestructiveMigration(SqlRule):
         if str(node.args.get("kind") or "").upper() != "TABLE" or not self._in_up_migration():
             return
         key = table_key(node.this, self.context.document.dialect)
-        if key is None or self._fresh(key):
+        if key is None or self._fresh(key) or is_sequence_name(self.context.document, key):
             return
         for action in node.args.get("actions") or ():
+            if isinstance(action, exp.RenameColumn) and column_created_in_same_migration(
+                self.context.document, key, ident(action.this)
+            ):
+                continue  # added earlier in this migration: nothing uses it yet
             if isinstance(action, exp.AlterRename):
                 self.report(
                     action,

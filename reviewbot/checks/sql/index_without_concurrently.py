@@ -65,7 +65,27 @@ class IndexWithoutConcurrently(SqlRule):
                 f"pass `postgresql_concurrently=True` to `op.{verb}_index` and run it inside "
                 "`with op.get_context().autocommit_block():`."
             )
+        migration = migration_of(self.context.document)
+        outside = OUTSIDE_TRANSACTION.get(migration.tool if migration else "", _GENERIC)
         return (
-            f"use `{verb.upper()} INDEX CONCURRENTLY` (outside a transaction) so the table stays "
-            "writable."
+            f"use `{verb.upper()} INDEX CONCURRENTLY` so the table stays writable; it cannot run "
+            f"in a transaction block: {outside}."
         )
+
+
+_GENERIC = "run it on its own, outside the transaction your migration tool wraps the file in"
+# How each tool runs one migration outside a transaction (it wraps each file in one otherwise).
+OUTSIDE_TRANSACTION = {
+    "dbmate": "start the file with `-- migrate:up transaction:false`",
+    "goose": "add `-- +goose NO TRANSACTION` at the top of the file",
+    "sql-migrate": "use `-- +migrate Up notransaction`",
+    "golang-migrate": (
+        "give it a migration file of its own (Postgres runs a multi-statement file as one "
+        "implicit transaction)"
+    ),
+    "flyway": "put it in its own migration with `executeInTransaction=false` in a `.sql.conf` file "
+    "beside it",
+    "diesel": "put it in its own migration with `run_in_transaction = false` in `metadata.toml`",
+    "django": "set `atomic = False` on the migration class (or use `AddIndexConcurrently` from "
+    "`django.contrib.postgres.operations`)",
+}

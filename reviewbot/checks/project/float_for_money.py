@@ -6,9 +6,10 @@ import re
 
 from sqlglot import exp
 
-from reviewbot.model.rule import SqlRule
-from reviewbot.sql.migrations import Role, is_synthesized, role_of
-from reviewbot.sql.names import ident
+from reviewbot.model.rule import ProjectRule
+from reviewbot.sql.migrations import is_synthesized
+from reviewbot.sql.reporting import report_site
+from reviewbot.sql.schema import catalog_of
 
 FLOAT_TYPES = frozenset({exp.DataType.Type.FLOAT, exp.DataType.Type.DOUBLE})
 # Words that name an amount of money on their own.
@@ -95,35 +96,29 @@ def is_money_name(name: str) -> bool:
     return bool(words & MONEY_WORDS or words & WEAK_MONEY_WORDS)
 
 
-class FloatForMoney(SqlRule):
+class FloatForMoney(ProjectRule):
+    """Judges the schema as it stands: each column once, where its type was last set, and not
+    at all when a later migration made it `numeric`."""
+
     id = "float-for-money"
 
-    def visit_ColumnDef(self, node: exp.ColumnDef) -> None:
-        self._check(node, node.args.get("kind"), node.this)
-
-    def visit_AlterColumn(self, node: exp.AlterColumn) -> None:
-        self._check(node, node.args.get("dtype"), node.this)
-
-    def _check(
-        self, node: exp.Expression, dtype: exp.Expression | None, name_node: exp.Expression | None
-    ) -> None:
-        # sqlglot keeps no position on a type, so the finding spans the column definition.
-        if not isinstance(dtype, exp.DataType) or dtype.this not in FLOAT_TYPES:
-            return
-        # Word boundaries need the name as written (`amountUsd`), not case-folded.
-        column = str(name_node.this) if isinstance(name_node, exp.Identifier) else ident(name_node)
-        statement = self.context.statement
-        if not is_money_name(column) or statement is None:
-            return
-        if role_of(self.context.document, statement) in (None, Role.DOWN):
-            return
-        fix = (
-            "use `sa.Numeric(12, 2)` (or an integer count of cents)"
-            if is_synthesized(self.context.document) == "alembic"
-            else "use `numeric(12, 2)` (or an integer count of cents)"
-        )
-        self.report(
-            node,
-            f"`{column}` holds money in a binary floating-point type, which cannot represent "
-            f"0.10 exactly and drifts in sums; {fix}.",
-        )
+    def check(self) -> None:
+        for table in catalog_of(self.project).tables.values():
+            for column in table.columns.values():
+                dtype = column.dtype
+                if dtype is None or dtype.this not in FLOAT_TYPES or column.document is None:
+                    continue
+                written = column.written or column.name
+                if not is_money_name(written):
+                    continue
+                fix = (
+                    "use `sa.Numeric(12, 2)` (or an integer count of cents)"
+                    if is_synthesized(column.document) == "alembic"
+                    else "use `numeric(12, 2)` (or an integer count of cents)"
+                )
+                report_site(
+                    self,
+                    column.type_site or column.site,
+                    f"`{written}` holds money in a binary floating-point type, which cannot "
+                    f"represent 0.10 exactly and drifts in sums; {fix}.",
+                )

@@ -1,0 +1,176 @@
+"""Migrations have a timeline: rules about applying a migration skip the ones that are history."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reviewbot.sql.migrations import MigrationFile, Timeline, migrations_under, newest_per_stream
+from reviewbot.workspace.config import ConfigError, validate
+
+INDEX = "CREATE INDEX orders_placed_idx ON orders (placed_at);\n"
+
+
+def _files() -> list[MigrationFile]:
+    return [
+        MigrationFile("db/migrations/0001_a.up.sql", "db/migrations", (1.0,)),
+        MigrationFile("db/migrations/0002_b.up.sql", "db/migrations", (2.0,)),
+        MigrationFile("db/migrations/0002_b.down.sql", "db/migrations", (2.0,)),
+        MigrationFile("alembic/versions/a.py", "alembic/versions", (float("inf"),), "a", ()),
+        MigrationFile("alembic/versions/b.py", "alembic/versions", (float("inf"),), "b", ("a",)),
+        MigrationFile(
+            "alembic/versions/old/c.py", "alembic/versions", (float("inf"),), "c", ("b",)
+        ),
+    ]
+
+
+def test_default_checks_only_the_newest_of_each_folder_and_fresh_files() -> None:
+    timeline = Timeline.build(_files(), None, frozenset({"db/migrations/0001_a.up.sql"}))
+    assert timeline.history == {"alembic/versions/a.py", "alembic/versions/b.py"}
+    assert not timeline.is_history("db/migrations/0002_b.up.sql")  # newest version, both files
+    assert not timeline.is_history("db/migrations/0001_a.up.sql")  # uncommitted
+    assert not timeline.by_setting
+
+
+def test_start_after_per_folder_and_alembic_revisions() -> None:
+    timeline = Timeline.build(
+        _files(), {"db/migrations": "0001", "alembic/versions": "b"}, frozenset()
+    )
+    assert timeline.history == {
+        "db/migrations/0001_a.up.sql",
+        "alembic/versions/a.py",
+        "alembic/versions/b.py",
+    }
+    # A folder the mapping does not name is new since `init`: all of it is checked.
+    assert not Timeline.build(_files(), {"alembic/versions": "c"}).is_history(
+        "db/migrations/0001_a.up.sql"
+    )
+    # One cut-off for every numbered folder, compared as a version (0002 == 2).
+    assert "db/migrations/0002_b.up.sql" in Timeline.build(_files(), "0002_b.up.sql").history
+
+
+def test_init_cut_offs_follow_alembic_heads_across_subfolders() -> None:
+    files = [
+        ("app/alembic/versions/a.py", 'revision = "a"\ndown_revision = None\ndef upgrade(): ...'),
+        (
+            "app/alembic/versions/2024/m.py",
+            'revision: str = "m"\ndown_revision = ("a", "x")\ndef upgrade(): pass',
+        ),
+        ("app/alembic/versions/x.py", "revision = 'x'\ndown_revision = 'a'\ndef upgrade(): ..."),
+        ("db/migrations/000010_z.up.sql", "SELECT 1;"),
+        ("db/migrations/000009_y.up.sql", "SELECT 1;"),
+        ("shop/migrations/0003_auto.py", "class Migration: ..."),
+        ("tests/migrations/0009_fixture.py", "class Migration: ..."),
+    ]
+    assert newest_per_stream(migrations_under(files)) == {
+        "app/alembic/versions": "m",
+        "db/migrations": "000010_z.up.sql",
+        "shop/migrations": "0003_auto.py",
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"migrations": "0042"}, "must be a mapping"),
+        ({"migrations": {"start_after": "1"}}, "did you mean `start-after`"),
+        ({"migrations": {"start-after": 42}}, "quote numbers"),
+        ({"migrations": {"start-after": ["a", "b"]}}, "give one cut-off"),
+        ({"migrations": {"start-after": {"db/migrations": ""}}}, "quoted string"),
+    ],
+)
+def test_bad_start_after_is_a_config_error(raw: object, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        validate(raw, Path("."), None)
+
+
+def test_start_after_forms_are_accepted() -> None:
+    config = validate({"migrations": {"start-after": {"db/migrations/": "0002"}}}, Path("."), None)
+    assert config.start_after == {"db/migrations": "0002"}
+    assert validate({"migrations": {"start-after": "0002"}}, Path("."), None).start_after == "0002"
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(
+        ["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+@pytest.fixture
+def repo(make_repo) -> Path:  # type: ignore[no-untyped-def]
+    root = make_repo(
+        {
+            "db/migrations/000001_orders.up.sql": "CREATE TABLE orders (id bigint PRIMARY KEY, "
+            "placed_at timestamptz);\n",
+            "db/migrations/000002_index.up.sql": INDEX,
+            "db/migrations/000003_note.up.sql": "ALTER TABLE orders ADD COLUMN note text;\n",
+        }
+    )
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "-A")
+    _git(root, "commit", "-qm", "base")
+    return root
+
+
+def _scan(run_cli, root: Path, *args: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
+    run = run_cli(
+        "scan", str(root), "--no-cache", "--quiet", "--format", "json",
+        "--select", "index-without-concurrently", *args, cwd=root,
+    )  # fmt: skip
+    assert run.code in (0, 1), run.err
+    return json.loads(run.out)  # type: ignore[no-any-return]
+
+
+def test_full_scan_holds_back_applied_migrations_and_says_so(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    assert _scan(run_cli, repo)["findings"] == []
+    text = run_cli("scan", str(repo), "--no-cache", "--quiet", "--select",
+                   "index-without-concurrently", cwd=repo).out  # fmt: skip
+    assert "Migration timeline: 1 finding in 1 applied migration not shown" in text
+    assert "--all-migrations" in text
+    shown = _scan(run_cli, repo, "--all-migrations")["findings"]
+    assert [f["path"] for f in shown] == ["db/migrations/000002_index.up.sql"]
+
+
+def test_uncommitted_and_changed_migrations_are_always_checked(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    _git(repo, "checkout", "-qb", "feature")
+    edited = "-- edited\n" + INDEX.replace("(placed_at)", "(placed_at, id)")
+    (repo / "db/migrations/000002_index.up.sql").write_text(edited, "utf-8")
+    found = _scan(run_cli, repo)["findings"]
+    assert [(f["path"], f["line"]) for f in found] == [("db/migrations/000002_index.up.sql", 2)]
+    _git(repo, "commit", "-qam", "edit an old migration")
+    assert _scan(run_cli, repo)["findings"] == []  # committed: history again by default
+    # In --diff mode a migration the change edits is checked whatever the timeline says.
+    found = _scan(run_cli, repo, "--diff", "main")["findings"]
+    assert [(f["path"], f["line"]) for f in found] == [("db/migrations/000002_index.up.sql", 2)]
+
+
+def test_start_after_setting_checks_only_later_migrations(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    (repo / ".reviewbot.yml").write_text(
+        "enable: [index-without-concurrently]\nmigrations:\n  start-after:\n"
+        '    db/migrations: "000001"\n',
+        "utf-8",
+    )
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "config")
+    found = _scan(run_cli, repo)["findings"]
+    assert [f["path"] for f in found] == ["db/migrations/000002_index.up.sql"]
+
+
+def test_init_fills_start_after_with_the_newest_migration(repo: Path, run_cli) -> None:  # type: ignore[no-untyped-def]
+    assert run_cli("init", cwd=repo).code == 0
+    text = (repo / ".reviewbot.yml").read_text("utf-8")
+    assert '"db/migrations": "000003_note.up.sql"' in text
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "init")
+    assert _scan(run_cli, repo)["findings"] == []
+    (repo / "db/migrations/000004_more.up.sql").write_text(INDEX, "utf-8")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "new migration")
+    found = _scan(run_cli, repo)["findings"]
+    assert [f["path"] for f in found] == ["db/migrations/000004_more.up.sql"]
