@@ -444,7 +444,7 @@ def test_an_interrupted_run_leaves_no_server_behind(tmp_path: Path, signum: int)
     before = _leftovers(set())
     # Enough migrations that the run is still going when the signal arrives.
     files = {}
-    for n in range(1, 40):
+    for n in range(1, 300):
         files[f"db/migrations/{n:06d}_t{n}.up.sql"] = f"CREATE TABLE t{n} (id int);\n"
         files[f"db/migrations/{n:06d}_t{n}.down.sql"] = f"DROP TABLE t{n};\n"
     root = write(tmp_path, files)
@@ -455,10 +455,13 @@ def test_an_interrupted_run_leaves_no_server_behind(tmp_path: Path, signum: int)
         stderr=subprocess.PIPE,
         env=env,
     )
+    # Signal once the server runs (its pid file exists): the run is then well under way.
     deadline = time.monotonic() + 60
-    while not _leftovers(before) and time.monotonic() < deadline and proc.poll() is None:
-        time.sleep(0.05)
-    time.sleep(0.5)  # initdb is under way or the server is up
+    while time.monotonic() < deadline and proc.poll() is None:
+        folders = [Path(tempfile.gettempdir()) / name for name in _leftovers(before)]
+        if any((folder / "data" / "postmaster.pid").exists() for folder in folders):
+            break
+        time.sleep(0.02)
     proc.send_signal(signum)
     _, err = proc.communicate(timeout=90)
     assert proc.returncode == 130, err  # it was interrupted, not finished

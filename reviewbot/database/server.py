@@ -129,15 +129,17 @@ def throwaway_server(bindir: Path | None = None) -> Iterator[str]:
             f"no database URL was given and no PostgreSQL binaries were found: {BINARY_HINT}"
         )
     run_as = _run_as()
-    folder = Path(tempfile.mkdtemp(prefix="reviewbot-pg-"))
-    data = folder / "data"
-    log = folder / "server.log"
-    if run_as is not None:
-        os.chown(folder, run_as.uid, run_as.gid)
-    port = _free_port()
-    started = False
-    try:
-        with _terminate_as_interrupt():
+    # The handler is in place before the folder exists: a SIGTERM at any point unwinds through
+    # the `finally` below.
+    with _terminate_as_interrupt():
+        folder = Path(tempfile.mkdtemp(prefix="reviewbot-pg-"))
+        data = folder / "data"
+        log = folder / "server.log"
+        started = False
+        try:
+            if run_as is not None:
+                os.chown(folder, run_as.uid, run_as.gid)
+            port = _free_port()
             _run(
                 [
                     str(bindir / "initdb"),
@@ -159,6 +161,7 @@ def throwaway_server(bindir: Path | None = None) -> Iterator[str]:
                 f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off "
                 "-c full_page_writes=off -c synchronous_commit=off"
             )
+            started = True  # from here on a half-started server is stopped too
             _run(
                 [
                     str(bindir / "pg_ctl"),
@@ -177,17 +180,16 @@ def throwaway_server(bindir: Path | None = None) -> Iterator[str]:
                 "pg_ctl start",
                 log,
             )
-            started = True
             yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
-    finally:
-        if started:
-            with contextlib.suppress(DatabaseError):
-                _run(
-                    [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
-                    run_as,
-                    "pg_ctl stop",
-                )
-        shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            if started:
+                with contextlib.suppress(DatabaseError):
+                    _run(
+                        [str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+                        run_as,
+                        "pg_ctl stop",
+                    )
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run(command: list[str], run_as: _RunAs | None, what: str, log: Path | None = None) -> None:
