@@ -17,9 +17,11 @@ from reviewbot.checklist import report as checklist_report
 from reviewbot.checklist.mapping import default_mapper
 from reviewbot.model.catalog import CatalogError, RuleMeta, load_catalog
 from reviewbot.output import REPORTERS
+from reviewbot.output import text as text_report
 from reviewbot.output.github import command as github_command
 from reviewbot.scan.baseline import write_baseline
 from reviewbot.scan.cache import CACHE_DIR
+from reviewbot.scan.engine import ScanResult
 from reviewbot.scan.filtering import ChangeSet, FilterMode, filter_outcome
 from reviewbot.scan.runner import ScanRequest, run_scan
 from reviewbot.workspace.config import (
@@ -63,10 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
     scan.add_argument("--config", type=Path, help="config file (default: nearest .reviewbot.yml)")
     scan.add_argument("--select", type=_id_list, help="run exactly these rules: id,id,... or all")
+    scan.add_argument(
+        "--extend-select", type=_id_list, default=(), help="run these rules on top of the selection"
+    )
     scan.add_argument("--ignore", type=_id_list, default=(), help="do not run these rules")
     scan.add_argument("--fail-on", help=f"exit 1 at this severity: {'|'.join(FAIL_ON_VALUES)}")
     scan.add_argument("--sql-dialect", help="sqlglot dialect for .sql files (default postgres)")
     scan.add_argument("--format", default="text", help=f"output: {'|'.join(REPORTERS)}")
+    scan.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print only the number of findings per rule (text), or as JSON with --format json",
+    )
     scan.add_argument("--output", type=Path, help="write the report to this file")
     scan.add_argument("--baseline", type=Path, help="report only findings not in this baseline")
     scan.add_argument("--write-baseline", type=Path, help="record current findings and exit 0")
@@ -124,12 +134,16 @@ def _validate_scan_args(args: argparse.Namespace) -> None:
         check_rule_id(rule_id, "--select", allow_selectors=True)
     for rule_id in args.ignore:
         check_rule_id(rule_id, "--ignore", allow_selectors=True)
+    for rule_id in args.extend_select:
+        check_rule_id(rule_id, "--extend-select", allow_selectors=True)
     if args.fail_on is not None:
         args.fail_on = parse_fail_on(args.fail_on, "--fail-on")
     else:
         args.fail_on = "config"
     if args.sql_dialect is not None:
         args.sql_dialect = parse_dialect(args.sql_dialect, "--sql-dialect")
+    if args.statistics and args.format not in ("text", "json"):
+        raise UsageError(f"--statistics prints text or json, not `{args.format}`")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be 1 or more, not {args.jobs}")
     if args.filter is not None and args.diff is None:
@@ -174,6 +188,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             config_path=args.config,
             select=args.select,
             ignore=args.ignore,
+            extend_select=args.extend_select,
             fail_on=args.fail_on,
             sql_dialect=args.sql_dialect,
             baseline=args.baseline,
@@ -193,7 +208,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     context = outcome.report_context(color=_use_color(args.color, args.output is not None))
-    report = REPORTERS[args.format](outcome.result, context)
+    if args.statistics:
+        report = (
+            statistics_json(outcome.result)
+            if args.format == "json"
+            else text_report.render_statistics(outcome.result, context)
+        )
+    else:
+        report = REPORTERS[args.format](outcome.result, context)
     if args.output is not None:
         try:
             args.output.write_text(report, encoding="utf-8")
@@ -203,6 +225,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report)
     return EXIT_FINDINGS if outcome.failed else EXIT_OK
+
+
+def statistics_json(result: ScanResult) -> str:
+    rows = [
+        {"rule": rule, "count": n, "severity": severity.label}
+        for rule, n, severity in text_report.tally(result)
+    ]
+    return json.dumps(rows, indent=2) + "\n"
 
 
 def _rule_row(meta: RuleMeta) -> dict[str, object]:

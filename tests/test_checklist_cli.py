@@ -43,7 +43,7 @@ def config_for(root: Path, agents: list[str]) -> Config:
     return Config(root=root, path=root / ".reviewbot.yml", agents=tuple(agents))
 
 
-def test_agents_opt_in_exactly_their_rules(make_repo, run_cli) -> None:
+def test_agents_add_their_rules_to_the_recommended_set(make_repo, run_cli) -> None:
     root = make_repo(
         {
             ".reviewbot.yml": "agents: ['.claude/agents/*.md']\n",
@@ -54,9 +54,13 @@ def test_agents_opt_in_exactly_their_rules(make_repo, run_cli) -> None:
     )
     run = run_cli("scan", str(root), "--format", "json")
     report = json.loads(run.out)
-    # sql-injection is on by default, but this repo's checklist asks for select-star only.
-    assert report["summary"]["rules_enabled"] == ["select-star"]
-    assert report["summary"]["rule_source"] == ".reviewbot.yml: agent checklists"
+    # The checklist asks for select-star; the recommended rules it does not name still run
+    # (an `agents:`-only config used to drop them, so sql-injection went unreported).
+    assert {"select-star", "sql-injection", "invalid-suppression"} <= set(
+        report["summary"]["rules_enabled"]
+    )
+    assert report["summary"]["rule_source"] == "recommended set + agent checklists"
+    assert report["summary"]["rules_off"] == {}
     assert report["summary"]["agents"] == [
         {
             "agent": "db-reviewer",
@@ -66,8 +70,8 @@ def test_agents_opt_in_exactly_their_rules(make_repo, run_cli) -> None:
             "rules": ["select-star"],
         }
     ]
-    [finding] = report["findings"]
-    assert finding["rule"] == "select-star"
+    assert sorted(f["rule"] for f in report["findings"]) == ["select-star", "sql-injection"]
+    [finding] = [f for f in report["findings"] if f["rule"] == "select-star"]
     assert finding["checklist"] == [
         {
             "agent": "db-reviewer",
@@ -198,7 +202,9 @@ def test_bundled_documents_can_be_named_in_agents(make_repo, run_cli) -> None:
     stable = {rid for rid, meta in load_catalog().items() if not meta.planned}
     mapped = {rule for item in listed["items"] for rule in item["rules"]} & stable
     assert {"select-star", "sql-injection"} <= mapped
-    assert report["summary"]["rules_enabled"] == sorted(mapped)
+    # The mapped rules run on top of the recommended set (opt-in rules only when mapped).
+    recommended = {rid for rid, meta in load_catalog().items() if meta.default and not meta.planned}
+    assert set(report["summary"]["rules_enabled"]) == mapped | recommended
     assert report["summary"]["agents"][0]["path"] == "reviewbot:agents/database-engineer.md"
     bad = make_repo({".reviewbot.yml": "agents: ['reviewbot:rules/*.yml']\n"})
     assert run_cli("scan", str(bad)).code == 2
@@ -303,7 +309,7 @@ def test_checklist_command_bad_input(make_repo, run_cli) -> None:
 def test_example_service_takes_its_rules_from_the_bundled_checklists(run_cli) -> None:
     example = Path(__file__).resolve().parents[1] / "examples" / "service"
     report = json.loads(run_cli("scan", str(example), "--format", "json").out)
-    assert report["summary"]["rule_source"] == ".reviewbot.yml: agent checklists"
+    assert report["summary"]["rule_source"] == "recommended set + agent checklists"
     assert {a["agent"] for a in report["summary"]["agents"]} == {
         "backend-engineer",
         "database-engineer",

@@ -25,6 +25,7 @@ class ScanRequest:
     config_path: Path | None = None
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
     fail_on: Severity | str | None = "config"
     sql_dialect: str | None = None
     baseline: Path | None = None
@@ -71,9 +72,12 @@ class ScanOutcome:
             color=color,
             repo_prefix=repo_prefix,
             display_prefix=display_prefix,
+            scan_root=str(root),
+            cwd=str(cwd),
             fail_on=self.fail_on,
             rule_source=self.selection.source,
             notes=tuple(self.notes),
+            rules_off=tuple(self.selection.off.items()),
         )
 
 
@@ -146,7 +150,9 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
     if request.sql_dialect:
         config.sql_dialect = request.sql_dialect
     checklists = load_checklists(config)
-    selection = select_rules(config, checklists.rules, request.select, request.ignore)
+    selection = select_rules(
+        config, checklists.rules, request.select, request.ignore, request.extend_select
+    )
     fail_on = config.fail_on if request.fail_on == "config" else request.fail_on
     assert not isinstance(fail_on, str)
     scanner = Scanner(
@@ -165,9 +171,16 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
             result.findings, read_baseline(request.baseline)
         )
     notes = list(checklists.notes)
-    if not selection.rules:
+    if selection.off:
+        by_reason: dict[str, list[str]] = {}
+        for rule_id, reason in selection.off.items():
+            by_reason.setdefault(reason, []).append(rule_id)
         notes.append(
-            "No rules are enabled: add rule ids to `enable:` or agent documents to `agents:` in "
-            f"{config.path.name if config.path else '.reviewbot.yml'}."
+            "Recommended rules off: "
+            + "; ".join(
+                f"{', '.join(ids) if len(ids) <= 6 else f'{len(ids)} rules'} ({why})"
+                for why, ids in by_reason.items()
+            )
+            + "."
         )
     return ScanOutcome(config, selection, result, fail_on, notes)
