@@ -112,7 +112,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="AGENT_FILE_OR_GLOB",
         help="agent documents (default: `agents` from the config, else "
-        + " and ".join(documents.DEFAULT_GLOBS)
+        + ", ".join(documents.DEFAULT_GLOBS)
         + ")",
     )
     checklist.add_argument("--config", type=Path, help="config file (default: nearest one)")
@@ -349,14 +349,20 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     else:
         config = load_config(cwd, args.config)
         where = f"{config.path.name if config.path else 'config'}: `agents`"
-        found = documents.under_root(config.root, config.agents or documents.DEFAULT_GLOBS, where)
         if config.agents:
+            found = documents.under_root(config.root, config.agents, where)
             missing = [(p, "matched no file (listed under `agents:`)") for p in found.unmatched]
-        elif not found.documents:
-            raise UsageError(
-                "no agent documents found: pass files or globs, or list them under `agents:` "
-                f"in the config (looked for {' and '.join(documents.DEFAULT_GLOBS)})"
-            )
+        else:
+            found = documents.Found(documents.in_repository(config.root)[0], [])
+            if not found.documents:
+                # Nothing to show is not a mistake (ruff: "No Python files found", exit 0).
+                print(
+                    "reviewbot: warning: no agent documents found (looked for "
+                    f"{', '.join(documents.DEFAULT_GLOBS)}); pass files or globs, or list them "
+                    "under `agents:`. Until then findings quote reviewbot's bundled checklists.",
+                    file=sys.stderr,
+                )
+                return EXIT_OK
         prefix = os.path.relpath(config.root, cwd.resolve()).replace(os.sep, "/")
         if prefix != ".":
             found.documents = [
@@ -369,20 +375,33 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     return EXIT_USAGE if report.errors or not report.documents else EXIT_OK
 
 
-def starter_config() -> str:
+def starter_config(agents: Sequence[str] = ()) -> str:
     catalog = [m for m in load_catalog().values() if not m.planned]
     lines = [
         "# reviewbot configuration; the README section Configuration explains every key.",
-        "# Rules run only when opted in here, by id, by `tag:<tag>`, or through the checklists of",
-        "# the agent documents listed under `agents`.",
+        "# The recommended set runs unless `enable` replaces it; `extend-enable` and the",
+        "# checklists of the `agents` documents add rules; `disable` removes them.",
         "",
-        "# Agent documents whose checklist items switch on the rules that enforce them.",
-        "agents:",
-        "  - .claude/agents/*.md",
+        "# Agent documents: findings quote their checklist items, and the rules their items",
+        "# map to run on top of the recommended set.",
+    ]
+    if agents:
+        lines.append("agents:")
+        lines.extend(f"  - {json.dumps(pattern)}" for pattern in agents)
+    else:
+        lines += [
+            "# (none found in the usual places; for example:)",
+            "# agents:",
+            '#   - ".claude/agents/*.md"',
+        ]
+    lines += [
         "",
-        "# Rules to run. `recommended` is the default set; list ids to add more.",
-        "enable:",
-        "  - recommended",
+        "# Rules added to the recommended set, by id or `tag:<tag>` (opt-in rules below).",
+        "extend-enable: []",
+        "",
+        "# `enable` REPLACES the recommended set; uncomment to choose every rule yourself.",
+        "# enable:",
+        "#   - recommended",
     ]
     for meta in catalog:
         marker = "  # " if meta.default else "  # - "
@@ -427,11 +446,13 @@ def cmd_init(args: argparse.Namespace) -> int:
     target: Path = args.path
     if target.exists() and not args.force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
+    _, agents = documents.in_repository(target.parent.resolve())
     try:
-        target.write_text(starter_config(), encoding="utf-8")
+        target.write_text(starter_config(agents), encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
-    print(f"Wrote {target}. Edit `enable` and `agents`, then run `reviewbot scan`.")
+    found = f" with agents: {', '.join(agents)}" if agents else ""
+    print(f"Wrote {target}{found}. Edit it, then run `reviewbot scan`.")
     ignore = target.parent / ".gitignore"
     try:
         existing = ignore.read_text(encoding="utf-8") if ignore.exists() else ""

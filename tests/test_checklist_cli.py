@@ -299,7 +299,8 @@ def test_checklist_command_bad_input(make_repo, run_cli) -> None:
     report = json.loads(run_cli("checklist", "--format", "json", "blob.md", cwd=root).out)
     assert report["errors"][0]["path"] == "blob.md" and report["summary"]["errors"] == 1
     nothing = run_cli("checklist", cwd=root / "empty")
-    assert nothing.code == 2 and "no agent documents found" in nothing.err
+    # Nothing to show is a warning, not a usage error (`checklist` right after `init`).
+    assert nothing.code == 0 and "warning: no agent documents found" in nothing.err
     assert run_cli("checklist", "--format", "yaml", cwd=root).code == 2
     folder = run_cli("checklist", str(root), cwd=root)  # a folder: its *.md files
     assert "py-reviewer  ok.md" in folder.out and "blob.md: error" in folder.out
@@ -315,3 +316,49 @@ def test_example_service_takes_its_rules_from_the_bundled_checklists(run_cli) ->
         "database-engineer",
     }
     assert report["findings"] and all(f["checklist"] for f in report["findings"])
+
+
+REPO_DOCS = {
+    "AGENTS.md": "# Conventions\n\n- Always use parameterized queries to prevent SQL injection.\n",
+    ".github/agents/db.md": DB_AGENT,
+}
+
+
+def test_repository_documents_are_quoted_without_an_agents_key(make_repo, run_cli) -> None:
+    root = make_repo({**REPO_DOCS, "app.py": INJECTION, "q.sql": STAR_SQL})
+    run = run_cli("scan", str(root), "--format", "json")
+    report = json.loads(run.out)
+    by_rule = {f["rule"]: f["checklist"] for f in report["findings"]}
+    assert [r["path"] for r in by_rule["sql-injection"]] == ["AGENTS.md"]
+    assert [r["path"] for r in by_rule["select-star"]] == [".github/agents/db.md"]
+    assert report["summary"]["agents"] == []  # quoted only: nothing opted in
+    text = run_cli("scan", str(root)).out
+    assert "Agent documents AGENTS.md, .github/agents/db.md are quoted in findings" in text
+
+
+def test_init_writes_the_repository_documents_and_checklist_then_works(make_repo, run_cli) -> None:
+    root = make_repo({**REPO_DOCS, ".claude/agents/py.md": PY_AGENT, "app.py": INJECTION})
+    assert run_cli("init", cwd=root).code == 0
+    config = (root / ".reviewbot.yml").read_text()
+    assert (
+        'agents:\n  - ".claude/agents/*.md"\n  - "AGENTS.md"\n  - ".github/agents/*.md"' in config
+    )
+    listed = run_cli("checklist", cwd=root)
+    assert listed.code == 0, listed.out + listed.err
+    assert "py-reviewer" in listed.out and "AGENTS.md" in listed.out
+    scan = json.loads(run_cli("scan", "--format", "json", cwd=root).out)
+    assert {a["path"] for a in scan["summary"]["agents"]} == {
+        ".claude/agents/py.md",
+        "AGENTS.md",
+        ".github/agents/db.md",
+    }
+
+
+def test_init_without_documents_then_checklist_does_not_fail(make_repo, run_cli) -> None:
+    root = make_repo({"app.py": INJECTION})
+    assert run_cli("init", cwd=root).code == 0
+    assert "# agents:" in (root / ".reviewbot.yml").read_text()
+    listed = run_cli("checklist", cwd=root)
+    assert listed.code == 0 and "no agent documents found" in listed.err
+    scan = run_cli("scan", cwd=root)
+    assert scan.code == 1 and "sql-injection" in scan.out  # the starter config keeps the set

@@ -116,3 +116,42 @@ def test_readme_rule_table_is_the_catalog(run_cli) -> None:
     assert table == run_cli("rules", "--format", "markdown").out, (
         "README rule table is stale: paste `reviewbot rules --format markdown` between the markers"
     )
+
+
+TALLY_REPO = {
+    "app/orders.py": "def f(c, x):\n    c.execute(f'SELECT a FROM t WHERE b = {x}')\n",
+    "app/q.sql": "SELECT * FROM t;\nSELECT * FROM u;\n",
+}
+
+
+def test_text_report_ends_with_a_per_rule_tally_and_paths_from_the_cwd(make_repo, run_cli) -> None:
+    root = make_repo(TALLY_REPO)
+    run = run_cli("scan", "..", cwd=root / "app")
+    assert run.code == 1
+    # Relative to where the user stands, like ruff: not ../app/orders.py.
+    assert run.out.startswith("orders.py:2:")
+    tally = run.out.split("Findings by rule:\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split() for line in tally] == [
+        ["2", "select-star", "info"],
+        ["1", "sql-injection", "error"],
+    ]
+
+
+def test_statistics_and_concise_formats(make_repo, run_cli) -> None:
+    root = make_repo(TALLY_REPO)
+    stats = run_cli("scan", "--statistics", cwd=root)
+    assert stats.code == 1
+    assert [line.split() for line in stats.out.splitlines()] == [
+        ["2", "select-star", "info"],
+        ["1", "sql-injection", "error"],
+    ]
+    rows = json.loads(run_cli("scan", "--statistics", "--format", "json", cwd=root).out)
+    assert rows[0] == {"rule": "select-star", "count": 2, "severity": "info"}
+    assert run_cli("scan", "--statistics", "--format", "sarif", cwd=root).code == 2
+    concise = run_cli("scan", "--format", "concise", cwd=root).out.splitlines()
+    assert concise[0].startswith("app/orders.py:2:15: sql-injection SQL passed to `execute`")
+    assert concise[1].startswith("app/q.sql:1:8: select-star ")
+    assert len(concise) == 3
+    report = json.loads(run_cli("scan", "--format", "json", cwd=root).out)
+    assert report["root"] == str(root.resolve())
+    assert report["findings"][0]["path"] == "app/orders.py"

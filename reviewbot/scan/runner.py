@@ -104,7 +104,21 @@ def load_checklists(config: Config) -> Checklists:
         for pattern in found.unmatched:
             result.notes.append(f"Agent documents: `{pattern}` under `agents:` matched no file.")
     else:
-        located, opt_in = documents.bundled(), False
+        # No `agents:` key: quote the repository's own documents from the usual places when it
+        # has some (their paths resolve in PR comments), else the ones bundled with reviewbot.
+        # Either way they only provide citations; listing them under `agents:` opts rules in.
+        located, _ = documents.in_repository(config.root)
+        if located:
+            result.notes.append(
+                "Agent documents "
+                + ", ".join(d.shown for d in located[:5])
+                + (f" and {len(located) - 5} more" if len(located) > 5 else "")
+                + " are quoted in findings; list them under `agents:` (`reviewbot init` does)"
+                " to add the rules they ask for."
+            )
+        else:
+            located = documents.bundled()
+        opt_in = False
     mapper = default_mapper()
     runnable = active_catalog()
     refs: dict[str, list[ChecklistRef]] = {}
