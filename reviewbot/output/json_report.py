@@ -35,6 +35,8 @@ def render(result: ScanResult, context: ReportContext) -> str:
         "root": str(result.root),
         "findings": [f.to_dict() for f in result.findings],
         "errors": [e.to_dict() for e in result.errors],
+        # Findings an inline directive silenced, each with its `suppression` (kind, line, reason).
+        "suppressed": [f.to_dict() for f in result.suppressed],
         "summary": summary_dict(result, context),
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -40,7 +40,9 @@ def render(result: ScanResult, context: ReportContext) -> str:
     rule_ids = sorted(metas)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     results: list[dict[str, Any]] = []
-    for f in result.findings:
+    # Silenced findings are kept with SARIF `suppressions` (viewers show them as suppressed, with
+    # the directive's reason as the justification), as CodeQL and Semgrep do.
+    for f in [*result.findings, *result.suppressed]:
         region: dict[str, Any] = {
             "startLine": f.line,
             "startColumn": f.column,
@@ -70,6 +72,11 @@ def render(result: ScanResult, context: ReportContext) -> str:
             item["ruleIndex"] = index[f.rule]
         if f.checklist:
             item["properties"] = {"checklist": [ref.to_dict() for ref in f.checklist]}
+        if f.suppression is not None:
+            suppression: dict[str, Any] = {"kind": "inSource", "status": "accepted"}
+            if f.suppression.get("reason"):
+                suppression["justification"] = f.suppression["reason"]
+            item["suppressions"] = [suppression]
         results.append(item)
     notifications = [
         {

@@ -125,7 +125,9 @@ def render(result: ScanResult, context: ReportContext) -> str:
     if result.errors:
         extras.append(f"{len(result.errors)} could not be checked (see notices)")
     if result.summary.suppressed:
-        extras.append(f"{result.summary.suppressed} suppressed")
+        foreign = result.summary.foreign_suppressed
+        by_foreign = f" ({foreign} by `# noqa`/`# nosec` codes)" if foreign else ""
+        extras.append(f"{result.summary.suppressed} suppressed{by_foreign}")
     if result.summary.baselined:
         extras.append(f"{result.summary.baselined} in baseline")
     if extras:
