@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--no-cache", action="store_true", help="do not read or write .reviewbot_cache/"
     )
+    scan.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="cache folder (default: $REVIEWBOT_CACHE_DIR, else .reviewbot_cache at the repo top)",
+    )
     scan.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     scan.add_argument(
         "--diff",
@@ -194,6 +199,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             baseline=args.baseline,
             jobs=args.jobs,
             cache=not args.no_cache,
+            cache_dir=args.cache_dir,
             progress=None if args.quiet else progress_printer(),
         )
     )

@@ -26,6 +26,13 @@ def scan_texts(files: dict[str, str], rules: list[str], **config: object) -> Sca
     return Scanner(cfg, rules).scan_sources(sources)
 
 
+@pytest.fixture(autouse=True)
+def _user_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
+    """Scans of folders outside any repository cache under $XDG_CACHE_HOME: keep it in tmp."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.getbasetemp() / "xdg-cache"))
+    monkeypatch.delenv("REVIEWBOT_CACHE_DIR", raising=False)
+
+
 @dataclass
 class CliRun:
     code: int

@@ -13,7 +13,7 @@ from reviewbot.model.findings import ChecklistRef, Finding, ScanError, ScanSumma
 from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
 from reviewbot.python.foreign import FOREIGN_FACT
 from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
-from reviewbot.scan.cache import Cache
+from reviewbot.scan.cache import Cache, cache_location
 from reviewbot.scan.parallel import PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, parallel_analyze
 from reviewbot.scan.suppressions import Directive, Suppressions, parse_suppressions
 from reviewbot.sql.source import SqlDocument
@@ -81,6 +81,7 @@ class Scanner:
         jobs: int = 1,
         cache: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.config = config
         catalog = active_catalog()
@@ -97,7 +98,7 @@ class Scanner:
         self.progress = progress
         self.cache = (
             Cache(
-                config.root,
+                cache_location(config.root, config.path is not None, cache_dir),
                 {
                     "rules": sorted(self.enabled),
                     "options": self.options,

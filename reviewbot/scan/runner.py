@@ -31,6 +31,7 @@ class ScanRequest:
     baseline: Path | None = None
     jobs: int | None = None  # None: one per CPU
     cache: bool = True
+    cache_dir: Path | None = None
     progress: Callable[[int, int], None] | None = None
 
 
@@ -176,6 +177,7 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
         jobs=request.jobs or os.cpu_count() or 1,
         cache=request.cache,
         progress=request.progress,
+        cache_dir=request.cache_dir,
     )
     result = scanner.scan_paths([p.resolve() for p in request.paths])
     result.errors.extend(checklists.errors)
