@@ -155,3 +155,18 @@ def test_statistics_and_concise_formats(make_repo, run_cli) -> None:
     report = json.loads(run_cli("scan", "--format", "json", cwd=root).out)
     assert report["root"] == str(root.resolve())
     assert report["findings"][0]["path"] == "app/orders.py"
+
+
+def test_every_python_file_that_does_not_parse_gets_a_notice(make_repo, run_cli) -> None:
+    # No rule's prefilter wants these files (no SQL, no calls of interest): still parsed.
+    root = make_repo(
+        {
+            "broken.py": "def broken(:\n    pass\n",
+            "fine.py": "x = 1\n",
+            "newer.py": "match x:\n    case 1:\n        pass\n",
+        }
+    )
+    report = json.loads(run_cli("scan", str(root), "--format", "json", "--no-cache").out)
+    assert [(e["path"], e["kind"], e["line"]) for e in report["errors"]] == [
+        ("broken.py", "parse-error", 1)
+    ]
