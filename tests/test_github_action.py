@@ -147,3 +147,16 @@ def test_pre_commit_diff_hook_reports_staged_lines(make_repo, run_cli) -> None:
     run = run_cli(*args, "--format", "json", cwd=root)
     found = [(f["path"], f["line"]) for f in json.loads(run.out)["findings"]]
     assert found == [("q.sql", 2)]
+
+
+def test_untracked_new_files_count_as_added_in_diff_mode(make_repo, run_cli) -> None:
+    root = make_repo({"q.sql": "SELECT a FROM t;\n", ".gitignore": "ignored/\n"})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    (root / "new.sql").write_text("SELECT * FROM fresh;\n")  # never `git add`-ed
+    (root / "ignored").mkdir()
+    (root / "ignored" / "x.sql").write_text("SELECT * FROM nope;\n")
+    run = run_cli("scan", "--diff", "HEAD", "--format", "json", cwd=root)
+    found = [(f["path"], f["line"]) for f in json.loads(run.out)["findings"]]
+    assert found == [("new.sql", 1)]
