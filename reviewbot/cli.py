@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="scan files and report findings")
     scan.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
     scan.add_argument("--config", type=Path, help="config file (default: nearest .reviewbot.yml)")
+    scan.add_argument(
+        "--stdin-filename",
+        type=Path,
+        help="with PATH `-`: the file name the text on stdin stands for (language, config, paths)",
+    )
     scan.add_argument("--select", type=_id_list, help="run exactly these rules: id,id,... or all")
     scan.add_argument(
         "--extend-select", type=_id_list, default=(), help="run these rules on top of the selection"
@@ -185,8 +190,27 @@ def _use_color(mode: str, to_file: bool) -> bool:
     return sys.stdout.isatty() or bool(os.environ.get("FORCE_COLOR"))
 
 
+def _read_stdin(args: argparse.Namespace) -> tuple[Path, str] | None:
+    if Path("-") not in args.paths:
+        if args.stdin_filename is not None:
+            raise UsageError("--stdin-filename goes with the path `-` (read the file from stdin)")
+        return None
+    if len(args.paths) > 1:
+        raise UsageError("`-` (stdin) cannot be combined with other paths")
+    if args.stdin_filename is None:
+        raise UsageError("`reviewbot scan -` needs --stdin-filename NAME.py or NAME.sql")
+    if args.diff is not None or args.write_baseline is not None:
+        raise UsageError("`-` (stdin) does not combine with --diff or --write-baseline")
+    data = sys.stdin.buffer.read()
+    try:
+        return args.stdin_filename, data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"stdin is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     _validate_scan_args(args)
+    stdin = _read_stdin(args)
     outcome = run_scan(
         ScanRequest(
             paths=list(args.paths),
@@ -200,6 +224,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             cache=not args.no_cache,
             cache_dir=args.cache_dir,
+            stdin=stdin,
             progress=None if args.quiet else progress_printer(),
         )
     )

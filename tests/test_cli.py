@@ -170,3 +170,27 @@ def test_every_python_file_that_does_not_parse_gets_a_notice(make_repo, run_cli)
     assert [(e["path"], e["kind"], e["line"]) for e in report["errors"]] == [
         ("broken.py", "parse-error", 1)
     ]
+
+
+def test_scan_stdin_with_stdin_filename(make_repo, run_cli, monkeypatch) -> None:
+    import io
+    import sys
+
+    root = make_repo({".reviewbot.yml": "disable: [select-star]\n", "app/x.py": "x = 1\n"})
+
+    def feed(text: str) -> None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+
+    feed("def f(c, x):\n    c.execute(f'SELECT * FROM t WHERE b = {x}')\n")
+    run = run_cli("scan", "-", "--stdin-filename", "app/new.py", "--format", "concise", cwd=root)
+    assert run.code == 1
+    # The config of the named file applies (select-star is disabled there); the path is its name.
+    assert run.out.splitlines() == [
+        line for line in run.out.splitlines() if line.startswith("app/new.py:2:15: sql-injection ")
+    ]
+    assert len(run.out.splitlines()) == 1
+    feed("SELECT 1;\n")
+    assert run_cli("scan", "-", cwd=root).code == 2
+    feed("SELECT 1;\n")
+    assert run_cli("scan", "-", "--stdin-filename", "notes.txt", cwd=root).code == 2
+    assert run_cli("scan", "--stdin-filename", "a.py", cwd=root).code == 2

@@ -17,6 +17,7 @@ from reviewbot.scan.baseline import apply_baseline, read_baseline
 from reviewbot.scan.engine import Scanner, ScanResult
 from reviewbot.workspace.config import Config, ConfigError, Selection, load_config, select_rules
 from reviewbot.workspace.config import git_toplevel as find_git_top
+from reviewbot.workspace.sources import SourceFile, language_of
 
 
 @dataclass(slots=True)
@@ -32,6 +33,8 @@ class ScanRequest:
     jobs: int | None = None  # None: one per CPU
     cache: bool = True
     cache_dir: Path | None = None
+    # `reviewbot scan -`: (the file name it stands for, the text read from stdin).
+    stdin: tuple[Path, str] | None = None
     progress: Callable[[int, int], None] | None = None
 
 
@@ -160,8 +163,29 @@ def load_checklists(config: Config) -> Checklists:
     return result
 
 
+def _stdin_source(config: Config, name: Path, text: str) -> SourceFile:
+    language = language_of(name.name)
+    if language is None:
+        raise ConfigError(
+            f"--stdin-filename {name}: not a Python or SQL file name (.py, .sql); "
+            "it decides the language and which config applies"
+        )
+    absolute = name if name.is_absolute() else Path.cwd() / name
+    try:
+        shown = absolute.resolve().relative_to(config.root).as_posix()
+    except ValueError:
+        shown = name.as_posix()
+    return SourceFile(path=shown, text=text, language=language)
+
+
 def run_scan(request: ScanRequest) -> ScanOutcome:
-    config = load_config(start_folder(request.paths), request.config_path)
+    if request.stdin is not None:
+        # The config is the one the named file would get; the file need not exist.
+        folder = request.stdin[0].parent if request.stdin[0].parent.is_dir() else Path(".")
+        start = folder
+    else:
+        start = start_folder(request.paths)
+    config = load_config(start, request.config_path)
     if request.sql_dialect:
         config.sql_dialect = request.sql_dialect
     checklists = load_checklists(config)
@@ -179,7 +203,10 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
         progress=request.progress,
         cache_dir=request.cache_dir,
     )
-    result = scanner.scan_paths([p.resolve() for p in request.paths])
+    if request.stdin is not None:
+        result = scanner.scan_sources([_stdin_source(config, *request.stdin)])
+    else:
+        result = scanner.scan_paths([p.resolve() for p in request.paths])
     result.errors.extend(checklists.errors)
     result.summary.agents = tuple(checklists.sources)
     if request.baseline is not None:
