@@ -19,9 +19,9 @@ from reviewbot.checklist.patterns import (
 )
 from reviewbot.cli import explain_text
 from reviewbot.model.catalog import CatalogError, load_catalog
+from tests.conftest import SEEDS, skip_without_seeds
 
 FIXTURES = Path(__file__).parent / "fixtures" / "checklist"
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
 MIGRATION_SAFETY = {
     "index-without-concurrently",
     "not-null-without-default",
@@ -207,8 +207,7 @@ SEED_MAPPINGS = [
 
 @pytest.fixture(scope="module")
 def seed_rules() -> dict[tuple[str, int], set[str]]:
-    if not SEEDS.is_dir():
-        pytest.skip(f"seed documents not available ({SEEDS})")
+    skip_without_seeds()
     mapper = default_mapper()
     out = {}
     for path in sorted(SEEDS.glob("*.txt")):
