@@ -8,6 +8,7 @@ from typing import Any
 from reviewbot import __version__
 from reviewbot.model.catalog import RuleMeta
 from reviewbot.model.findings import Severity
+from reviewbot.model.rule_docs import rule_doc_url
 from reviewbot.output.context import ReportContext
 from reviewbot.scan.engine import ScanResult
 
@@ -30,8 +31,9 @@ def _rule(meta: RuleMeta) -> dict[str, Any]:
     }
     if "security" in meta.tags:
         rule["properties"]["security-severity"] = SECURITY_SEVERITY[meta.severity]
-    if meta.references:
-        rule["helpUri"] = meta.references[0]
+    # The rule's own page (docs/rules/<id>.md): a stable link for every rule; the references
+    # stay in the help text.
+    rule["helpUri"] = rule_doc_url(meta.id)
     return rule
 
 
