@@ -194,3 +194,19 @@ def test_scan_stdin_with_stdin_filename(make_repo, run_cli, monkeypatch) -> None
     feed("SELECT 1;\n")
     assert run_cli("scan", "-", "--stdin-filename", "notes.txt", cwd=root).code == 2
     assert run_cli("scan", "--stdin-filename", "a.py", cwd=root).code == 2
+
+
+def test_version_does_not_load_the_scanner() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from reviewbot.entry import main\n"
+        "assert main(['--version']) == 0\n"
+        "heavy = [m for m in ('libcst', 'sqlglot', 'github', 'reviewbot.cli') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("reviewbot ")
