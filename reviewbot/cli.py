@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -15,14 +17,17 @@ from reviewbot import __version__
 from reviewbot.checklist import documents
 from reviewbot.checklist import report as checklist_report
 from reviewbot.checklist.mapping import default_mapper
+from reviewbot.database import command as migrations_command
 from reviewbot.model.catalog import CatalogError, RuleMeta, load_catalog
 from reviewbot.output import REPORTERS
 from reviewbot.output import text as text_report
+from reviewbot.output.escape import json_safe, printable, terminal_safe
 from reviewbot.output.github import command as github_command
 from reviewbot.scan.baseline import write_baseline
 from reviewbot.scan.cache import CACHE_DIR
 from reviewbot.scan.engine import ScanResult
 from reviewbot.scan.filtering import ChangeSet, FilterMode, filter_outcome
+from reviewbot.scan.parallel import DEFAULT_FILE_TIMEOUT
 from reviewbot.scan.runner import ScanRequest, run_scan
 from reviewbot.workspace.config import (
     CONFIG_NAMES,
@@ -90,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs", type=int, help="worker processes for the per-file pass (default: one per CPU)"
     )
     scan.add_argument(
+        "--file-timeout",
+        type=float,
+        default=DEFAULT_FILE_TIMEOUT,
+        metavar="SECONDS",
+        help="with worker processes, stop and report a file that takes longer "
+        f"(default {DEFAULT_FILE_TIMEOUT:g}; 0: no limit)",
+    )
+    scan.add_argument(
         "--no-cache", action="store_true", help="do not read or write .reviewbot_cache/"
     )
     scan.add_argument(
@@ -114,6 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule")
 
     github_command.add_parser(commands)
+    migrations_command.add_parser(commands)
     checklist = commands.add_parser(
         "checklist", help="show the checklist items of agent documents and the rules enforcing them"
     )
@@ -156,6 +170,8 @@ def _validate_scan_args(args: argparse.Namespace) -> None:
         raise UsageError(f"--statistics prints text or json, not `{args.format}`")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be 1 or more, not {args.jobs}")
+    if not args.file_timeout >= 0:  # also refuses nan
+        raise UsageError(f"--file-timeout must be 0 (no limit) or more, not {args.file_timeout}")
     if args.filter is not None and args.diff is None:
         raise UsageError("--filter needs --diff REF (the change to filter by)")
     if args.diff is not None and args.write_baseline is not None:
@@ -222,6 +238,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             sql_dialect=args.sql_dialect,
             baseline=args.baseline,
             jobs=args.jobs,
+            file_timeout=args.file_timeout or None,
             cache=not args.no_cache,
             cache_dir=args.cache_dir,
             stdin=stdin,
@@ -252,7 +269,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
             args.output.write_text(report, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"--output {args.output}: cannot write: {exc.strerror}") from exc
-        print(f"Wrote {args.format} report to {args.output}.", file=sys.stderr)
+        print(f"Wrote {args.format} report to {printable(str(args.output))}.", file=sys.stderr)
     else:
         sys.stdout.write(report)
     return EXIT_FINDINGS if outcome.failed else EXIT_OK
@@ -402,7 +419,9 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     report = checklist_report.build(found.documents, default_mapper())
     report.errors[:0] = missing
     render = checklist_report.render_json if args.format == "json" else checklist_report.render_text
-    sys.stdout.write(render(report, load_catalog()))
+    text = render(report, load_catalog())
+    # JSON escapes control characters itself; agent names and items in text are made printable.
+    sys.stdout.write(json_safe(text) if args.format == "json" else terminal_safe(text))
     return EXIT_USAGE if report.errors or not report.documents else EXIT_OK
 
 
@@ -503,7 +522,13 @@ COMMANDS = {
     "checklist": cmd_checklist,
     "init": cmd_init,
     "github": github_command.run,
+    "migrations": migrations_command.run,
 }
+
+
+def _ignore_interrupts() -> None:
+    with contextlib.suppress(ValueError, OSError):  # ValueError: not the main thread
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -515,16 +540,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
         return COMMANDS[args.command](args)
     except (UsageError, ConfigError, CatalogError) as exc:
-        print(f"reviewbot: error: {exc}", file=sys.stderr)
+        print(f"reviewbot: error: {terminal_safe(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
+        _ignore_interrupts()  # exiting already: a second Ctrl-C must not kill us mid-message
         print("reviewbot: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:  # never show a user a traceback
         print(
-            f"reviewbot: internal error: {type(exc).__name__}: {exc}. "
+            f"reviewbot: internal error: {type(exc).__name__}: {terminal_safe(str(exc))}. "
             "Please report it with the command you ran.",
             file=sys.stderr,
         )

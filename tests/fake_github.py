@@ -2,8 +2,10 @@
 
 REST: the pull request, its files (with patches), review comments, reviews (create, list, delete a
 pending one), issue comments (list, create, edit), all lists paginated through Link headers.
-GraphQL: review threads and `resolveReviewThread`. Faults are queued per route; `reject_lines`
-makes GitHub's 422 for comments on lines it does not consider part of the diff.
+GraphQL: review threads, `resolveReviewThread` and `viewer`. Faults are queued per route (a write
+can land and still answer 5xx, or land and never answer); `reject_lines` makes GitHub's 422 for
+comments on lines it does not consider part of the diff. Every comment and review has an author
+(`user`): what reviewbot writes is by `BOT`; tests add comments by anyone else.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -18,6 +21,9 @@ from urllib.parse import parse_qs, urlsplit
 
 TOKEN = "ghs_fakeTOKEN0123456789abcdefXYZ"
 BOT = {"login": "github-actions[bot]", "type": "Bot", "id": 41898282}
+MALLORY = {"login": "mallory", "type": "User", "id": 666}
+# A user whose login is a bot's without the suffix: not the bot.
+LOOKALIKE = {"login": "github-actions", "type": "User", "id": 667}
 
 ROUTES = [
     ("GET", r"/repos/(?P<repo>[^/]+/[^/]+)/pulls/(?P<n>\d+)", "pull"),
@@ -35,6 +41,7 @@ ROUTES = [
     ("POST", r"/repos/(?P<repo>[^/]+/[^/]+)/issues/(?P<n>\d+)/comments", "create_issue_comment"),
     ("PATCH", r"/repos/(?P<repo>[^/]+/[^/]+)/issues/comments/(?P<id>\d+)", "edit_issue_comment"),
     ("POST", r"/graphql", "graphql"),
+    ("GET", r"/user", "user"),
 ]
 
 
@@ -56,6 +63,9 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     # Process the request first, then answer with the fault (a write that landed despite a 502).
     after: bool = False
+    # Seconds to hold the connection, then drop it unanswered (with `after`: a write that landed
+    # and timed out).
+    hang: float = 0.0
 
 
 @dataclass
@@ -76,6 +86,12 @@ class FakeGitHub:
     threads: dict[int, dict[str, Any]] = field(default_factory=dict)
     faults: dict[str, list[Fault]] = field(default_factory=dict)
     reject_lines: set[tuple[str, int]] = field(default_factory=set)
+    # Who the token is: GET /user answers only for a personal token (an installation token gets
+    # 403); the GraphQL `viewer` answers for both, when set.
+    user_login: str | None = None
+    viewer_login: str | None = None
+    # The author of everything reviewbot writes.
+    author: dict[str, Any] = field(default_factory=lambda: dict(BOT))
     requests: list[Request] = field(default_factory=list)
     url: str = ""
     _next_id: int = 1000
@@ -102,6 +118,10 @@ class FakeGitHub:
                     status, headers, body = fake.handle(
                         self.command, self.path, dict(self.headers), raw
                     )
+                if "X-Fake-Hang" in headers:
+                    time.sleep(float(headers["X-Fake-Hang"]))
+                    self.close_connection = True
+                    return
                 data = json.dumps(body).encode() if body is not None else b""
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json; charset=utf-8")
@@ -168,6 +188,8 @@ class FakeGitHub:
             fault = queued.pop(0)
             if fault.after:
                 getattr(self, f"_{route}")(params, parse_qs(parts.query), body)
+            if fault.hang:
+                return 0, {"X-Fake-Hang": str(fault.hang)}, None
             return fault.status, fault.headers, fault.body
         if (
             self.read_only
@@ -175,6 +197,8 @@ class FakeGitHub:
             and not (route == "graphql" and "mutation" not in body["query"])
         ):
             return 403, {}, {"message": "Resource not accessible by integration"}
+        if route == "user":
+            return self._user(params, {}, body)
         if route == "unknown" or params.get("repo", self.repo) != self.repo:
             return 404, {}, {"message": "Not Found"}
         return getattr(self, f"_{route}")(params, parse_qs(parts.query), body)
@@ -277,7 +301,7 @@ class FakeGitHub:
             "body": body.get("body", ""),
             "state": "PENDING" if pending else "COMMENTED",
             "commit_id": body.get("commit_id"),
-            "user": BOT,
+            "user": dict(self.author),
         }
         self.reviews.append(review)
         for comment in body.get("comments", []):
@@ -297,7 +321,7 @@ class FakeGitHub:
                     "side": comment.get("side"),
                     "start_side": comment.get("start_side"),
                     "commit_id": body.get("commit_id"),
-                    "user": BOT,
+                    "user": dict(self.author),
                     "_pending": pending,
                 }
             )
@@ -343,7 +367,7 @@ class FakeGitHub:
             "url": f"{self.url}/repos/{self.repo}/issues/comments/{comment_id}",
             "html_url": f"https://github.example/{self.repo}/pull/{self.number}#issuecomment-{comment_id}",
             "body": body["body"],
-            "user": BOT,
+            "user": dict(self.author),
         }
         self.issue_comments.append(comment)
         return 201, {}, comment
@@ -357,10 +381,21 @@ class FakeGitHub:
                 return 200, {}, comment
         return 404, {}, {"message": "Not Found"}
 
+    def _user(
+        self, params: dict[str, str], query: Any, body: Any
+    ) -> tuple[int, dict[str, str], Any]:
+        if self.user_login is None:
+            return 403, {}, {"message": "Resource not accessible by integration"}
+        return 200, {}, {"login": self.user_login, "type": "User", "id": 1}
+
     def _graphql(
         self, params: dict[str, str], query: Any, body: Any
     ) -> tuple[int, dict[str, str], Any]:
         text, variables = body["query"], body.get("variables") or {}
+        if "viewer" in text:
+            if self.viewer_login is None:
+                return 200, {}, {"errors": [{"type": "FORBIDDEN", "message": "not for this token"}]}
+            return 200, {}, {"data": {"viewer": {"login": self.viewer_login}}}
         if "resolveReviewThread" in text:
             for thread in self.threads.values():
                 if thread["id"] == variables["threadId"]:

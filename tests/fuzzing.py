@@ -22,6 +22,7 @@ from reviewbot.model.catalog import active_catalog
 from reviewbot.model.findings import ErrorKind, Finding
 from reviewbot.model.rule import REGISTRY, PythonRule, SqlRule
 from reviewbot.output import REPORTERS, ReportContext
+from reviewbot.output.escape import is_command_line
 from reviewbot.scan.engine import Scanner, ScanResult
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.sources import SourceFile, decode
@@ -110,6 +111,13 @@ HOSTILE = (
     "\x00",
     "\x0c",
     "\x1b",
+    "\x1b[2J",
+    "\n::stop-commands::x\n",
+    "\n::error::forged",
+    "##[",
+    "@octocat",
+    "<!-- reviewbot:fp=deadbeefdeadbeef -->",
+    "\u202e",
     "\u2028",
     "\ufeff",
     "\ud7ff",
@@ -203,12 +211,41 @@ def nested(open_: str, close: str, middle: str = "x") -> st.SearchStrategy[str]:
 
 
 ENCODINGS = ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "latin-1", "cp1252", "shift_jis")
+# Names a PEP 263 coding line may give: text encodings, codecs that are not text encodings
+# (rot13 and friends: `bytes.decode` raises with them), text codecs that fail their own way, and
+# names that are no codec at all.
+CODING_NAMES = (
+    "latin-1",
+    "utf-8",
+    "cp1252",
+    "rot13",
+    "hex",
+    "zlib",
+    "base64",
+    "bz2",
+    "quopri",
+    "uu",
+    "punycode",
+    "idna",
+    "undefined",
+    "utf-7",
+    "unicode_escape",
+    "no-such-codec",
+)
+# Private-use characters, the kind a text processor might use as placeholders of its own.
+PRIVATE_USE = st.one_of(
+    st.sampled_from(["\ue100", "\ue101"]),
+    st.sampled_from(["\ue000", "\ue001", "\ue02a", "\ue07f", "\ue100", "\ue101"]),
+    st.characters(min_codepoint=0xE000, max_codepoint=0xF8FF),
+)
 
 
 @st.composite
 def encoded(draw: st.DrawFn, text: str) -> bytes:
     """`text` as bytes a repository might hold: other encodings, a BOM, flipped bytes, NULs."""
     data = text.encode(draw(st.sampled_from(ENCODINGS)), errors="replace")
+    if draw(st.integers(0, 3)) == 0:
+        data = f"# -*- coding: {draw(st.sampled_from(CODING_NAMES))} -*-\n".encode() + data
     if draw(st.booleans()):
         data = codecs.BOM_UTF8 + data
     for _ in range(draw(st.integers(0, 3))):
@@ -232,9 +269,13 @@ def scan(sources: list[SourceFile], dialect: str = "postgres") -> tuple[Scanner,
     return scanner, scanner.scan_sources(sources)
 
 
+_ANNOTATION = ("::error file=", "::warning file=", "::notice file=")
+
+
 def check_result(result: ScanResult, texts: dict[str, str]) -> None:
     """What must hold for any scan: no rule crashed, positions are inside the files, and every
-    output format renders."""
+    output format renders, printing no terminal escape and no line GitHub's runner would read as
+    a workflow command except the annotations of the `github` format."""
     crashes = [e for e in result.errors if e.kind is ErrorKind.RULE_CRASH]
     assert not crashes, crashes
     for error in result.errors:
@@ -248,6 +289,10 @@ def check_result(result: ScanResult, texts: dict[str, str]) -> None:
         out.encode("utf-8")  # no lone surrogates: every format must be writable
         if name in ("json", "sarif"):
             json.loads(out)
+        assert "\x1b" not in out, name
+        for line in out.split("\n"):
+            if is_command_line(line):
+                assert name == "github" and line.startswith(_ANNOTATION), (name, line)
 
 
 def check_position(finding: Finding, text: str) -> None:

@@ -87,16 +87,22 @@ def pr_files(root: Path, base: str, head: str) -> list[dict[str, object]]:
     """GET /pulls/{n}/files as GitHub builds it: status, previous name and the patch per file."""
     statuses = {"A": "added", "D": "removed", "M": "modified", "R": "renamed"}
     out: list[dict[str, object]] = []
-    for line in git(root, "diff", "--name-status", "-M", base, head).splitlines():
-        code, *names = line.split("\t")
+    # -z: file names may hold newlines, tabs or quotes.
+    tokens = git(root, "diff", "--name-status", "-z", "-M", base, head).split("\0")
+    i = 0
+    while i < len(tokens) - 1:
+        code = tokens[i]
+        count = 2 if code.startswith(("R", "C")) else 1
+        names = tokens[i + 1 : i + 1 + count]
+        i += 1 + count
         entry: dict[str, object] = {"filename": names[-1], "status": statuses[code[0]]}
         if code.startswith("R"):
             entry["previous_filename"] = names[0]
         patch = git(root, "diff", "-M", base, head, "--", *names)
         if "@@" in patch:
             entry["patch"] = patch[patch.index("@@") :].rstrip("\n")
-        numstat = git(root, "diff", "--numstat", "-M", base, head, "--", *names).split("\t")
-        added, deleted = (int(n) if n.isdigit() else 0 for n in numstat[:2])
+        numstat = git(root, "diff", "--numstat", "-z", "-M", base, head, "--", *names)
+        added, deleted = (int(n) if n.isdigit() else 0 for n in numstat.split("\t")[:2])
         entry.update(additions=added, deletions=deleted, changes=added + deleted)
         out.append(entry)
     return out

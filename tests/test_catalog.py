@@ -31,6 +31,8 @@ def test_stable_rule_is_documented(rule_id: str) -> None:
 def _cases() -> list[tuple[str, str, int, Example]]:
     cases = []
     for rule_id, meta in STABLE.items():
+        if meta.language == "database":
+            continue  # proven on PostgreSQL: tests/test_migrations_verify.py runs these
         cases += [(rule_id, "invalid", i, e) for i, e in enumerate(meta.invalid)]
         cases += [(rule_id, "valid", i, e) for i, e in enumerate(meta.valid)]
     return cases

@@ -26,7 +26,7 @@ from reviewbot.cli import main
 from reviewbot.model.catalog import active_catalog
 from reviewbot.workspace.config import KEYS, Config, ConfigError, load_config, validate
 from tests.conftest import SEEDS
-from tests.fuzzing import ROOT, all_rules, encoded, fuzz_settings, mutated
+from tests.fuzzing import PRIVATE_USE, ROOT, all_rules, encoded, fuzz_settings, mutated
 
 pytestmark = pytest.mark.fuzz
 
@@ -90,7 +90,20 @@ MARKDOWN = (
 
 
 def markdown() -> st.SearchStrategy[str]:
-    fragments = st.lists(st.sampled_from(MARKDOWN) | st.text(max_size=40), max_size=40)
+    # Private-use characters around digits, escapes and code spans: placeholders of the
+    # extractor once collided with them (U+E100 0 U+E101 raised IndexError).
+    private = st.lists(
+        st.one_of(
+            PRIVATE_USE,
+            st.sampled_from(list("0123456789`*_\\ ")),
+            st.builds(lambda a, n, b: f"{a}{n}{b}", PRIVATE_USE, st.integers(0, 99), PRIVATE_USE),
+        ),
+        max_size=12,
+    ).map("".join)
+    fragments = st.lists(
+        st.sampled_from(MARKDOWN) | st.text(max_size=40) | private.map(lambda t: "- " + t),
+        max_size=40,
+    )
     return st.one_of(
         mutated(markdown_seeds()),
         fragments.map("\n".join),

@@ -2,23 +2,49 @@
 
 Invariants: parsing never raises; hunks only claim lines inside their own range; a payload is
 an ActionsEnv or an ActionsEnvError (exit 2 with a message), never another exception; state
-read back from a comment anyone could have written is a plain list or nothing.
+read back from a comment anyone could have written is a plain list or nothing; text from the
+repository, rendered as GitHub renders it, carries no mention, tag, link or marker, and printed
+in any format it starts no workflow command.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import zlib
 from pathlib import Path
 
+import cmarkgfm
 import pytest
-from hypothesis import given
+from cmarkgfm.cmark import Options
+from hypothesis import example, given
 from hypothesis import strategies as st
 
+from reviewbot.model.catalog import load_catalog
+from reviewbot.model.findings import (
+    ChecklistRef,
+    ErrorKind,
+    Finding,
+    ScanError,
+    ScanSummary,
+    Severity,
+)
+from reviewbot.output import REPORTERS, ReportContext
+from reviewbot.output.escape import is_command_line
 from reviewbot.output.github.command import checkout_matcher
 from reviewbot.output.github.event import ActionsEnv, ActionsEnvError, load_env
-from reviewbot.output.github.review import decode_refused, decode_state, fingerprint_of
+from reviewbot.output.github.review import (
+    RenderContext,
+    Summary,
+    decode_refused,
+    decode_state,
+    encode_state,
+    fingerprint_of,
+    render_comment,
+    render_summary,
+)
+from reviewbot.scan.engine import ScanResult
 from reviewbot.scan.filtering import ChangeSet, FilterMode, in_change
 from reviewbot.workspace.diff import parse_diff, parse_hunks, unquote_path
 from tests.fuzzing import fuzz_settings, mutated
@@ -279,3 +305,121 @@ def test_state_bomb_is_not_inflated() -> None:
     bomb = zlib.compress(b'{"f": [' + b" " * (200 * 1024 * 1024) + b"]}", 9)
     assert len(bomb) < 300_000
     assert decode_state(_marker(bomb)) == []
+
+
+# -- text from the repository in comments and in the log ------------------------------------------
+
+# Pieces an attacker would combine: mentions, HTML, links, markers, entities, backticks, pipes,
+# workflow commands, line breaks, terminal escapes, bidi overrides.
+HOSTILE_PIECES = [
+    "@octocat",
+    "@org/team",
+    "<img src=x onerror=alert(1)>",
+    "<b>",
+    "</details>",
+    "[x](https://evil.example)",
+    "![i](https://evil.example/p.png)",
+    "https://evil.example",
+    "www.evil.example",
+    "<!-- reviewbot:summary -->",
+    "<!-- reviewbot:fp=deadbeefdeadbeef -->",
+    "<!-- reviewbot:state=eJyrVkpLzFGyUlAqS8xRqgUAJDcFJw== -->",
+    "<!-- reviewbot:fixed -->",
+    "&#64;bob",
+    "`",
+    "``",
+    "|",
+    "\\",
+    "\n",
+    "\r",
+    "\r\n",
+    "::stop-commands::x",
+    "::error::forged",
+    "##[error]x",
+    "\x1b[2J",
+    "\x1b]0;t\x07",
+    "\u202e",
+    "\u2028",
+    "\x85",
+    "\x00",
+    " ",
+    "x",
+]
+hostile_text = st.lists(
+    st.sampled_from(HOSTILE_PIECES) | st.text(max_size=6), min_size=1, max_size=12
+).map("".join)
+_MENTION = re.compile(r"(?<![\w`%])@[A-Za-z0-9]")
+
+
+def _own_links_only(html: str) -> bool:
+    """Links only to the repository under review or to reviewbot's own rule pages."""
+    from reviewbot.model.rule_docs import REPOSITORY_URL
+
+    own = ("https://github.example/", f"{REPOSITORY_URL}/blob/")
+    return all(h.startswith(own) for h in re.findall(r'href="([^"]*)"', html))
+
+
+@fuzz_settings(4)
+@given(path=hostile_text, message=hostile_text, agent=hostile_text, item=hostile_text)
+# Found by this test: GitHub autolinks `www.` right after `_`, where `\b` saw no word start.
+@example(path="x", message="x", agent="x", item="_www.evil.example")
+def test_hostile_text_stays_inert_in_every_output(
+    path: str, message: str, agent: str, item: str
+) -> None:
+    path = path.replace("/", "_") or "x"
+    ref = ChecklistRef(agent, f"agents/{path}.md", 3, item, section=agent)
+    finding = Finding(
+        rule="select-star",
+        severity=Severity.WARNING,
+        path=f"{path}.sql",
+        line=2,
+        column=1,
+        end_line=2,
+        end_column=9,
+        message=f"column `{message}` {message}",
+        snippet=f"SELECT * {message}",
+        checklist=(ref,),
+    ).with_fingerprint(0)
+    env = ActionsEnv(repository="o/r", server_url="https://github.example")
+    ctx = RenderContext(
+        catalog=load_catalog(), link=lambda p, line, end: env.blob_url("a" * 40, p, line, end)
+    )
+    comment = render_comment(finding, None, 2, ctx)
+    assert fingerprint_of(comment) == (finding.fingerprint, False)
+    state = encode_state([finding], ctx)
+    error = ScanError(ErrorKind.PARSE_ERROR, path, message)
+    summary = Summary(
+        [finding],
+        FilterMode.ADDED,
+        "#7",
+        Severity.ERROR,
+        listed=[(finding, None)],
+        errors=[error],
+        notes=[message, agent],
+    )
+    body = render_summary(summary, ctx, sticky=True, state=state)
+    assert [e.fingerprint for e in decode_state(body)] == [finding.fingerprint[:16]]
+    for text, markers in ((comment, 1), (body, 2)):
+        assert text.count("<!-- reviewbot") == markers
+        html = cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
+        assert html.count("<!--") == markers, html
+        assert not _MENTION.search(html), html
+        assert "<img" not in html and "<b>" not in html and _own_links_only(html), html
+    # The log and the terminal: no line a runner reads as a command but reviewbot's annotations.
+    result = ScanResult(
+        root=Path("/nonexistent"),
+        findings=[finding],
+        errors=[error],
+        summary=ScanSummary(),
+        skipped=[(path, message)],
+        rules=dict(load_catalog()),
+    )
+    context = ReportContext(notes=(message, agent))
+    for fmt, render in REPORTERS.items():
+        out = render(result, context)
+        assert "\x1b" not in out and "\r" not in out.replace("%0D", "")
+        for line in out.split("\n"):
+            if is_command_line(line):
+                assert fmt == "github" and re.match(r"::(warning|error|notice) file=", line), line
+        if fmt == "github":
+            assert len(out.splitlines()) == 2

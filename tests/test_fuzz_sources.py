@@ -81,6 +81,14 @@ def check_isolated(path: str, text: str, dialect: str = "postgres") -> None:
         assert findings_on(result, kept) == findings_on(alone, kept)
 
 
+_BRACKETS = (st.sampled_from(["(", "[", "{1: "]),)
+QUOTES = ("'", '"', "'" * 3, '"' * 3)
+
+
+def _closing(opening: str) -> str:
+    return opening.translate(str.maketrans("([{", ")]}"))[::-1]
+
+
 def deep_python() -> st.SearchStrategy[str]:
     """Nesting shapes that overflow libcst's native stack or Python's recursion limit."""
     depth = st.sampled_from([99, 101, 150, 257, 999, 1001, 5000])
@@ -98,6 +106,20 @@ def deep_python() -> st.SearchStrategy[str]:
         st.builds(lambda op, n: "x = a" + op.join(['"s"'] * n), chains, depth),
         depth.map(lambda n: "if a:\n    pass\n" + "elif a:\n    pass\n" * n),
         depth.map(lambda n: "".join(" " * i + "if x:\n" for i in range(min(n, 120))) + "  y\n"),
+        # Inside f-string replacement fields (1,500 brackets there segfaulted libcst).
+        nested("f'{", "}'", "1").map(lambda t: t.replace("f'{f'{", "f'{(", 1)),
+        st.builds(lambda o, n: "f'{" + o * n + "1" + _closing(o) * n + "}'", _BRACKETS[0], depth),
+        st.builds(
+            lambda q, n: f"f{q}{{" + "(" * n + "1" + ")" * n + f"}}{q}",
+            st.sampled_from(QUOTES),
+            depth,
+        ),
+        st.builds(lambda n: "f'{x:>{" + "[" * n + "1" + "]" * n + "}}'", depth),
+        st.builds(lambda n: "f\"{f'{" + "(" * n + "1" + ")" * n + "}'}\"", depth),
+        # Flat but huge: every token counts, `==` and names included.
+        st.builds(
+            lambda op, n: "1" + op * n + "1", st.sampled_from([" == 1", " != a", ", b"]), depth
+        ),
     ).map(lambda body: "import sqlite3\ncur.execute('SELECT * FROM t WHERE a = ' + x)\nx = " + body)
 
 
@@ -198,6 +220,9 @@ def deep_sql() -> st.SearchStrategy[str]:
         nested("SELECT * FROM t WHERE NOT ", "", "a"),
         nested("SELECT STRUCT(", ")", "1"),
         nested("SELECT coalesce(", ", 1)", "a"),
+        # Chains are quadratic in sqlglot however shallow their brackets.
+        nested("SELECT a", "[1]", "").map(lambda t: t.replace("SELECT a" * 2, "SELECT a", 1)),
+        st.sampled_from([1, 31, 33, 200, 6000]).map(lambda n: "SELECT a" + "[1]" * n + " FROM t"),
     ).map(lambda sql: sql + ";\nSELECT * FROM t;\n")
 
 
@@ -270,3 +295,61 @@ def test_literals_cpython_refuses(literal: str) -> None:
     check_isolated(
         HOSTILE_PY, f"import sqlite3\n\n\ndef f(cursor, x):\n    cursor.execute({literal})\n"
     )
+
+
+# -- globs: any pattern, linear work ---------------------------------------------------------------
+
+
+def _reference_glob(pattern: str, path: str) -> bool:
+    """The documented semantics, as a memoized recursive matcher (fine on short inputs)."""
+    from reviewbot.workspace.globs import compile_glob
+
+    atoms = compile_glob(pattern)
+
+    @cache
+    def match(i: int, j: int) -> bool:
+        if i == len(atoms):
+            return j == len(path) or path[j] == "/"
+        kind, value = atoms[i]
+        if kind in (3, 4, 5):  # *, **, **/
+            if match(i + 1, j):
+                return True
+            for k in range(j, len(path)):
+                if kind == 3 and path[k] == "/":
+                    return False
+                if kind == 5 and path[k] == "/" and match(i + 1, k + 1):
+                    return True
+                if kind != 5 and match(i + 1, k + 1):
+                    return True
+            return False
+        if j == len(path):
+            return False
+        char = path[j]
+        if kind == 0:
+            ok = char == value
+        elif kind == 1:
+            ok = char != "/"
+        else:
+            ok = char != "/" and value.matches(char)  # type: ignore[attr-defined]
+        return ok and match(i + 1, j + 1)
+
+    return match(0, 0)
+
+
+@fuzz_settings(8)
+@given(
+    pattern=st.text(alphabet="*?[]!ab/.", max_size=14),
+    path=st.text(alphabet="ab/.", max_size=16),
+    stars=st.integers(0, 40),
+)
+def test_glob_matching_is_right_and_linear(pattern: str, path: str, stars: int) -> None:
+    from reviewbot.workspace.globs import GlobSet
+
+    assert GlobSet([pattern]).any(path) == _reference_glob(pattern, path)
+    # A star-heavy pattern against a long name: the work is bounded by a step count, linear in
+    # the path for a given pattern (a backtracking matcher takes exponential time here).
+    hostile = "*a" * stars + "*b" + pattern
+    name = "a" * 300 + path
+    globs = GlobSet([hostile])
+    globs.any(name)
+    assert globs.steps <= (len(name) + 2) * (2 * len(hostile) + 4)

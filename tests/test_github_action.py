@@ -38,6 +38,7 @@ def test_action_runs_reviewbot_on_a_pull_request(tmp_path: Path, fake: FakeGitHu
         "max-comments",
         "github-token",
         "paths",
+        "bot-login",
     }
     install, run_step = action["runs"]["steps"]
     # Installed from the action's own checkout; nothing else is fetched.

@@ -19,10 +19,12 @@ import libcst as cst
 import pytest
 import yaml
 
+from reviewbot.checklist import documents
 from reviewbot.checklist.extract import parse_agent_document
 from reviewbot.model.catalog import active_catalog, load_catalog
 from reviewbot.model.rule import REGISTRY, PythonRule
 from reviewbot.output import REPORTERS, ReportContext
+from reviewbot.output.escape import is_command_line
 from reviewbot.output.github.review import (
     Reason,
     RenderContext,
@@ -399,7 +401,9 @@ def test_secrets_are_redacted_in_every_output(secret_rule: str) -> None:
     assert all(REDACTED in f.message for f in findings)
     assert any(f.snippet_clipped for f in findings)  # the window of a long line, redacted first
     assert not _leaks(outputs, SECRET)
-    assert all(REDACTED in out for out in outputs)
+    # Markdown outputs escape the mask's asterisks (`\*\*\*\*` renders as `****`).
+    markdown_mask = "".join(f"\\{c}" for c in REDACTED)
+    assert all(REDACTED in out or markdown_mask in out for out in outputs)
 
 
 def test_the_real_secret_rule_is_redacted_everywhere_too() -> None:
@@ -438,3 +442,65 @@ def test_git_is_never_asked_to_run_the_repositorys_hooks(tmp_path: Path, run_cli
     assert run_cli("scan", str(repo), "--no-cache", "--format", "json").code == 0
     assert run_cli("scan", str(repo), "--no-cache", "--diff", "HEAD").code == 0
     assert not marker.exists()
+
+
+def test_agent_globs_never_list_folders_outside_the_repository(fenced: Path, run_cli: Any) -> None:
+    outside = fenced.parent / "outside"
+    for name in ("passwd", "shadow", "id_rsa.md"):
+        (outside / name).write_text("x\n")
+    (fenced / "up").symlink_to(fenced.parent.parent, target_is_directory=True)
+    patterns = ["agents/out/*", "agents/out/*.md", "up/**/*.md", "agents/**/*", "**/*.md"]
+    (fenced / ".reviewbot.yml").write_text(f"agents: {patterns!r}\nenable: [select-star]\n")
+    result = run_cli("scan", str(fenced), "--no-cache", "--format", "json")
+    assert result.code in (0, 1), result.err
+    for name in ("passwd", "shadow", "id_rsa", "leak", "outside/"):
+        assert name not in result.out + result.err, name
+    report = json.loads(result.out)
+    assert report["summary"]["agents"] == ["agents/db.md"] or "agents/db.md" in json.dumps(
+        report["summary"]["agents"]
+    )
+
+
+def test_a_recursive_agent_glob_through_a_link_to_the_root_stays_bounded(
+    tmp_path: Path, run_cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "agents").mkdir(parents=True)
+    (repo / "agents" / "db.md").write_text("---\nname: db\n---\n- Never use SELECT *\n")
+    (repo / "up").symlink_to("/", target_is_directory=True)
+    for i in range(30):
+        (repo / "deep" / f"d{i}").mkdir(parents=True)
+    monkeypatch.setattr(documents, "MAX_GLOB_DIRS", 20)
+    (repo / ".reviewbot.yml").write_text("agents: ['up/**/*.md', 'deep/**/*.md', 'agents/*.md']\n")
+    result = run_cli("scan", str(repo), "--no-cache")
+    assert result.code in (0, 1), result.err
+    assert "stopped after 20 folders" in result.out
+    assert "passwd" not in result.out and "etc/" not in result.out
+
+
+HOSTILE_NAME = "q\n::stop-commands::pwned\n\x1b]0;title\x07\x1b[31m::error::forged.sql"
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "json", "sarif"])
+def test_hostile_names_never_start_a_workflow_command(
+    tmp_path: Path, run_cli: Any, fmt: str
+) -> None:
+    repo = tmp_path / "repo"
+    (repo / "agents").mkdir(parents=True)
+    (repo / HOSTILE_NAME).write_text("SELECT * FROM t;\n")
+    (repo / "::x.sql").write_text("SELECT * FROM u;\n")
+    (repo / "agents" / "db.md").write_text(
+        '---\nname: "db\\n::warning::forged\\u001b[2J"\n---\n- Never use SELECT *\n'
+    )
+    (repo / ".reviewbot.yml").write_text("agents: ['agents/*.md']\n")
+    result = run_cli("scan", str(repo), "--no-cache", "--format", fmt, "--fail-on", "info")
+    assert result.code == 1, result.err
+    for line in (result.out + result.err).splitlines():
+        if is_command_line(line):
+            assert fmt == "github" and re.match(r"::(error|warning|notice) file=", line), line
+    assert "\x1b" not in result.out + result.err and "\x07" not in result.out
+    if fmt == "github":
+        assert len(result.out.splitlines()) == 2  # one annotation per finding, one line each
+    checklist = run_cli("checklist", cwd=repo)
+    assert not any(is_command_line(x) for x in checklist.out.splitlines())
+    assert "\x1b" not in checklist.out

@@ -3,7 +3,10 @@ command line, the conventional folders, and the documents bundled with reviewbot
 
 from __future__ import annotations
 
+import fnmatch
 import glob
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -24,6 +27,9 @@ DEFAULT_GLOBS = (
     ".cursor/rules/*.mdc",
     ".cursor/rules/*.md",
 )
+# An `agents:` glob visits at most this many folders and this depth before it stops with a note.
+MAX_GLOB_DIRS = 20_000
+MAX_GLOB_DEPTH = 64
 BUNDLED_PREFIX = "reviewbot:agents/"
 _GLOB_CHARS = frozenset("*?[")
 
@@ -73,6 +79,76 @@ def _bundled_glob(pattern: str, where: str) -> list[Located]:
     ]
 
 
+class _Walk:
+    """One `agents:` glob matched inside `root` only: folders are entered only when they resolve
+    inside it (a symlinked folder pointing elsewhere is never listed), each real folder once, and
+    at most MAX_GLOB_DIRS of them, so `up/**/*.md` with `up -> /` stays in the repository."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.visited = 0
+        self.truncated = False
+        self.seen: set[tuple[int, int]] = set()
+
+    def _enter(self, folder: Path) -> bool:
+        try:
+            real = folder.resolve(strict=True)
+            info = real.stat()
+        except (OSError, RuntimeError):
+            return False
+        if not real.is_relative_to(self.root) or not os.path.isdir(real):
+            return False
+        key = (info.st_dev, info.st_ino)
+        if key in self.seen:
+            return False
+        if self.visited >= MAX_GLOB_DIRS:
+            self.truncated = True
+            return False
+        self.seen.add(key)
+        self.visited += 1
+        return True
+
+    def _children(self, folder: Path) -> list[os.DirEntry[str]]:
+        try:
+            with os.scandir(folder) as entries:
+                return sorted(entries, key=lambda e: e.name)
+        except OSError:
+            return []
+
+    def match(self, parts: list[str]) -> list[Path]:
+        self.seen.clear()
+        if not self._enter(self.root):
+            return []
+        return self._match(self.root, parts, 0)
+
+    def _match(self, folder: Path, parts: list[str], depth: int) -> list[Path]:
+        if not parts or depth > MAX_GLOB_DEPTH:
+            return []
+        head, rest = parts[0], parts[1:]
+        if head == "**":
+            # Zero folders, then every folder below (each entered once).
+            out = self._match(folder, rest, depth) if rest else []
+            for entry in self._children(folder):
+                sub = folder / entry.name
+                if entry.is_dir() and self._enter(sub):
+                    out += self._match(sub, parts, depth + 1)
+            return out
+        if not is_glob(head):
+            names = [head]
+        else:
+            regex = re.compile(fnmatch.translate(head), re.DOTALL)
+            names = [e.name for e in self._children(folder) if regex.match(e.name)]
+        out = []
+        for name in names:
+            path = folder / name
+            if not rest:
+                if os.path.lexists(path):
+                    out.append(path)
+            elif path.is_dir() and self._enter(path):
+                out += self._match(path, rest, depth + 1)
+        return out
+
+
 def under_root(root: Path, patterns: tuple[str, ...] | list[str], where: str) -> Found:
     """Files matched by `agents:` patterns, relative to `root`, never outside it.
 
@@ -97,10 +173,13 @@ def under_root(root: Path, patterns: tuple[str, ...] | list[str], where: str) ->
         posix = pattern.replace("\\", "/")
         while posix.startswith("./"):
             posix = posix[2:]
-        try:
-            matches = sorted(root.glob(posix)) if is_glob(posix) else [root / posix]
-        except (ValueError, NotImplementedError) as exc:
-            raise ConfigError(f"{where}: `{pattern}` is not a valid glob ({exc})") from exc
+        walk = _Walk(root)
+        parts = [p for p in posix.split("/") if p and p != "."]
+        matches = sorted(set(walk.match(parts)))
+        if walk.truncated:
+            found.unmatched.append(
+                f"{pattern} (stopped after {MAX_GLOB_DIRS:,} folders; name the folder instead)"
+            )
         files = [m for m in matches if m.is_file()]
         if not files:
             found.unmatched.append(pattern)

@@ -17,6 +17,7 @@ from reviewbot.checklist.markdown import (
     split_row,
     strip_markdown,
 )
+from reviewbot.workspace.sources import FileTooLarge, NotRegularFile, read_regular
 
 MAX_BYTES = 2_000_000
 PSEUDO_BOLD = 7  # `**Your Core Expertise:**` sits below every markdown heading level
@@ -414,12 +415,14 @@ def read_agent_document(file: Path, path: str | None = None) -> AgentDocument:
     try:
         if file.is_dir():
             raise AgentDocumentError("is a directory, not an agent document")
-        size = file.stat().st_size
-        if size > MAX_BYTES:
-            raise AgentDocumentError(
-                f"file is {size // 1_000_000} MB; agent documents over 2 MB are not read"
-            )
-        data = file.read_bytes()
+        # A regular file only (a FIFO named like a document would block the read forever).
+        data = read_regular(file, MAX_BYTES)
+    except FileTooLarge as exc:
+        raise AgentDocumentError(
+            f"file is {exc.size / 1_000_000:.1f} MB; agent documents over 2 MB are not read"
+        ) from exc
+    except NotRegularFile as exc:
+        raise AgentDocumentError(f"not read: it is {exc}") from exc
     except FileNotFoundError as exc:
         raise AgentDocumentError("no such file") from exc
     except OSError as exc:

@@ -26,14 +26,43 @@ _BOLD_START = re.compile(r"^\s*(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 LABEL_SEPARATORS = (":", "-", "\u2013", "\u2014")
 _SEPARATOR = re.compile(r"^\s*\|?\s*:?-+:?\s*(?:\|\s*:?-+:?\s*)*\|?\s*$")
 _CELL_SPLIT = re.compile(r"(?<!\\)\|")
-_SPAN_REF = re.compile("\ue100(\\d+)\ue101")
 
 
-_PRIVATE = 0xE000  # escaped characters hide in the private-use area while emphasis is removed
+def _absent(text: str, count: int) -> list[str]:
+    """`count` private-use characters that do not occur in `text` (a text of n characters leaves
+    all but n of the 6,400 free), so no input can forge or break a placeholder."""
+    present = set(text)
+    out: list[str] = []
+    code = 0xE000
+    while len(out) < count:
+        if chr(code) not in present:
+            out.append(chr(code))
+        code += 1
+    return out
 
 
-def _strip_prose(text: str) -> str:
-    text = _ESCAPE.sub(lambda m: chr(_PRIVATE + ord(m.group(1))), text)
+class _Placeholders:
+    """Text set aside while emphasis is removed (code spans, backslash-escaped characters), each
+    replaced by OPEN index CLOSE. To the emphasis patterns a placeholder looks like one character
+    that is neither a word character, a space nor markdown punctuation, as the escaped character
+    must; OPEN and CLOSE are chosen absent from the text, so input can never collide with them."""
+
+    def __init__(self, text: str) -> None:
+        self.open, self.close = _absent(text, 2)
+        self.values: list[str] = []
+        self.pattern = re.compile(f"{re.escape(self.open)}(\\d+){re.escape(self.close)}")
+
+    def hold(self, value: str) -> str:
+        self.values.append(value)
+        return f"{self.open}{len(self.values) - 1}{self.close}"
+
+    def restore(self, text: str) -> str:
+        values = self.values
+        return self.pattern.sub(lambda m: values[int(m.group(1))], text)
+
+
+def _strip_prose(text: str, held: _Placeholders) -> str:
+    text = _ESCAPE.sub(lambda m: held.hold(m.group(1)), text)
     text = _IMAGE.sub(r"\1", text)
     text = _LINK.sub(r"\1", text)
     text = _REF_LINK.sub(r"\1", text)
@@ -42,8 +71,7 @@ def _strip_prose(text: str) -> str:
     text = _STRONG.sub(r"\2", text)
     text = _EM_STAR.sub(r"\1", text)
     text = _EM_UNDER.sub(r"\1", text)
-    text = _STRIKE.sub(r"\1", text)
-    return re.sub("[\ue000-\ue07f]", lambda m: chr(ord(m.group(0)) - _PRIVATE), text)
+    return _STRIKE.sub(r"\1", text)
 
 
 def strip_markdown(text: str) -> str:
@@ -53,14 +81,9 @@ def strip_markdown(text: str) -> str:
         text = text[:MAX_TEXT] + "\u2026"
     # Code spans are set aside first (emphasis may wrap them: **`NOT NULL` columns**) and put
     # back verbatim, so `SELECT *` and `snake_case` survive emphasis stripping.
-    spans: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        spans.append(match.group(2).strip())
-        return f"\ue100{len(spans) - 1}\ue101"
-
-    text = _strip_prose(_CODE_SPAN.sub(keep, text))
-    text = _SPAN_REF.sub(lambda m: spans[int(m.group(1))], text)
+    held = _Placeholders(text)
+    text = _CODE_SPAN.sub(lambda m: held.hold(m.group(2).strip()), text)
+    text = held.restore(_strip_prose(text, held))
     return " ".join(text.split())
 
 

@@ -12,7 +12,8 @@ import yaml
 from reviewbot.checklist.patterns import ChecklistPattern, PatternError, parse_checklist
 from reviewbot.model.findings import Severity
 
-LANGUAGES = ("python", "sql", "any")
+# `database`: proven on a live PostgreSQL by `reviewbot migrations verify`, never in a plain scan.
+LANGUAGES = ("python", "sql", "any", "database")
 STATUSES = ("stable", "planned")
 _KNOWN_KEYS = {
     "id",

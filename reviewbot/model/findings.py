@@ -123,6 +123,7 @@ class ErrorKind(enum.StrEnum):
     READ_ERROR = "read-error"
     TOO_LARGE = "too-large"
     RULE_CRASH = "rule-crash"
+    TIMEOUT = "timeout"
     AGENT_DOCUMENT = "agent-document"
 
 

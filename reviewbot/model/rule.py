@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import libcst as cst
 from sqlglot import exp
 
+from reviewbot.python.context import FileContext, Where, file_context
 from reviewbot.python.scopes import NameTable, ScopePath
 from reviewbot.sql.source import SqlDocument, SqlStatement, node_span
 
@@ -174,11 +175,20 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     # True for rules whose findings in test code are noise (fixtures, round-trip tests): such
     # files are then not even parsed for the rule.
     skip_tests: ClassVar[bool] = False
+    # Places (python/context.py) where this rule's findings are not worth a comment: such files
+    # are not parsed for the rule. Where a finding is worth one but needs saying why it matters
+    # there, the rule asks `self.context` instead.
+    skip_in: ClassVar[frozenset[Where]] = frozenset()
 
     def __init__(self, file: PythonFile, options: dict[str, Any]) -> None:
         super().__init__()
         self.file = file
         self.options = options
+
+    @property
+    def context(self) -> FileContext:
+        """Where this file sits: migration, data migration, command, test code, settings."""
+        return file_context(self.file.source.path, self.file.source.text)
 
     @classmethod
     def wants(cls, text: str) -> bool:

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 from reviewbot.output.context import ReportContext
+from reviewbot.output.escape import json_safe
 from reviewbot.scan.engine import ScanResult
 
 SCHEMA_VERSION = 1
@@ -39,4 +40,4 @@ def render(result: ScanResult, context: ReportContext) -> str:
         "suppressed": [f.to_dict() for f in result.suppressed],
         "summary": summary_dict(result, context),
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

@@ -10,6 +10,7 @@ from reviewbot.model.catalog import RuleMeta
 from reviewbot.model.findings import Severity
 from reviewbot.model.rule_docs import rule_doc_url
 from reviewbot.output.context import ReportContext
+from reviewbot.output.escape import json_safe
 from reviewbot.scan.engine import ScanResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -119,4 +120,4 @@ def render(result: ScanResult, context: ReportContext) -> str:
             }
         ],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

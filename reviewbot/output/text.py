@@ -6,6 +6,7 @@ from collections import Counter
 
 from reviewbot.model.findings import Finding, Severity, snippet_window
 from reviewbot.output.context import ReportContext
+from reviewbot.output.escape import no_commands, printable
 from reviewbot.scan.engine import ScanResult
 
 COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
@@ -27,14 +28,15 @@ def _frame(finding: Finding, color: bool) -> list[str]:
     shift = window - 1 if window else 0
     for offset, code in enumerate(lines):
         number = finding.line + offset
-        out.append(f"{number:>{width}} | {code.expandtabs(4)}")
+        out.append(f"{number:>{width}} | {printable(code.expandtabs(4))}")
         if offset == 0:
             start = max(finding.column - 1 - shift, 0)
             end = finding.end_column - 1 - shift if finding.end_line == finding.line else len(code)
             end = min(end, len(code))
             end = max(end, start + 1)
-            prefix = code[:start].expandtabs(4)
-            marker = _paint("^" * (len(code[start:end].expandtabs(4)) or 1), "1;31", color)
+            prefix = printable(code[:start].expandtabs(4))
+            shown = printable(code[start:end].expandtabs(4))
+            marker = _paint("^" * (len(shown) or 1), "1;31", color)
             out.append(f"{gutter} | {' ' * len(prefix)}{marker}")
     return out
 
@@ -68,47 +70,54 @@ def render_statistics(result: ScanResult, context: ReportContext) -> str:
 
 def render_concise(result: ScanResult, context: ReportContext) -> str:
     """`--format concise`: one line per finding, `path:line:col: rule message`, for editors."""
+    # Paths and messages come from the scanned repository: made printable like the text report.
     lines = [
-        f"{context.display_path(f.path)}:{f.line}:{f.column}: {f.rule} {f.message}"
+        f"{printable(context.display_path(f.path))}:{f.line}:{f.column}: {f.rule} "
+        f"{printable(f.message)}"
         for f in result.findings
     ]
     for e in result.errors:
-        where = context.display_path(e.path)
+        where = printable(context.display_path(e.path))
         if e.line:
             where += f":{e.line}" + (f":{e.column}" if e.column else "")
-        lines.append(f"{where}: notice {e.kind} {e.message}")
-    return "\n".join(lines) + "\n" if lines else ""
+        lines.append(f"{where}: notice {e.kind} {printable(e.message)}")
+    # A line a CI runner would read as a workflow command (`::stop-commands::...`) is defused.
+    return no_commands("\n".join(lines) + "\n") if lines else ""
 
 
 def render(result: ScanResult, context: ReportContext) -> str:
     color = context.color
     out: list[str] = []
     for f in result.findings:
-        location = _paint(f"{context.display_path(f.path)}:{f.line}:{f.column}:", "1", color)
+        path = printable(context.display_path(f.path))
+        location = _paint(f"{path}:{f.line}:{f.column}:", "1", color)
         severity = _paint(f.severity.label, COLOURS[f.severity], color)
-        out.append(f"{location} {severity} {_paint(f.rule, '1', color)} {f.message}")
+        out.append(f"{location} {severity} {_paint(f.rule, '1', color)} {printable(f.message)}")
         out.extend(_frame(f, color))
         for ref in f.checklist[:3]:
-            out.append(f'  = checklist {ref.agent} ({ref.path}:{ref.line}): "{ref.text}"')
+            out.append(
+                f"  = checklist {printable(ref.agent)} ({printable(ref.path)}:{ref.line}): "
+                f'"{printable(ref.text)}"'
+            )
         if len(f.checklist) > 3:
             out.append(f"  = and {len(f.checklist) - 3} more checklist items")
         out.append("")
     for e in result.errors:
-        where = context.display_path(e.path)
+        where = printable(context.display_path(e.path))
         if e.line:
             where += f":{e.line}" + (f":{e.column}" if e.column else "")
-        out.append(f"{where}: {_paint('notice', '35', color)} {e.kind} {e.message}")
+        notice = _paint("notice", "35", color)
+        out.append(f"{where}: {notice} {e.kind} {printable(e.message)}")
     for path, reason in result.skipped:
-        out.append(
-            f"{context.display_path(path)}: {_paint('notice', '35', color)} skipped: {reason}"
-        )
+        shown = printable(context.display_path(path))
+        out.append(f"{shown}: {_paint('notice', '35', color)} skipped: {printable(reason)}")
     if result.errors or result.skipped:
         out.append("")
     if result.findings:
         out.append(_paint("Findings by rule:", "1", color))
         out.extend("  " + line for line in tally_lines(result, color))
         out.append("")
-    out.extend(context.notes)
+    out.extend(printable(note) for note in context.notes)
     counts = Counter(f.severity for f in result.findings)
     files = result.summary.files_scanned
     if result.findings:
@@ -134,5 +143,6 @@ def render(result: ScanResult, context: ReportContext) -> str:
         headline += " " + "; ".join(extras).capitalize() + "."
     out.append(_paint(headline, "1", color))
     n_rules = len(result.summary.rules_enabled)
-    out.append(f"Rules: {n_rules} enabled from {context.rule_source}.")
-    return "\n".join(out) + "\n"
+    out.append(f"Rules: {n_rules} enabled from {printable(context.rule_source)}.")
+    # Nothing the repository wrote may start a line GitHub's runner reads as a command.
+    return no_commands("\n".join(out) + "\n")

@@ -50,6 +50,9 @@ QUOTING_PREFIXES = frozenset(
 )
 # Attributes naming a table or column that the code itself defines (Django, SQLAlchemy models).
 SAFE_ATTRIBUTES = frozenset({"db_table", "__tablename__", "table_name", "tablename", "pk_name"})
+# Upper-case attributes that are request data, not constants: Django's `request.GET["q"]`,
+# `request.POST`, `request.COOKIES`, `request.META`, `request.FILES`.
+REQUEST_DATA_ATTRIBUTES = frozenset({"GET", "POST", "COOKIES", "META", "FILES", "REQUEST"})
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 MAX_DEPTH = 8
 
@@ -95,6 +98,17 @@ class StringTracker(Bindings):
         super().__init__(*args, **kwargs)
         self._following: set[str] = set()
         self._comprehension: dict[str, cst.BaseExpression] = {}
+        # Literal attributes of the enclosing classes' bodies (`table = "orders"`,
+        # `_operators = {...}`), innermost class last: `self.table` / `cls.table` read them.
+        self._class_constants: list[dict[str, cst.BaseExpression]] = []
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        super().visit_ClassDef(node)
+        self._class_constants.append(_class_literals(node))
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        super().leave_ClassDef(original_node)
+        self._class_constants.pop()
 
     # -- analysis ------------------------------------------------------------------------------
 
@@ -152,7 +166,16 @@ class StringTracker(Bindings):
         if isinstance(node, cst.Name):
             return self._follow_name(node, depth)
         if isinstance(node, cst.Attribute):
-            if node.attr.value in SAFE_ATTRIBUTES or _CONSTANT_NAME.match(node.attr.value):
+            attr = node.attr.value
+            literal = self._class_literal(node)
+            if literal is not None and self.follow(literal, depth + 1).constant:
+                # Constant, but its text is not taken in: a class's SQL templates
+                # (`self.sql_create_index % {...}`) would otherwise make every DDL helper of a
+                # schema editor look like a query built from values.
+                return Built()
+            if attr in SAFE_ATTRIBUTES or (
+                _CONSTANT_NAME.match(attr) and attr not in REQUEST_DATA_ATTRIBUTES
+            ):
                 return Built()
             return Built(dynamic=(_code(node),))
         if isinstance(node, cst.Call):
@@ -164,6 +187,20 @@ class StringTracker(Bindings):
             container = self.follow(node.value, depth + 1)
             return container if container.constant else Built(dynamic=(_code(node),))
         return Built(dynamic=(_code(node),))
+
+    def _class_literal(self, node: cst.Attribute) -> cst.BaseExpression | None:
+        """The class-body literal `self.attr` / `cls.attr` reads, unless a method assigns it."""
+        owner = node.value
+        if not (
+            self._class_constants
+            and isinstance(owner, cst.Name)
+            and owner.value in ("self", "cls")
+            and node.attr.value in self._class_constants[-1]
+        ):
+            return None
+        if self.bindings_of(node):
+            return None  # `self.table = ...` somewhere: an instance value, not the constant
+        return self._class_constants[-1][node.attr.value]
 
     def _follow_name(self, node: cst.Name, depth: int) -> Built:
         if node.value in ("None", "True", "False") or node.value in self._following:
@@ -259,3 +296,43 @@ class StringTracker(Bindings):
         finally:
             for name in added:
                 del self._comprehension[name]
+
+
+_LITERALS = (
+    cst.SimpleString,
+    cst.ConcatenatedString,
+    cst.Integer,
+    cst.Float,
+    cst.Dict,
+    cst.Tuple,
+    cst.List,
+    cst.Set,
+)
+
+
+def _class_literals(node: cst.ClassDef) -> dict[str, cst.BaseExpression]:
+    """`name = <literal>` statements of a class body (assigned once)."""
+    found: dict[str, cst.BaseExpression] = {}
+    seen: set[str] = set()
+    body = node.body.body if isinstance(node.body, cst.IndentedBlock) else []
+    for line in body:
+        if not isinstance(line, cst.SimpleStatementLine):
+            continue
+        for small in line.body:
+            if isinstance(small, cst.Assign):
+                targets = [t.target for t in small.targets]
+            elif isinstance(small, cst.AnnAssign) and small.value is not None:
+                targets = [small.target]
+            else:
+                continue
+            value = small.value
+            for target in targets:
+                if not isinstance(target, cst.Name):
+                    continue
+                if target.value in seen:
+                    found.pop(target.value, None)
+                    continue
+                seen.add(target.value)
+                if value is not None and isinstance(value, _LITERALS):
+                    found[target.value] = value
+    return found

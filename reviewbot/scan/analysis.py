@@ -24,11 +24,11 @@ from reviewbot.model.rule import (
     SqlRule,
     SqlRuleContext,
 )
+from reviewbot.python.context import file_context
 from reviewbot.python.positions import positions as node_positions
 from reviewbot.python.scopes import NameTable, ScopeEntry, ScopeExit
 from reviewbot.python.syntax import Syntax
 from reviewbot.python.traverse import walk
-from reviewbot.python.vocabulary import is_test_path
 from reviewbot.sql.extract import SqlExtractor
 from reviewbot.sql.source import SqlDocument, split_and_parse
 from reviewbot.workspace.config import Config
@@ -154,11 +154,13 @@ class Analyzer:
             pass
 
     def _python(self, source: SourceFile, outcome: FileOutcome) -> None:
-        in_tests = is_test_path(source.path)
+        context = file_context(source.path, source.text)
         active = [
             cls
             for cls in self.python_rules
-            if not (in_tests and cls.skip_tests) and cls.wants(source.text)
+            if not (context.test and cls.skip_tests)
+            and not (cls.skip_in & context.places)
+            and cls.wants(source.text)
         ]
         extract = self.extract_sql and SqlExtractor.wants(source.text)
         if not active and not extract:

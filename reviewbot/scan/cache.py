@@ -29,11 +29,27 @@ from typing import Any
 from reviewbot import __version__
 from reviewbot.model.catalog import data_dir
 from reviewbot.scan.analysis import FileOutcome
+from reviewbot.workspace.sources import read_regular
 
 CACHE_DIR = ".reviewbot_cache"
 FORMAT = "2"
 KEY_BYTES = 32
+# An entry is bounded by the size of the file it describes: parse trees of SQL pickle to about
+# 43 bytes per byte of source (920 KB of SQL: 39 MB), so ENTRY_BYTES_PER_SOURCE_BYTE times the
+# text plus ENTRY_BYTES_BASE, never more than MAX_ENTRY_BYTES. A larger entry is neither written
+# nor read: a file planted in the folder costs at most that bound, and nothing over it is opened
+# for reading.
 MAX_ENTRY_BYTES = 256 * 1024 * 1024
+ENTRY_BYTES_PER_SOURCE_BYTE = 64
+ENTRY_BYTES_BASE = 1024 * 1024
+
+
+def entry_limit(text_length: int | None) -> int:
+    if text_length is None:
+        return MAX_ENTRY_BYTES
+    return min(MAX_ENTRY_BYTES, ENTRY_BYTES_BASE + ENTRY_BYTES_PER_SOURCE_BYTE * text_length)
+
+
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _session_key: bytes | None = None
 
@@ -184,22 +200,21 @@ class Cache:
                 raise OSError(f"{path} is a symlink; the cache is not written through it")
             path.mkdir(exist_ok=True)
 
-    def _read(self, entry: Path) -> bytes | None:
+    def _read(self, entry: Path, limit: int) -> bytes | None:
         if not self._inside(entry.parent):
             return None
         try:
-            fd = os.open(entry, os.O_RDONLY | _NOFOLLOW)
-        except OSError:
+            # Regular files only, opened without blocking (a planted FIFO would wait forever for
+            # a writer) and never through a symlink; nothing over the size bound is read.
+            return read_regular(entry, limit, follow_symlinks=False)
+        except OSError:  # missing, a FIFO, a device, a link, too large: a miss
             return None
-        with os.fdopen(fd, "rb") as handle:
-            info = os.fstat(handle.fileno())
-            if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
-                return None
-            return handle.read(MAX_ENTRY_BYTES + 1)
 
-    def get(self, key: str) -> FileOutcome | None:
+    def get(self, key: str, text_length: int | None = None) -> FileOutcome | None:
+        """The outcome stored under `key`; `text_length` (of the file it describes) bounds
+        how large an entry may be read."""
         try:
-            blob = self._read(self._entry(key))
+            blob = self._read(self._entry(key), entry_limit(text_length))
         except OSError:
             blob = None
         if blob is None:
@@ -221,15 +236,17 @@ class Cache:
         self.hits += 1
         return outcome
 
-    def put(self, key: str, outcome: FileOutcome) -> None:
+    def put(self, key: str, outcome: FileOutcome, text_length: int | None = None) -> None:
         if not self.writable:
             return
         entry = self._entry(key)
         try:
-            self._make_folders(entry.parent)
-            self._ensure_gitignore()
             data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
             data = self._mac(key, data) + data
+            if len(data) > entry_limit(text_length):
+                return  # would never be read back
+            self._make_folders(entry.parent)
+            self._ensure_gitignore()
             # Write then rename, so a concurrent or interrupted scan never reads half an entry.
             fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".tmp")
             with os.fdopen(fd, "wb") as handle:
@@ -239,6 +256,11 @@ class Cache:
             self.writable = False
             with contextlib.suppress(OSError, UnboundLocalError):
                 os.unlink(tmp)
+        except BaseException:
+            # Interrupted (Ctrl-C) between writing and renaming: leave no half-written file.
+            with contextlib.suppress(OSError, UnboundLocalError):
+                os.unlink(tmp)
+            raise
 
     def _ensure_gitignore(self) -> None:
         marker = self.folder.parent / ".gitignore"

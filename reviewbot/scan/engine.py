@@ -14,12 +14,18 @@ from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
 from reviewbot.python.foreign import FOREIGN_FACT
 from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
 from reviewbot.scan.cache import Cache, cache_location
-from reviewbot.scan.parallel import PARALLEL_MIN_BYTES, PARALLEL_MIN_FILES, parallel_analyze
+from reviewbot.scan.parallel import (
+    DEFAULT_FILE_TIMEOUT,
+    PARALLEL_MIN_BYTES,
+    PARALLEL_MIN_FILES,
+    parallel_analyze,
+    transient,
+)
 from reviewbot.scan.suppressions import Directive, Suppressions, parse_suppressions
 from reviewbot.sql.source import SqlDocument
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.discovery import discover
-from reviewbot.workspace.globs import glob_match
+from reviewbot.workspace.globs import glob_set
 from reviewbot.workspace.guards import run_deep
 from reviewbot.workspace.sources import SourceFile, read_source
 
@@ -50,6 +56,8 @@ class Project:
     facts: dict[str, list[tuple[str, Any]]]
     suppressions: dict[str, Suppressions]
     enabled: frozenset[str]
+    # What a command lends its project rules beyond the files (`migrations verify`: the database).
+    services: dict[str, Any] = field(default_factory=dict)
     findings: list[RawFinding] = field(default_factory=list)
     # Directives that silenced at least one finding: (path, line, column).
     used_directives: set[tuple[str, int, int]] = field(default_factory=set)
@@ -70,7 +78,8 @@ class Scanner:
 
     `jobs` > 1 runs the per-file pass in worker processes when there is enough to do; `cache`
     reuses per-file outcomes from `.reviewbot_cache/` under the scan root; `progress` is called
-    with (files done, files total) as the per-file pass advances.
+    with (files done, files total) as the per-file pass advances; `file_timeout` is the time
+    budget of one file in worker processes (None: unlimited).
     """
 
     def __init__(
@@ -82,17 +91,28 @@ class Scanner:
         cache: bool = False,
         progress: Callable[[int, int], None] | None = None,
         cache_dir: Path | None = None,
+        services: dict[str, Any] | None = None,
+        file_timeout: float | None = DEFAULT_FILE_TIMEOUT,
     ) -> None:
         self.config = config
+        self.services = services or {}
+        self.file_timeout = file_timeout
         catalog = active_catalog()
-        self.enabled = frozenset(r for r in rules if r in catalog and r in REGISTRY)
+        # Rules proven on a live database run only where a command lends one (`services`).
+        self.enabled = frozenset(
+            r
+            for r in rules
+            if r in catalog
+            and r in REGISTRY
+            and (catalog[r].language != "database" or "database" in self.services)
+        )
         self.metas = {rid: catalog[rid] for rid in sorted(self.enabled)}
         self.checklist = checklist or {}
         self.options = {rid: config.rule_options(meta) for rid, meta in self.metas.items()}
         classes = [REGISTRY[rid] for rid in sorted(self.enabled)]
         self.project_rules = [c for c in classes if issubclass(c, ProjectRule)]
         self.late_rules = [c for c in self.project_rules if c.id in LATE_RULES]
-        extract_sql = any(meta.language == "sql" for meta in self.metas.values())
+        extract_sql = any(meta.language in ("sql", "database") for meta in self.metas.values())
         self.analyzer = Analyzer(config, self.enabled, self.options, extract_sql)
         self.jobs = max(1, jobs)
         self.progress = progress
@@ -114,6 +134,7 @@ class Scanner:
         self.sources: dict[str, SourceFile] = {}
         self.sql_documents: list[SqlDocument] = []
         self.facts: dict[str, list[tuple[str, Any]]] = {}
+        self._ignored_rules: dict[str, frozenset[str]] = {}
 
     # -- whole scan ----------------------------------------------------------------------------
 
@@ -137,7 +158,7 @@ class Scanner:
         for index, source in enumerate(sources):
             if self.cache is not None:
                 keys[index] = self.cache.key(source.path, source.text)
-                cached = self.cache.get(keys[index])
+                cached = self.cache.get(keys[index], len(source.text))
                 if cached is not None:
                     outcomes[index] = cached.attach(source)
                     continue
@@ -145,8 +166,8 @@ class Scanner:
         done = len(sources) - len(todo)
         self._report_progress(done, len(sources))
         for index, outcome in self._analyze_all([sources[i] for i in todo], todo):
-            if self.cache is not None:
-                self.cache.put(keys[index], outcome.detach())
+            if self.cache is not None and not transient(outcome):
+                self.cache.put(keys[index], outcome.detach(), len(sources[index].text))
             outcomes[index] = outcome.attach(sources[index])
             done += 1
             self._report_progress(done, len(sources))
@@ -168,7 +189,9 @@ class Scanner:
             for index, source in zip(indexes, sources, strict=True):
                 yield index, self.analyzer.analyze(source)
             return
-        yield from parallel_analyze(self.analyzer, sources, indexes, self.jobs)
+        yield from parallel_analyze(
+            self.analyzer, sources, indexes, self.jobs, file_timeout=self.file_timeout
+        )
 
     def _collect(self, source: SourceFile, outcome: FileOutcome) -> None:
         self.sources[source.path] = source
@@ -187,6 +210,7 @@ class Scanner:
             facts=self.facts,
             suppressions=suppressions,
             enabled=self.enabled,
+            services=self.services,
         )
         if self.project_rules:
             # Project rules walk the SQL of every file, including statements parsed on a large
@@ -286,10 +310,14 @@ class Scanner:
         return out, silenced, suppressed
 
     def _ignored_by_config(self, item: RawFinding) -> bool:
-        for pattern, ids in self.config.per_file_ignores.items():
-            if (item.rule in ids or "all" in ids) and glob_match(pattern, item.path):
-                return True
-        return False
+        ignored = self._ignored_rules.get(item.path)
+        if ignored is None:
+            # All `per-file-ignores` patterns in one linear-time pass per path (globs.GlobSet).
+            entries = list(self.config.per_file_ignores.items())
+            matched = glob_set(tuple(p for p, _ in entries)).matching(item.path) if entries else ()
+            ignored = frozenset(rule for index in matched for rule in entries[index][1])
+            self._ignored_rules[item.path] = ignored
+        return item.rule in ignored or "all" in ignored
 
     def _finding(self, item: RawFinding) -> Finding:
         meta = self.metas.get(item.rule)

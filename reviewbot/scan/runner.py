@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reviewbot.checklist import documents
 from reviewbot.checklist.extract import AgentDocumentError, read_agent_document
@@ -15,6 +16,7 @@ from reviewbot.model.findings import AgentSource, ChecklistRef, ErrorKind, ScanE
 from reviewbot.output.context import ReportContext
 from reviewbot.scan.baseline import apply_baseline, read_baseline
 from reviewbot.scan.engine import Scanner, ScanResult
+from reviewbot.scan.parallel import DEFAULT_FILE_TIMEOUT
 from reviewbot.workspace.config import Config, ConfigError, Selection, load_config, select_rules
 from reviewbot.workspace.config import git_toplevel as find_git_top
 from reviewbot.workspace.sources import SourceFile, language_of
@@ -31,11 +33,15 @@ class ScanRequest:
     sql_dialect: str | None = None
     baseline: Path | None = None
     jobs: int | None = None  # None: one per CPU
+    # Seconds one file may take in a parallel scan before it is stopped and reported (None: no
+    # limit; the default is parallel.DEFAULT_FILE_TIMEOUT).
+    file_timeout: float | None = DEFAULT_FILE_TIMEOUT
     cache: bool = True
     cache_dir: Path | None = None
     # `reviewbot scan -`: (the file name it stands for, the text read from stdin).
     stdin: tuple[Path, str] | None = None
     progress: Callable[[int, int], None] | None = None
+    services: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -202,6 +208,8 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
         cache=request.cache,
         progress=request.progress,
         cache_dir=request.cache_dir,
+        services=request.services,
+        file_timeout=request.file_timeout,
     )
     if request.stdin is not None:
         result = scanner.scan_sources([_stdin_source(config, *request.stdin)])

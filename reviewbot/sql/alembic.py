@@ -8,12 +8,15 @@ points at the Python line responsible.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
 from sqlglot import exp
+
+from reviewbot.python.names import string_value
 
 # A statement to synthesize: text pieces, each standing for the span of one Python node.
 Piece = tuple[str, cst.CSTNode]
@@ -101,6 +104,38 @@ def split_args(call: cst.Call) -> Args:
         else:
             args.positional.append(arg.value)
     return args
+
+
+_SQL_FUNCTION = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def default_sql(node: cst.BaseExpression) -> str:
+    """The SQL of a `server_default=` as the database would receive it: a string literal quoted,
+    `sa.text("...")` as written, `sa.func.now()` as `now()`, `sa.true()`/`false()`/`null()`.
+    Anything computed in Python becomes `0`: the column has some default, which is all a static
+    rule needs (a verification run reports such migrations as approximations)."""
+    literal = string_value(node)
+    if literal is not None:
+        return sql_string(literal)
+    if isinstance(node, cst.Call):
+        name = call_name(node)
+        args = split_args(node)
+        if name == "text" and len(args.positional) == 1 and not args.keywords:
+            text = string_value(args.positional[0])
+            if text is not None and "\x00" not in text:
+                return text
+        if name in ("true", "false", "null") and not node.args:
+            return name
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, (cst.Attribute, cst.Name))
+            and call_name(func.value) == "func"
+            and not node.args
+            and _SQL_FUNCTION.match(name)
+        ):
+            return f"{name}()"
+    return "0"
 
 
 def is_true(node: cst.BaseExpression | None) -> bool:
@@ -230,8 +265,7 @@ class Translator:
         default = args.kw("server_default")
         if not is_none(default):
             assert default is not None
-            null_default = isinstance(default, cst.Call) and call_name(default) == "null"
-            pieces.append((" DEFAULT NULL" if null_default else " DEFAULT 0", default))
+            pieces.append((" DEFAULT " + default_sql(default), default))
         for extra in rest:
             kind = call_name(extra)
             if kind in ("Identity", "Computed") or (
@@ -442,7 +476,11 @@ class Translator:
             plans.append([(column + action, args.keywords["nullable"])])
         if "server_default" in args.keywords:
             default = args.kw("server_default")
-            action = " DROP DEFAULT" if is_none(default) else " SET DEFAULT 0"
+            action = (
+                " DROP DEFAULT"
+                if default is None or is_none(default)
+                else " SET DEFAULT " + default_sql(default)
+            )
             plans.append([(column + action, args.keywords["server_default"])])
         new_name = self.const(args.kw("new_column_name"))
         if new_name:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,9 +11,11 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import ParseError, SqlglotError
 
 from reviewbot.model.findings import ErrorKind, ScanError
+from reviewbot.sql.text import host_offset as text_host_offset
 from reviewbot.workspace.guards import (
     MAX_SQL_NESTING,
     MAX_SQL_STATEMENT_TOKENS,
+    MAX_SQL_SUBSCRIPT_CHAIN,
     MAX_SQL_TOKENS,
     MAX_SQL_TYPE_NESTING,
     estimate_sql_tokens,
@@ -75,10 +76,7 @@ class SqlDocument:
         return self.host.path
 
     def host_offset(self, offset: int) -> int:
-        starts = [s for s, _ in self.segments]
-        index = max(bisect.bisect_right(starts, offset) - 1, 0)
-        doc_start, host_start = self.segments[index]
-        return host_start + (offset - doc_start)
+        return text_host_offset(self.segments, offset)
 
     def host_position(self, offset: int) -> tuple[int, int]:
         return self.host.position(self.host_offset(offset))
@@ -108,10 +106,20 @@ def _refusal(chunk: list[Any], type_tokens: frozenset[TokenType]) -> str | None:
         )
     typed: list[bool] = []  # per open bracket: does it follow a type name (ARRAY[, STRUCT()?
     typed_depth = 0
+    chains = [0]  # per bracket depth: subscripts chained so far (`a[1][2]` is two)
     previous = None
     for token in chunk:
         kind = token.token_type
         if kind in _OPENERS:
+            if kind == TokenType.L_BRACKET:
+                chained = chains[-1] + 1 if previous == TokenType.R_BRACKET else 1
+                chains[-1] = chained
+                if chained > MAX_SQL_SUBSCRIPT_CHAIN:
+                    return (
+                        f"chains more than {MAX_SQL_SUBSCRIPT_CHAIN} subscripts such as a[1][2] "
+                        "(sqlglot's time grows with the square of the chain)"
+                    )
+            chains.append(0)
             is_typed = previous in type_tokens
             typed.append(is_typed)
             typed_depth += is_typed
@@ -124,6 +132,9 @@ def _refusal(chunk: list[Any], type_tokens: frozenset[TokenType]) -> str | None:
                 )
         elif kind in _CLOSERS and typed:
             typed_depth -= typed.pop()
+            chains.pop()
+        elif kind not in _CLOSERS:
+            chains[-1] = 0
         previous = kind
     return None
 

@@ -14,6 +14,7 @@ import yaml
 from reviewbot.model.catalog import RuleMeta, active_catalog, load_catalog
 from reviewbot.model.findings import Severity
 from reviewbot.workspace import safe_yaml
+from reviewbot.workspace.sources import FileTooLarge, read_regular
 
 CONFIG_NAMES = (".reviewbot.yml", ".reviewbot.yaml")
 FAIL_ON_VALUES = ("error", "warning", "info", "never")
@@ -201,11 +202,13 @@ def validate(raw: Any, root: Path, source: Path | None) -> Config:
 
 def _read_file(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        # A regular file of at most MAX_CONFIG_BYTES: a FIFO is never waited on, and a huge
+        # planted file is not read whole before its size is checked.
+        text = read_regular(path, MAX_CONFIG_BYTES).decode("utf-8")
+    except FileTooLarge as exc:
+        raise ConfigError(f"{path}: config file is larger than 1 MB") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read config: {exc}") from exc
-    if len(text) > MAX_CONFIG_BYTES:
-        raise ConfigError(f"{path}: config file is larger than 1 MB")
     if path.suffix == ".toml":
         return _tool_table(_toml(text, path))
     try:
@@ -241,7 +244,8 @@ def find_config_file(start: Path) -> Path | None:
         pyproject = folder / "pyproject.toml"
         if pyproject.is_file():
             try:
-                if _tool_table(_toml(pyproject.read_text("utf-8"), pyproject)) is not None:
+                data = read_regular(pyproject, MAX_CONFIG_BYTES).decode("utf-8")
+                if _tool_table(_toml(data, pyproject)) is not None:
                     return pyproject
             except (OSError, UnicodeDecodeError, ConfigError):
                 pass

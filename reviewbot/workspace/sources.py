@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 import codecs
 import io
+import os
+import stat
 import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +86,16 @@ def _python_cookie(data: bytes) -> str | None:
     return None if encoding in ("utf-8", "utf-8-sig") else encoding
 
 
+def is_text_encoding(name: str) -> bool:
+    """Whether `name` is a codec from bytes to text. `rot13`, `hex`, `zlib`, `base64`, `bz2`,
+    `quopri` and `uu` are codecs too, but transform bytes to bytes or text to text: CPython
+    refuses them in a coding declaration, and `bytes.decode` with them raises."""
+    try:
+        return bool(getattr(codecs.lookup(name), "_is_text_encoding", True))
+    except LookupError:
+        return False
+
+
 def decode(data: bytes, path: str) -> str | ScanError:
     """Text of a file: UTF-8, or what a BOM or (in Python) a coding declaration names; a clear
     error for binaries and undecodable bytes."""
@@ -93,6 +105,14 @@ def decode(data: bytes, path: str) -> str | ScanError:
     if encoding is None and path.endswith((".py", ".pyi")):
         encoding = _python_cookie(data)
     encoding = encoding or "utf-8"
+    if not is_text_encoding(encoding):
+        return ScanError(
+            ErrorKind.DECODE_ERROR,
+            path,
+            f"the coding declaration names {encoding!r}, which is not a text encoding "
+            "(CPython refuses it too); re-encode the file as UTF-8 to have it scanned",
+            line=1,
+        )
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
@@ -105,6 +125,14 @@ def decode(data: bytes, path: str) -> str | ScanError:
             f"not valid {name} (byte 0x{bad:02x} at line {line}); "
             "re-encode the file as UTF-8 to have it scanned",
             line=line,
+        )
+    except (UnicodeError, ValueError, TypeError, LookupError) as exc:
+        # Text codecs with their own failure modes (`punycode`, `idna`, `undefined`).
+        return ScanError(
+            ErrorKind.DECODE_ERROR,
+            path,
+            f"cannot decode as {encoding} ({type(exc).__name__}); "
+            "re-encode the file as UTF-8 to have it scanned",
         )
     if "\x00" in text[:8192]:  # NULs in a UTF-16/32 file: binary data there too
         return ScanError(ErrorKind.BINARY_FILE, path, "binary file (NUL characters); skipped")
@@ -128,19 +156,74 @@ def _too_large(rel: str, size: int) -> ScanError:
     )
 
 
-def read_limited(path: Path, limit: int) -> bytes:
-    """At most `limit` + 1 bytes of `path`: a file that grows after stat() (a log, a device
-    behind a path) cannot make the read unbounded."""
-    with path.open("rb") as handle:
-        return handle.read(limit + 1)
+class NotRegularFile(OSError):
+    """The path is a FIFO, a socket, a device or a directory: never opened for reading."""
+
+
+class FileTooLarge(OSError):
+    def __init__(self, size: int) -> None:
+        super().__init__(f"{size} bytes")
+        self.size = size
+
+
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def read_regular(path: Path | str, limit: int, follow_symlinks: bool = True) -> bytes:
+    """The bytes of `path` if it is a regular file of at most `limit` bytes.
+
+    Opened with O_NONBLOCK, so a FIFO planted under a file's name cannot block the open (a
+    FIFO's open waits for a writer); then fstat() on the open descriptor, so what is read is
+    what was checked. At most `limit` + 1 bytes are read: a file that grows after the check
+    still cannot make the read unbounded. Raises NotRegularFile, FileTooLarge or OSError.
+    """
+    flags = os.O_RDONLY | _NONBLOCK | _BINARY | (0 if follow_symlinks else _NOFOLLOW)
+    fd = os.open(path, flags)
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NotRegularFile(f"{_kind_of(info.st_mode)}, not a regular file")
+        if info.st_size > limit:
+            raise FileTooLarge(info.st_size)
+        if _NONBLOCK:
+            os.set_blocking(fd, True)
+        chunks: list[bytes] = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise FileTooLarge(len(data))
+    return data
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    return "a special file"
 
 
 def read_source(absolute: Path, rel: str, language: str) -> SourceFile | ScanError:
     try:
-        size = absolute.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return _too_large(rel, size)
-        data = read_limited(absolute, MAX_FILE_BYTES)
+        data = read_regular(absolute, MAX_FILE_BYTES)
+    except FileTooLarge as exc:
+        return _too_large(rel, exc.size)
+    except NotRegularFile as exc:
+        return ScanError(ErrorKind.READ_ERROR, rel, f"not read: it is {exc}")
     except OSError as exc:
         return ScanError(ErrorKind.READ_ERROR, rel, f"cannot read: {exc.strerror or exc}")
     if len(data) > MAX_FILE_BYTES:

@@ -10,7 +10,15 @@ import libcst as cst
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.bindings import Bindings
 from reviewbot.python.foreign import ForeignSuppressions
-from reviewbot.python.names import is_true, keyword, method_name, receiver, subscript_key
+from reviewbot.python.names import (
+    is_true,
+    keyword,
+    method_name,
+    positional,
+    receiver,
+    string_value,
+    subscript_key,
+)
 from reviewbot.python.syntax import Syntax, calls_to
 from reviewbot.python.vocabulary import is_test_path
 
@@ -30,6 +38,36 @@ DEV_SETTINGS_WORDS = frozenset(
     {"dev", "devel", "develop", "development", "local", "test", "tests", "testing", "ci", "debug"}
 )
 SETTINGS_CONFIG_METHODS = frozenset({"update", "from_mapping"})
+# Readers of an environment variable with a default: `os.environ.get`, `os.getenv`,
+# django-environ's `env.bool` / `env(...)`, python-decouple's `config(...)`.
+ENV_READERS = frozenset({"get", "getenv", "bool", "env", "config", "str", "int"})
+TRUTHY_TEXT = frozenset({"true", "1", "yes", "on", "t", "y"})
+
+
+def _truthy_literal(value: object) -> bool:
+    if value is True or (type(value) is int and value == 1):
+        return True
+    return isinstance(value, str) and value.strip().lower() in TRUTHY_TEXT
+
+
+def _ast_env_default_on(node: ast.AST) -> bool:
+    """A call reading a `*DEBUG` environment variable whose default turns debug on."""
+    for call in ast.walk(node):
+        if not isinstance(call, ast.Call) or not call.args:
+            continue
+        func = call.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        key = call.args[0]
+        if name not in ENV_READERS or not (
+            isinstance(key, ast.Constant)
+            and isinstance(key.value, str)
+            and key.value.upper().endswith("DEBUG")
+        ):
+            continue
+        defaults = [k.value for k in call.keywords if k.arg == "default"] + call.args[1:2]
+        if any(isinstance(d, ast.Constant) and _truthy_literal(d.value) for d in defaults):
+            return True
+    return False
 
 
 def _ast_true(node: ast.AST | None) -> bool:
@@ -67,6 +105,11 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
         'DEBUG"]',
         "DEBUG']",
         "use_debugger",
+        # `DEBUG = os.getenv("DEBUG", "1")`: read from the environment, on by default.
+        '"DEBUG",',
+        "'DEBUG',",
+        'DEBUG", ',
+        "DEBUG', ",
     )
 
     @classmethod
@@ -88,9 +131,15 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
                     return True
         flask = next(calls_to(syntax, FLASK_APPS), None) is not None
         for assign in syntax.nodes(ast.Assign, ast.AnnAssign):
+            targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
+            if (
+                assign.value is not None
+                and any(isinstance(t, ast.Name) and t.id == "DEBUG" for t in targets)
+                and _ast_env_default_on(assign.value)
+            ):
+                return True
             if not _ast_true(assign.value):
                 continue
-            targets = assign.targets if isinstance(assign, ast.Assign) else [assign.target]
             for target in targets:
                 if isinstance(target, ast.Name) and target.id == "DEBUG":
                     return True
@@ -121,6 +170,8 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
 
     def visit_Assign(self, node: cst.Assign) -> None:
         super().visit_Assign(node)
+        if any(isinstance(t.target, cst.Name) and t.target.value == "DEBUG" for t in node.targets):
+            self._check_env_default(node.value)
         if not is_true(node.value):
             return
         for target in node.targets:
@@ -130,6 +181,26 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
         super().visit_AnnAssign(node)
         if is_true(node.value):
             self._check_target(node.target, node.value)  # type: ignore[arg-type]
+
+    def _check_env_default(self, value: cst.BaseExpression) -> None:
+        """`DEBUG = os.getenv("DEBUG", "1")` in a production settings module."""
+        if not self.settings_module or self.depth:
+            return
+        for call in _calls_in(value):
+            name = method_name(call) or (call.func.value if isinstance(call.func, cst.Name) else "")
+            key = string_value(positional(call, 0))
+            if name not in ENV_READERS or key is None or not key.upper().endswith("DEBUG"):
+                continue
+            default = keyword(call, "default") or positional(call, 1)
+            if default is None or not _truthy_literal(_literal(default)):
+                continue
+            self._report(
+                default,
+                f"`DEBUG` is on whenever `{key}` is unset: a deployment that forgets the variable "
+                "serves stack traces, settings and SQL to anyone; make the default off "
+                f'(`env.bool("{key}", default=False)`) and turn it on only in development.',
+            )
+            return
 
     def _check_target(self, target: cst.BaseExpression, value: cst.BaseExpression) -> None:
         if isinstance(target, cst.Name) and target.value == "DEBUG":
@@ -207,3 +278,23 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
             "who can reach the app; take the flag from configuration (`FLASK_DEBUG`) and keep it "
             "off in production.",
         )
+
+
+def _calls_in(node: cst.BaseExpression) -> list[cst.Call]:
+    calls: list[cst.Call] = []
+    stack: list[cst.CSTNode] = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Call):
+            calls.append(current)
+        stack.extend(current.children)
+    return calls
+
+
+def _literal(node: cst.BaseExpression) -> object:
+    """The value of a literal `True`, integer or string; None for anything else."""
+    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+        return node.value == "True"
+    if isinstance(node, cst.Integer):
+        return int(node.value, 0) if node.value.isdigit() else None
+    return string_value(node)

@@ -16,15 +16,19 @@ import libcst as cst
 
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.bindings import Bindings
+from reviewbot.python.context import Where
 from reviewbot.python.names import (
     dotted,
     method_name,
     names_in,
     positional,
     receiver,
+    source_of,
     string_value,
 )
+from reviewbot.python.strings import REQUEST_DATA_ATTRIBUTES
 from reviewbot.python.syntax import LOOPS, Syntax, ast_dotted, method_calls
+from reviewbot.python.vocabulary import words
 
 LOOKS_LIKE_SQL = re.compile(
     r"^\s*\(?\s*(select|insert|update|delete|with|replace|merge|upsert)\b", re.IGNORECASE
@@ -158,6 +162,51 @@ VALUE_ATTRIBUTES = frozenset(
 )
 # Loop variables with these words iterate over batches: one query per batch is the point.
 BATCH_WORDS = ("chunk", "batch", "page", "slice", "group", "shard", "partition")
+# Calls that make a SQLAlchemy `session.query(...)` chain run; without one it only builds a
+# query (`q = session.query(M).filter(M.id == i)`), which costs nothing per iteration.
+QUERY_EXECUTORS = frozenset(
+    {
+        "all",
+        "first",
+        "one",
+        "one_or_none",
+        "scalar",
+        "count",
+        "get",
+        "delete",
+        "update",
+        "exists",
+        "paginate",
+        "first_or_404",
+        "get_or_404",
+        "one_or_404",
+        "yield_per",
+        "__iter__",
+    }
+)
+# Django model fields that are relations: reading one on a row loads another row.
+RELATION_FIELDS = frozenset(
+    {
+        "ForeignKey",
+        "OneToOneField",
+        "ManyToManyField",
+        "ForeignObject",
+        "GenericForeignKey",
+        "GenericRelation",
+        "ParentalKey",
+        "ParentalManyToManyField",
+        "TreeForeignKey",
+        "TreeOneToOneField",
+        "TreeManyToManyField",
+    }
+)
+# Single-row relations: `book.owner` on its own loads the owner.
+SINGLE_RELATION_FIELDS = frozenset(
+    {"ForeignKey", "OneToOneField", "ParentalKey", "TreeForeignKey", "TreeOneToOneField"}
+)
+# Calls that take a relation object on its own: `handle(book.owner)`, `owners.append(...)`.
+_CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
+_CLASS_NAME = re.compile(r"^_*[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
 
 
 @dataclass(slots=True)
@@ -170,6 +219,10 @@ class QuerysetInfo:
     prefetched: set[str] = field(default_factory=set)
     prefetch_all: bool = False
     rows_are_models: bool = True
+    # `.defer("body")`: fields each row loads on first read; `.only("title")`: the fields it
+    # loads (None: no `.only()`, or one built at run time).
+    deferred: set[str] = field(default_factory=set)
+    only: set[str] | None = None
 
     def covers(self, relation: str) -> bool:
         if self.select_all or self.prefetch_all:
@@ -188,6 +241,7 @@ class Loop:
     # a few different things (`for model in (User, Group)`), each getting its own statement.
     batched: bool
     returns: int = 0  # `return` statements open when the loop was entered
+    guards: int = 0  # cache-miss guards (`if key not in cache:`) open when the loop was entered
     querysets: dict[str, QuerysetInfo] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)
 
@@ -197,11 +251,16 @@ class NPlusOne(Bindings, PythonRule):
     METADATA_DEPENDENCIES = ()
     # Test code runs against tiny fixtures; its query count is not a production concern.
     skip_tests = True
+    # A migration's loop runs once, at deploy, over the rows of that day (often a `RunPython`
+    # over historical models); an applied one cannot change. Not worth a review comment.
+    skip_in = frozenset({Where.MIGRATION})
 
     @classmethod
     def wants(cls, text: str) -> bool:
         # A superset of what can be reported: a loop, and a DB-API call, a session call or a
         # Django manager somewhere in the file.
+        if ".only(" in text and "select_related" in text:
+            return True  # `.select_related(...).only(...)`, loop or not
         return LOOP.search(text) is not None and QUERY_CALL.search(text) is not None
 
     @classmethod
@@ -209,6 +268,17 @@ class NPlusOne(Bindings, PythonRule):
         # A call `visit_Call` can report inside a `for` or a comprehension, or a loop over a
         # queryset (`visit_Attribute`: its iterable starts at some `Model.objects`, directly or
         # through a name assigned from one).
+        for call in syntax.nodes(ast.Call):
+            func = call.func
+            if (
+                isinstance(func, ast.Attribute)
+                and func.attr == "only"
+                and any(
+                    isinstance(inner, ast.Attribute) and inner.attr == "select_related"
+                    for inner in ast.walk(func.value)
+                )
+            ):
+                return True  # `_only_drops_selected`, loop or not
         loops = list(syntax.nodes(*LOOPS))
         if not loops:
             return False
@@ -235,6 +305,46 @@ class NPlusOne(Bindings, PythonRule):
         self.loops: list[Loop | None] = []
         self.seen_chains: set[int] = set()
         self.returns = 0
+        # `if key not in cache:` bodies (and `else:` of `if key in cache:`) open now: a query
+        # there runs once per distinct key, the lookup the loop already avoids repeating.
+        self.guards = 0
+        self.guarded: list[cst.BaseSuite] = []
+        # Model classes defined in this file: field name -> field class (`JSONField`).
+        self.model_fields = _model_fields(self.file.module)
+        # Attributes assigned to (`row.price = 0`): setting a deferred field loads nothing.
+        self.stores: set[int] = set()
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str,
+        suggestion: str | None = None,
+        redact: tuple[str, ...] = (),
+    ) -> None:
+        if self.context.command:
+            # Worth a comment there too: a command usually walks a whole table, and is rerun.
+            message += (
+                " In a command this runs over every row of the table on each run, so the "
+                "query count grows with the data."
+            )
+        super().report(node, message, suggestion, redact)
+
+    def visit_If(self, node: cst.If) -> None:
+        suite = _cache_miss_suite(node)
+        if suite is not None:
+            self.guarded.append(suite)
+
+    def leave_If(self, original_node: cst.If) -> None:
+        if self.guarded and self.guarded[-1] is _cache_miss_suite(original_node):
+            self.guarded.pop()
+
+    def visit_IndentedBlock(self, node: cst.IndentedBlock) -> None:
+        if self.guarded and self.guarded[-1] is node:
+            self.guards += 1
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock) -> None:
+        if self.guarded and self.guarded[-1] is original_node:
+            self.guards -= 1
 
     def visit_Return(self, node: cst.Return) -> None:
         self.returns += 1
@@ -314,14 +424,68 @@ class NPlusOne(Bindings, PythonRule):
         loop = Loop(
             variant=set(names),
             targets=set(names),
-            batched=any(w in text for w in BATCH_WORDS) or _bounded(iterable),
+            batched=any(w in text for w in BATCH_WORDS)
+            or _bounded(iterable)
+            or self._constant_iterable(iterable),
             returns=self.returns,
+            guards=self.guards,
         )
         if isinstance(target, cst.Name):
             info = self._queryset(iterable, set())
             if info is not None and info.rows_are_models:
                 loop.querysets[target.value] = info
         return loop
+
+    def _constant_iterable(self, iterable: cst.BaseExpression, depth: int = 0) -> bool:
+        """Not rows of a query: a constant (`for key, label in STATUS_LABELS.items()`), a name
+        bound to a literal display, an enum or choices class (`for status in OrderStatus`),
+        a model's field list (`Model._meta.get_fields()`)."""
+        if depth > 3:
+            return False
+        if isinstance(iterable, cst.Call):
+            func = iterable.func
+            if isinstance(func, cst.Attribute) and func.attr.value in (
+                "items",
+                "keys",
+                "values",
+                "get_fields",
+            ):
+                return self._constant_iterable(func.value, depth + 1)
+            if isinstance(func, cst.Name) and func.value in (
+                "sorted",
+                "enumerate",
+                "list",
+                "tuple",
+                "reversed",
+            ):
+                first = positional(iterable, 0)
+                return first is not None and self._constant_iterable(first, depth + 1)
+            return False
+        text = dotted(iterable) or ""
+        parts = text.split(".")
+        if "_meta" in parts:
+            return True  # `Model._meta.fields`, `opts._meta.get_fields()`
+        if isinstance(iterable, (cst.Dict, cst.Tuple, cst.List, cst.Set)):
+            return True
+        if isinstance(iterable, cst.Attribute) and iterable.attr.value == "choices":
+            return True  # Django `Status.choices`
+        if not text:
+            return False
+        last = parts[-1]
+        if _CONSTANT_NAME.match(last) and last not in REQUEST_DATA_ATTRIBUTES:
+            return True
+        if isinstance(iterable, cst.Name):
+            bound = self.bindings_of(iterable)
+            if bound:
+                # Non-empty displays only: `if items is None: items = []` rebinds a parameter.
+                return all(
+                    b.op == "="
+                    and isinstance(b.value, (cst.Dict, cst.Tuple, cst.List, cst.Set))
+                    and bool(b.value.elements)
+                    for b in bound
+                )
+        # Iterating a class (`for status in OrderStatus`): only an enum iterates its members.
+        return _CLASS_NAME.match(last) is not None and not self.bindings_of(iterable)
 
     def _active(self) -> list[Loop]:
         """Loops of the current function, innermost last."""
@@ -336,6 +500,9 @@ class NPlusOne(Bindings, PythonRule):
     def visit_Assign(self, node: cst.Assign) -> None:
         super().visit_Assign(node)
         active = self._active()
+        for target in node.targets:
+            if isinstance(target.target, cst.Attribute):
+                self.stores.add(id(target.target))
         if active:
             # A value computed in the loop body changes with the loop.
             for target in node.targets:
@@ -406,10 +573,88 @@ class NPlusOne(Bindings, PythonRule):
                         info.prefetched.add(name)
             elif method in ("values", "values_list", "count", "exists", "aggregate", "in_bulk"):
                 info.rows_are_models = False
+            elif method == "defer":
+                if any(
+                    isinstance(a.value, cst.Name) and a.value.value == "None" for a in call.args
+                ):
+                    info.deferred.clear()
+                info.deferred |= {p for p in paths if p and "__" not in p}
+            elif method == "only":
+                if None in paths:
+                    info.only = None
+                else:
+                    info.only = {p.split("__", 1)[0] for p in paths if p}
 
     # -- checks --------------------------------------------------------------------------------
 
+    def _deferred_read(self, node: cst.Attribute) -> None:
+        """`book.body` on rows of `.defer("body")` (or of `.only(...)` without it, when this
+        file's model says `body` is a field): one query per row, on first read."""
+        assert isinstance(node.value, cst.Name)
+        var, name = node.value.value, node.attr.value
+        if id(node) in self.stores or name in ("pk", "id") or name.startswith("_"):
+            return
+        for loop in reversed(self._active()):
+            info = loop.querysets.get(var)
+            if info is None:
+                continue
+            key = f"{var}.{name}"
+            if key in loop.reported:
+                return
+            kind = self._field_kind(info, name)
+            if name in info.deferred:
+                how = f'`.defer("{name}")` leaves it out'
+            elif (
+                info.only is not None
+                and name not in info.only
+                and kind is not None
+                and kind not in RELATION_FIELDS
+            ):
+                how = "`.only(...)` does not list it"
+            else:
+                return
+            loop.reported.add(key)
+            self.report(
+                node,
+                f"`{key}` is not loaded with the rows of `{info.source}` ({how}): reading it "
+                "runs one query per row; load it with the queryset instead.",
+            )
+            return
+
+    def _only_drops_selected(self, node: cst.Call) -> None:
+        """`.select_related("author").only("title")`: Django raises FieldError, since a field
+        cannot be both deferred and traversed; `.only()` must name `author` too."""
+        if method_name(node) != "only":
+            return
+        only = {string_value(a.value) for a in node.args if a.keyword is None}
+        if None in only or not only:
+            return
+        kept = {p.split("__", 1)[0] for p in only if p}
+        # `.only("variant_id")` keeps the foreign key's column: Django then follows it fine.
+        kept |= {p.removesuffix("_id") for p in kept}
+        _, calls = _call_chain(node)
+        for call in calls[1:]:
+            if method_name(call) != "select_related":
+                continue
+            for arg in call.args:
+                path = string_value(arg.value)
+                if path is None:
+                    continue
+                relation = path.split("__", 1)[0]
+                if relation not in kept:
+                    self.report(
+                        node,
+                        f'`.only(...)` defers `{relation}`, which `.select_related("{path}")` '
+                        "follows: Django raises FieldError (a field cannot be both deferred and "
+                        f'traversed); add `"{relation}"` (or the `{relation}__...` fields the code '
+                        "reads) to `.only(...)`.",
+                    )
+                    return
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name):
+            self._deferred_read(node)
+            return
         # `book.author.name` / `book.tags.all`: related access on a queryset's loop variable.
         inner = node.value
         if not (isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name)):
@@ -428,6 +673,11 @@ class NPlusOne(Bindings, PythonRule):
             key = f"{var}.{relation}"
             if key in loop.reported or info.covers(relation):
                 return
+            kind = self._field_kind(info, relation)
+            if kind is not None and kind not in RELATION_FIELDS:
+                return  # a JSONField, ArrayField, FileField...: its value, not another row
+            if kind is None and words(relation)[-1:] == ("file",):
+                return  # `payload_file.name` of a model defined elsewhere: a FileField
             loop.reported.add(key)
             if member in MANAGER_METHODS:
                 advice = f'add `.prefetch_related("{relation}")` to the queryset'
@@ -443,13 +693,49 @@ class NPlusOne(Bindings, PythonRule):
             )
             return
 
+    def _field_kind(self, info: QuerysetInfo, name: str) -> str | None:
+        """The field class of `name` on the queryset's model, when this file defines it."""
+        model = info.source.rsplit(".", 2)[-2] if "." in info.source else ""
+        return self.model_fields.get(model, {}).get(name)
+
+    def _relation_on_its_own(self, node: cst.Call) -> None:
+        """`handle(book.owner)`, `owners.append(book.owner)`: a single-row relation of each row
+        read on its own, when this file's model says it is a relation."""
+        for arg in node.args:
+            value = arg.value
+            if not (isinstance(value, cst.Attribute) and isinstance(value.value, cst.Name)):
+                continue
+            var, relation = value.value.value, value.attr.value
+            for loop in reversed(self._active()):
+                info = loop.querysets.get(var)
+                if info is None:
+                    continue
+                key = f"{var}.{relation}"
+                if key in loop.reported or info.covers(relation):
+                    break
+                if self._field_kind(info, relation) not in SINGLE_RELATION_FIELDS:
+                    break
+                loop.reported.add(key)
+                self.report(
+                    value,
+                    f"`{key}` runs one query per row of `{info.source}` to load the related "
+                    f'row; add `.select_related("{relation}")` to the queryset so it is loaded '
+                    "in the same query.",
+                )
+                break
+
     def visit_Call(self, node: cst.Call) -> None:
+        self._only_drops_selected(node)
+        if self._active():
+            self._relation_on_its_own(node)
         if id(node) in self.seen_chains:
             return
         active = self._active()
         if not active or self.returns > active[-1].returns:
             # A query in a `return` inside the loop runs once: the loop ends there.
             return
+        if self.guards > active[-1].guards:
+            return  # on a cache miss only: once per distinct key
         chain = self._chain(node)
         self.seen_chains.update(id(call) for call in chain)
         # Only loops that run row by row count: a query that varies with `for chunk in ...` or
@@ -466,21 +752,23 @@ class NPlusOne(Bindings, PythonRule):
         if isinstance(statement, cst.Name) and any(statement.value in lp.targets for lp in active):
             return  # `for stmt in statements: execute(stmt)`: a list of statements, not rows
         if method in DBAPI_METHODS and self._dbapi_per_row(root, variant):
-            self._report(node, f"`{dotted(root.func) or method}()`", "executemany")
+            self._report(node, f"`{_callee(root)}()`", "executemany")
             return
         if method in SESSION_METHODS and "session" in (dotted(target) or "").lower():
             if method in ("get", "get_one") and not _is_model_class(positional(root, 0)):
                 return  # `session.get(url)` of an HTTP client; SQLAlchemy's is `get(Model, id)`
+            if method == "query" and not any(method_name(c) in QUERY_EXECUTORS for c in chain):
+                return  # only builds a query; nothing runs in this loop
             if self._uses(chain, variant):
-                self._report(node, f"`{dotted(root.func)}()`", "session")
+                self._report(node, f"`{_callee(root)}()`", "session")
             return
         django = self._django_root(chain)
         if django is not None and self._uses(chain, variant):
             call, manager_method = django
             if manager_method in DJANGO_WRITES:
-                self._report(node, f"`{dotted(call.func)}()`", "bulk_create")
+                self._report(node, f"`{_callee(call)}()`", "bulk_create")
             else:
-                self._report(node, f"`{dotted(call.func)}()`", "django")
+                self._report(node, f"`{_callee(call)}()`", "django")
 
     @staticmethod
     def _chain(node: cst.Call) -> list[cst.Call]:
@@ -546,6 +834,84 @@ class NPlusOne(Bindings, PythonRule):
             node,
             f"{what} runs one query per iteration of this loop (N+1); {advice}.",
         )
+
+
+def _model_fields(module: cst.Module) -> dict[str, dict[str, str]]:
+    """`{"Book": {"owner": "ForeignKey", "tags": "JSONField"}}` for the classes of this module
+    whose body assigns `name = <...>Field(...)` / `ForeignKey(...)` (Django models)."""
+    models: dict[str, dict[str, str]] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.ClassDef):
+            continue
+        fields: dict[str, str] = {}
+        body = statement.body.body if isinstance(statement.body, cst.IndentedBlock) else []
+        for line in body:
+            if not isinstance(line, cst.SimpleStatementLine):
+                continue
+            for small in line.body:
+                if not isinstance(small, (cst.Assign, cst.AnnAssign)) or small.value is None:
+                    continue
+                value = small.value
+                if not isinstance(value, cst.Call):
+                    continue
+                kind = (dotted(value.func) or "").rsplit(".", 1)[-1]
+                if not (kind.endswith("Field") or kind in RELATION_FIELDS):
+                    continue
+                targets = (
+                    [t.target for t in small.targets]
+                    if isinstance(small, cst.Assign)
+                    else [small.target]
+                )
+                for target in targets:
+                    if isinstance(target, cst.Name):
+                        fields[target.value] = kind
+        if fields:
+            models[statement.name.value] = fields
+    return models
+
+
+def _callee(call: cst.Call) -> str:
+    """`Book.objects.filter`, or the code of a callee that is not a dotted name
+    (`apps.get_model("shop", "Book").objects.filter`), never `None`."""
+    return dotted(call.func) or source_of(call.func, limit=60)
+
+
+def _cache_miss_suite(node: cst.If) -> cst.BaseSuite | None:
+    """The branch of `if key not in cache:` / `if key in cache: ... else:` that fills that
+    cache (`cache[key] = ...` in it); a membership test of anything else guards nothing."""
+    test = node.test
+    negated = False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        test, negated = test.expression, True
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return None
+    operator = test.comparisons[0].operator
+    container = source_of(test.comparisons[0].comparator, limit=200)
+    suite: cst.BaseSuite | None = None
+    if isinstance(operator, cst.NotIn) != negated and isinstance(operator, (cst.In, cst.NotIn)):
+        suite = node.body
+    elif isinstance(operator, (cst.In, cst.NotIn)) and isinstance(node.orelse, cst.Else):
+        suite = node.orelse.body
+    if suite is None or not _fills(suite, container):
+        return None
+    return suite
+
+
+def _fills(suite: cst.BaseSuite, container: str) -> bool:
+    """`container[...] = ...` or `container.setdefault(...)` somewhere in the suite."""
+    stack: list[cst.CSTNode] = [suite]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Subscript) and source_of(current.value, limit=200) == container:
+            return True
+        if (
+            isinstance(current, cst.Attribute)
+            and current.attr.value in ("setdefault", "add", "update")
+            and source_of(current.value, limit=200) == container
+        ):
+            return True
+        stack.extend(current.children)
+    return False
 
 
 def _call_chain(node: cst.BaseExpression) -> tuple[cst.BaseExpression, list[cst.Call]]:

@@ -29,9 +29,11 @@ REQUESTS_SESSIONS = frozenset(
         "requests.sessions.session",
     }
 )
+# `Session.send(prepared)` sends a `PreparedRequest`: no timeout unless passed, like `get`.
+SESSION_ONLY_METHODS = frozenset({"send"})
 # `requests.Session().get(...)` resolves to `requests.Session.get`.
 REQUESTS_SESSION_METHODS = frozenset(
-    f"{session}.{m}" for session in REQUESTS_SESSIONS for m in HTTP_METHODS
+    f"{session}.{m}" for session in REQUESTS_SESSIONS for m in HTTP_METHODS | SESSION_ONLY_METHODS
 )
 URLOPEN = frozenset({"urllib.request.urlopen", "urllib2.urlopen"})
 # httpx applies a 5 s default timeout everywhere; only an explicit `timeout=None` removes it.
@@ -97,18 +99,24 @@ class RequestWithoutTimeout(ForeignSuppressions, Bindings, PythonRule):
         if direct:
             self._report(node, min(direct))
             return
-        if method in HTTP_METHODS and target is not None:
+        if method in HTTP_METHODS | SESSION_ONLY_METHODS and target is not None:
             if self._key(target) in self.configured:
                 return
             if self.constructed_by(target, self.qualified_names) & REQUESTS_SESSIONS:
                 self._report(node, f"requests.Session.{method}")
 
     def _report(self, node: cst.Call, name: str) -> None:
+        context = self.context
+        if context.migration:
+            stuck = "blocking the deploy that runs this migration"
+        elif context.command:
+            stuck = "so a scheduled run of this command never ends and the next ones pile up"
+        else:
+            stuck = "tying up a worker"
         self.report(
             node,
             f"`{name}` without `timeout=` waits forever if the server accepts the connection but "
-            "never answers, tying up a worker; pass `timeout=` (seconds, or a `(connect, read)` "
-            "tuple).",
+            f"never answers, {stuck}; pass `timeout=` (seconds, or a `(connect, read)` tuple).",
         )
 
     @staticmethod

@@ -19,7 +19,6 @@ from reviewbot.python.names import (
 )
 from reviewbot.python.syntax import Syntax
 from reviewbot.python.vocabulary import (
-    is_cli_path,
     is_personal_data_name,
     is_sensitive_key,
     secret_kind,
@@ -161,7 +160,9 @@ class SensitiveDataLogged(Bindings, PythonRule):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.frames: list[Frame] = [Frame()]
-        self.cli = is_cli_path(self.file.source.path)
+        # A command's stdout is the operator's terminal, where printing a freshly created
+        # credential is how it is handed over.
+        self.cli = self.context.command
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         super().visit_FunctionDef(node)

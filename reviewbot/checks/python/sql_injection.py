@@ -8,6 +8,7 @@ import re
 import libcst as cst
 
 from reviewbot.model.rule import PythonRule
+from reviewbot.python.context import Where
 from reviewbot.python.foreign import ForeignSuppressions
 from reviewbot.python.strings import Built, StringTracker
 from reviewbot.python.syntax import Syntax, sql_sink_calls, string_constant
@@ -102,6 +103,9 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
 
     # Its findings in test code would be fixture values formatted into SQL: nobody injects there.
     skip_tests = True
+    # A migration splices what the code itself picks (tables, columns, constants of the
+    # revision): no request or user reaches it, and an applied migration cannot change.
+    skip_in = frozenset({Where.MIGRATION})
 
     @classmethod
     def wants_tree(cls, syntax: Syntax) -> bool:
@@ -179,11 +183,17 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
         if self.foreign_suppressed() or self._identifiers_from_code(built):
             return
         how, parts = built.described()
+        where = (
+            " A command's arguments come from whoever or whatever runs it (a scheduler, another "
+            "script), so treat them as input."
+            if self.context.command
+            else ""
+        )
         self.report(
             argument,
             f"SQL passed to `{sink}` is built with {how} from {parts}; pass values as "
             "query parameters (placeholders plus a separate argument) instead of formatting them "
-            "into the SQL text.",
+            f"into the SQL text.{where}",
         )
 
     def _sink_name(self, node: cst.Call) -> str | None:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import errno
 import os
+import re
+import stat
 import sys
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -14,6 +18,7 @@ from typing import Any
 from reviewbot.model.catalog import load_catalog
 from reviewbot.model.findings import Finding, Severity
 from reviewbot.output import REPORTERS
+from reviewbot.output.escape import no_commands, printable
 from reviewbot.output.github.event import ActionsEnv, ActionsEnvError, load_env
 from reviewbot.output.github.publisher import (
     GitHubApi,
@@ -50,6 +55,7 @@ DEFAULT_SARIF = "reviewbot.sarif"
 # GitHub shows this many annotations of each level per step and drops the rest silently.
 ANNOTATIONS_SHOWN = 10
 EXIT_OK, EXIT_FINDINGS = 0, 1
+_LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
 
 
 def add_parser(commands: Any) -> None:
@@ -75,7 +81,17 @@ def add_parser(commands: Any) -> None:
     github.add_argument(
         "--config", default="", help="config file (default: nearest .reviewbot.yml)"
     )
-    github.add_argument("--output", default="", help=f"sarif mode: file (default {DEFAULT_SARIF})")
+    github.add_argument(
+        "--output",
+        default="",
+        help=f"sarif mode: file (default $RUNNER_TEMP/{DEFAULT_SARIF}, else ./{DEFAULT_SARIF})",
+    )
+    github.add_argument(
+        "--bot-login",
+        default="",
+        help="the login reviewbot's comments appear under, e.g. `my-app[bot]` for a GitHub App "
+        "token (default: asked of GitHub, else github-actions[bot]; env REVIEWBOT_BOT_LOGIN)",
+    )
 
 
 @dataclass(slots=True)
@@ -86,7 +102,8 @@ class Options:
     fail_on: Severity | str | None = "config"
     config: Path | None = None
     paths: list[Path] = field(default_factory=lambda: [Path(".")])
-    output: Path = Path(DEFAULT_SARIF)
+    output: Path | None = None
+    bot_login: str = ""
 
 
 def parse_options(args: argparse.Namespace) -> Options:
@@ -116,6 +133,11 @@ def parse_options(args: argparse.Namespace) -> Options:
         opts.paths = [Path(p) for p in args.paths]
     if args.output.strip():
         opts.output = Path(args.output.strip())
+    opts.bot_login = str(getattr(args, "bot_login", "") or "").strip()
+    if opts.bot_login and not _LOGIN.fullmatch(opts.bot_login):
+        raise ConfigError(
+            f"--bot-login must be a GitHub login such as `my-app[bot]`, not `{opts.bot_login}`"
+        )
     return opts
 
 
@@ -130,7 +152,11 @@ def make_api(env: ActionsEnv, number: int) -> GitHubApi:
 
 
 def run(args: argparse.Namespace) -> int:
-    return run_github(parse_options(args), load_env(os.environ))
+    opts = parse_options(args)
+    env = load_env(os.environ)
+    if opts.bot_login:
+        env = dataclasses.replace(env, bot_login=opts.bot_login)
+    return run_github(opts, env)
 
 
 def run_github(
@@ -173,11 +199,14 @@ class _Run:
 
     # -- output ------------------------------------------------------------------------------------
 
-    def out(self, text: str) -> None:
-        sys.stdout.write(self.scrub(text if text.endswith("\n") or not text else text + "\n"))
+    def out(self, text: str, *, commands: bool = False) -> None:
+        """Print to the log; only `commands` output (annotations reviewbot wrote, whose data is
+        escaped) may hold lines the runner reads as workflow commands."""
+        text = text if text.endswith("\n") or not text else text + "\n"
+        sys.stdout.write(self.scrub(text if commands else no_commands(text)))
 
     def warn(self, text: str, level: str = "warning") -> None:
-        self.out(f"::{level} title=reviewbot::{_escape(text)}")
+        self.out(f"::{level} title=reviewbot::{_escape(self.scrub(text))}", commands=True)
 
     # -- the run -----------------------------------------------------------------------------------
 
@@ -290,7 +319,7 @@ class _Run:
         when the review cannot be posted (`note` says why; a fork's pull request is expected and
         only a notice)."""
         result = self.outcome.result
-        self.out(REPORTERS["github"](result, self.outcome.report_context()))
+        self.out(REPORTERS["github"](result, self.outcome.report_context()), commands=True)
         if note:
             self.warn(note, level)
         notes = []
@@ -308,16 +337,13 @@ class _Run:
         return self._exit()
 
     def _sarif(self) -> int:
-        path = self.opts.output
-        try:
-            path.write_text(
-                REPORTERS["sarif"](self.outcome.result, self.outcome.report_context()), "utf-8"
-            )
-        except OSError as exc:
-            raise ConfigError(f"--output {path}: cannot write: {exc.strerror}") from exc
+        path = self.opts.output or default_sarif_path(os.environ)
+        report = REPORTERS["sarif"](self.outcome.result, self.outcome.report_context())
+        write_no_follow(path, report)
         write_output(self.env.output, "sarif-file", str(path))
         self._text_report()
-        self.out(f"Wrote SARIF ({len(self.outcome.result.findings)} findings) to {path}.")
+        shown = printable(str(path.absolute()))
+        self.out(f"Wrote SARIF ({len(self.outcome.result.findings)} findings) to {shown}.")
         listed: list[tuple[Finding, Reason | None]] = [
             (f, None) for f in self.outcome.result.findings
         ]
@@ -365,6 +391,15 @@ class _Run:
                 "warning",
             )
         notes = list(published.notes)
+        author = api.posted_as
+        if author is not None and not api.is_mine({"user": author}):
+            login = str(author.get("login") or "")
+            notes.append(
+                f"GitHub posted this review as `{login}`, but reviewbot took `{api.me()}` "
+                f"({api.identity_source}) for its own login, so it will not recognise these "
+                f"comments on the next run: set the action's `bot-login: {login}`."
+            )
+            self.warn(notes[-1])
         stale = sum(1 for _, reason in plan.not_inline if reason is Reason.CHECKOUT_DIFFERS)
         if stale:
             notes.append(
@@ -408,7 +443,42 @@ READ_ONLY_NOTE = (
 
 
 def _escape(text: str) -> str:
+    text = printable(text)
     return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def default_sarif_path(environ: Mapping[str, str]) -> Path:
+    """Where `--mode sarif` writes without `--output`: the runner's temporary folder, outside
+    the checkout the pull request controls, when there is one."""
+    temp = environ.get("RUNNER_TEMP", "")
+    if temp and Path(temp).is_dir():
+        return Path(temp) / DEFAULT_SARIF
+    return Path(DEFAULT_SARIF)
+
+
+def write_no_follow(path: Path, text: str) -> None:
+    """Write `text` to `path`, refusing a symlink (a pull request can commit `reviewbot.sarif`
+    pointing anywhere the job can write) and anything but a regular file."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    if path.is_symlink():
+        raise ConfigError(
+            f"--output {printable(str(path))} is a symlink; reviewbot never writes through one. "
+            "Remove it or pass another --output."
+        )
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            reason = "is a symlink; reviewbot never writes through one"
+        else:
+            reason = f"cannot write: {exc.strerror}"
+        raise ConfigError(f"--output {printable(str(path))}: {reason}") from None
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ConfigError(f"--output {printable(str(path))} is not a regular file")
+        os.set_blocking(fd, True)
+        handle.truncate(0)
+        handle.write(text)
 
 
 def _cannot_push(pull: Mapping[str, Any]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +51,8 @@ class ActionsEnv:
     workspace: Path | None = None
     run_url: str = ""
     pull_request: PullRequestInfo | None = None
+    # The login reviewbot's comments carry, for a GitHub App token (`<app-slug>[bot]`).
+    bot_login: str = ""
 
     def require_pull_request(self) -> PullRequestInfo:
         if self.pull_request is None:
@@ -73,7 +76,9 @@ class ActionsEnv:
         anchor = ""
         if line:
             anchor = f"#L{line}" + (f"-L{end}" if end and end != line else "")
-        return f"{self.server_url}/{self.repository}/blob/{sha}/{path}{anchor}"
+        # The path is the repository's choice: `)`, spaces, `#` or `?` must not end the URL.
+        quoted = urllib.parse.quote(path, safe="/")
+        return f"{self.server_url}/{self.repository}/blob/{sha}/{quoted}{anchor}"
 
 
 def _path(value: str | None) -> Path | None:
@@ -160,4 +165,5 @@ def load_env(environ: Mapping[str, str]) -> ActionsEnv:
         workspace=_path(environ.get("GITHUB_WORKSPACE")),
         run_url=run_url,
         pull_request=pull_request,
+        bot_login=(environ.get("REVIEWBOT_BOT_LOGIN") or "").strip(),
     )

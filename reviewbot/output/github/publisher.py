@@ -7,10 +7,13 @@ errors a bounded number of times. Sleeping and clocks are injected so tests neve
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
 import logging
+import re
 import time
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -44,6 +47,9 @@ query($owner: String!, $name: String!, $number: Int!, $cursor: String) {
   }
 }
 """
+_VIEWER_QUERY = "query { viewer { login } }"
+# The login GitHub shows for comments made with a workflow's GITHUB_TOKEN.
+DEFAULT_BOT_LOGIN = "github-actions[bot]"
 _RESOLVE_MUTATION = """
 mutation($threadId: ID!) {
   resolveReviewThread(input: {threadId: $threadId}) { thread { id isResolved } }
@@ -79,15 +85,46 @@ class RetryPolicy:
     max_probes: int = 24
 
 
+# Anything shaped like a GitHub token (classic `ghp_`/`gho_`/`ghu_`/`ghs_`/`ghr_`, fine-grained
+# `github_pat_`), ours or not, as it might appear in a URL or a message.
+_GITHUB_TOKEN_SHAPE = re.compile(r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})")
+
+
+def _encoded_forms(token: str) -> list[str]:
+    """The token and the forms it predictably takes on the wire: HTTP Basic credentials
+    (`x-access-token:TOKEN`, `TOKEN:x-oauth-basic`, ...) in base64 with and without padding,
+    and percent-encoding."""
+    forms = {token, urllib.parse.quote(token, safe=""), urllib.parse.quote_plus(token)}
+    for pair in (
+        token,
+        f"x-access-token:{token}",
+        f"{token}:x-oauth-basic",
+        f"x-oauth-basic:{token}",
+        f"{token}:",
+        f":{token}",
+    ):
+        raw = pair.encode()
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(raw).decode()
+            forms.update((text, text.rstrip("=")))
+    # Longest first, so a form is never half-replaced by a shorter one it contains.
+    return sorted((f for f in forms if len(f) >= 8), key=len, reverse=True)
+
+
 class Scrubber:
-    """Removes the token from text we print and from every log record while it is installed."""
+    """Removes the token (and its predictable encodings, and anything shaped like a GitHub
+    token) from text we print and from every log record while it is installed."""
 
     def __init__(self, token: str) -> None:
         self.token = token
+        # A real token is long; masking a one-letter placeholder would mangle every message.
+        self.forms = _encoded_forms(token) if len(token) >= 8 else []
 
     def __call__(self, text: str) -> str:
-        # A real token is long; masking a one-letter placeholder would mangle every message.
-        return text.replace(self.token, "***") if len(self.token) >= 8 else text
+        for form in self.forms:
+            if form in text:
+                text = text.replace(form, "***")
+        return _GITHUB_TOKEN_SHAPE.sub("***", text)
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[None]:
@@ -96,13 +133,13 @@ class Scrubber:
 
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
-            if len(scrub.token) >= 8:
-                try:
-                    message = record.getMessage()
-                except Exception:  # a malformed log call is not ours to fix
-                    return record
-                if scrub.token in message:
-                    record.msg, record.args = scrub(message), None
+            try:
+                message = record.getMessage()
+            except Exception:  # a malformed log call is not ours to fix
+                return record
+            scrubbed = scrub(message)
+            if scrubbed != message:
+                record.msg, record.args = scrubbed, None
             return record
 
         logging.setLogRecordFactory(factory)
@@ -118,6 +155,8 @@ def _headers(exc: Any) -> dict[str, str]:
 
 def _message(exc: Any) -> str:
     data = getattr(exc, "data", None)
+    if isinstance(data, list):  # GitHub, a proxy or an enterprise server may answer with a list
+        return "; ".join(str(d.get("message", d) if isinstance(d, dict) else d) for d in data)[:500]
     if isinstance(data, dict):
         text = str(data.get("message") or "")
         errors = data.get("errors")
@@ -126,6 +165,24 @@ def _message(exc: Any) -> str:
             text += " (" + "; ".join(str(d) for d in details) + ")"
         return text
     return ""
+
+
+def _accept_any_error_body(requester: Any) -> None:
+    """PyGithub reads an error body as a JSON object; GitHub Enterprise, a proxy or a hostile
+    endpoint may answer with a list or a string, on which it would crash with AttributeError.
+    Such a body becomes `{"message": ..., "errors": [...]}` before PyGithub sees it."""
+    original = requester.createException
+
+    def create(status: int, headers: dict[str, Any], output: Any) -> Exception:
+        if output is not None and not isinstance(output, dict):
+            items = output if isinstance(output, list) else [output]
+            text = "; ".join(
+                str(i.get("message", i) if isinstance(i, dict) else i) for i in items[:5]
+            )
+            output = {"message": text[:500], "errors": []}
+        return original(status, headers, output)
+
+    requester.createException = create
 
 
 class GitHubApi:
@@ -166,8 +223,66 @@ class GitHubApi:
             user_agent=f"reviewbot/{__version__}",
             lazy=True,
         )
+        _accept_any_error_body(self._gh.requester)
         self._repo = self._gh.get_repo(env.repository)
         self._pull = self._repo.get_pull(number)
+        self._me: str | None = None
+        self.identity_source = ""
+        # The author GitHub gave reviewbot's last review, to catch a wrong `--bot-login`.
+        self.posted_as: dict[str, Any] | None = None
+
+    # -- who reviewbot is --------------------------------------------------------------------------
+
+    def me(self) -> str:
+        """The login reviewbot writes as; only comments by it are ever read as reviewbot's own,
+        edited, resolved or deleted. Named by `--bot-login` / REVIEWBOT_BOT_LOGIN (a GitHub App's
+        `<slug>[bot]`), else asked of GitHub: `GET /user` answers for a personal token, the
+        GraphQL `viewer` for an installation token; else the workflow token's
+        `github-actions[bot]`."""
+        if self._me is not None:
+            return self._me
+        from github import GithubException
+        from requests import RequestException
+
+        login, source = self.env.bot_login.strip(), "configured"
+        if not login:
+            try:
+                login = str(self.call("asking GitHub who we are", self._user_login) or "")
+                source = "GET /user"
+            except (GitHubApiError, GithubException, RequestException):
+                login = ""
+        if not login:
+            try:
+                _, data = self.call(
+                    "asking GitHub who we are",
+                    functools.partial(self._gh.requester.graphql_query, _VIEWER_QUERY, {}),
+                )
+                login = str(((data.get("data") or {}).get("viewer") or {}).get("login") or "")
+                source = "GraphQL viewer"
+            except (GitHubApiError, GithubException, RequestException, AttributeError):
+                login = ""
+        if not login:
+            login, source = DEFAULT_BOT_LOGIN, "default for the workflow token"
+        self._me, self.identity_source = login, source
+        return login
+
+    def _user_login(self) -> str:
+        _, data = self._gh.requester.requestJsonAndCheck("GET", "/user")
+        return str(data.get("login") or "") if isinstance(data, dict) else ""
+
+    def is_mine(self, item: Any) -> bool:
+        """Whether a comment or review (PyGithub object or raw dict) was written by reviewbot."""
+        user = item.get("user") if isinstance(item, dict) else getattr(item, "user", None)
+        if user is None:
+            return False
+        if isinstance(user, dict):
+            login, kind = str(user.get("login") or ""), str(user.get("type") or "")
+        else:
+            login, kind = str(user.login or ""), str(getattr(user, "type", "") or "")
+        me = self.me().lower()
+        login = login.lower()
+        # GraphQL names an App `slug`, REST `slug[bot]`; only a Bot account carries that suffix.
+        return login == me or (kind == "Bot" and login == f"{me}[bot]")
 
     # -- the one way a request is made --------------------------------------------------------------
 
@@ -208,9 +323,11 @@ class GitHubApi:
         *,
         write: bool = False,
         done_already: Callable[[], T | None] | None = None,
+        idempotent: bool = False,
     ) -> T:
-        """Run one API operation with pacing and retries; `done_already` tells, after a server
-        error on a write, whether the write went through anyway (so a retry does not repeat it)."""
+        """Run one API operation with pacing and retries. A write that failed with a server error
+        or a timeout may have landed: it is retried only if `done_already` (which looks for it)
+        finds nothing, or if repeating it changes nothing (`idempotent`: an edit, a resolve)."""
         from github import GithubException
         from requests import RequestException
 
@@ -243,23 +360,46 @@ class GitHubApi:
                 if status >= 500 and server_retries < self.policy.server_retries:
                     server_retries += 1
                     self._wait(float(2**server_retries))
-                    if write and done_already is not None:
-                        try:
-                            found = done_already()
-                        except (GitHubApiError, GithubException, RequestException):
-                            found = None
-                        if found is not None:
-                            return found
+                    found = self._landed(done_already) if write else None
+                    if found is not None:
+                        return found
+                    if write and done_already is None and not idempotent:
+                        raise self._error(what, status, message, write) from None
                     continue
                 raise self._error(what, status, message, write) from None
+            except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                # An answer that is not what GitHub's API documents (a proxy's page, a list where
+                # an object belongs) is a clear failure of this request, not an internal error.
+                raise GitHubApiError(
+                    self.scrub(f"{what}: GitHub's answer was not in the expected shape ({exc})")
+                ) from None
             except RequestException as exc:
                 if server_retries < self.policy.server_retries:
                     server_retries += 1
                     self._wait(float(2**server_retries))
+                    # A write that timed out may have landed: look before writing again.
+                    found = self._landed(done_already) if write else None
+                    if found is not None:
+                        return found
+                    if write and done_already is None and not idempotent:
+                        raise GitHubApiError(
+                            self.scrub(f"{what}: no answer from GitHub ({type(exc).__name__})")
+                        ) from None
                     continue
                 raise GitHubApiError(
                     self.scrub(f"{what}: cannot reach GitHub ({type(exc).__name__})")
                 ) from None
+
+    def _landed(self, done_already: Callable[[], T | None] | None) -> T | None:
+        from github import GithubException
+        from requests import RequestException
+
+        if done_already is None:
+            return None
+        try:
+            return done_already()
+        except (GitHubApiError, GithubException, RequestException):
+            return None
 
     def _error(self, what: str, status: int, message: str, write: bool) -> GitHubApiError:
         text = self.scrub(f"{what}: GitHub answered {status}" + (f": {message}" if message else ""))
@@ -294,9 +434,14 @@ class GitHubApi:
         return self.call("listing the pull request's files", read)
 
     def review_comments(self) -> list[ExistingComment]:
+        """reviewbot's own inline comments (by its login, opening with its marker)."""
+        self.me()
+
         def read() -> list[ExistingComment]:
             out = []
             for c in self._pull.get_review_comments():
+                if not self.is_mine(c):
+                    continue  # a marker in anyone else's comment means nothing
                 marker = fingerprint_of(c.body or "")
                 if marker is None:
                     continue
@@ -307,9 +452,12 @@ class GitHubApi:
         return self.call("listing review comments", read)
 
     def summary_comment(self) -> Any | None:
+        """reviewbot's sticky summary: its own comment that opens with the summary marker."""
+        self.me()
+
         def read() -> Any | None:
             for c in self._pull.get_issue_comments():
-                if SUMMARY_MARKER in (c.body or ""):
+                if (c.body or "").startswith(SUMMARY_MARKER) and self.is_mine(c):
                     return c
             return None
 
@@ -317,9 +465,15 @@ class GitHubApi:
 
     def _reviews_with(self, marker: str) -> dict[str, Any] | None:
         for review in self._pull.get_reviews():
-            if marker in (review.body or ""):
+            if (review.body or "").startswith(marker) and self.is_mine(review):
                 return {"id": review.id}
         return None
+
+    def _review_gone(self, review_id: int) -> tuple[int, Any] | None:
+        """After a failed DELETE: (200, None) if the review is gone after all, else None."""
+        if any(r.id == review_id for r in self._pull.get_reviews()):
+            return None
+        return 200, None
 
     # -- writes ---------------------------------------------------------------------------------------
 
@@ -333,11 +487,17 @@ class GitHubApi:
 
         def post() -> dict[str, Any]:
             _, data = self._gh.requester.requestJsonAndCheck("POST", url, input=payload)
+            if isinstance(data, dict) and isinstance(data.get("user"), dict) and not pending:
+                self.posted_as = data["user"]
             return data
 
         marker = body.split("\n", 1)[0] if body.startswith("<!-- reviewbot:run=") else ""
         check = (lambda: self._reviews_with(marker)) if marker and not pending else None
-        return self.call("posting the review", post, write=True, done_already=check)
+        # A draft (probe) is invisible to others and a second one is refused and cleared by
+        # `_create`, so retrying it is harmless; a published review is looked up first.
+        return self.call(
+            "posting the review", post, write=True, done_already=check, idempotent=pending
+        )
 
     def delete_review(self, review_id: int) -> None:
         url = f"{self._pull.url}/reviews/{review_id}"
@@ -345,18 +505,24 @@ class GitHubApi:
             "deleting a draft review",
             lambda: self._gh.requester.requestJsonAndCheck("DELETE", url),
             write=True,
+            done_already=lambda: self._review_gone(review_id),
         )
 
     def delete_pending_reviews(self) -> None:
+        self.me()
         pending = self.call(
             "listing reviews",
-            lambda: [r.id for r in self._pull.get_reviews() if r.state == "PENDING"],
+            lambda: [
+                r.id for r in self._pull.get_reviews() if r.state == "PENDING" and self.is_mine(r)
+            ],
         )
         for review_id in pending:
             self.delete_review(review_id)
 
     def edit_comment(self, handle: Any, body: str) -> None:
-        self.call("editing a comment", lambda: handle.edit(body), write=True)
+        if not self.is_mine(handle):
+            raise GitHubApiError("refusing to edit a comment reviewbot did not write")
+        self.call("editing a comment", lambda: handle.edit(body), write=True, idempotent=True)
 
     def create_summary(self, body: str) -> Any:
         return self.call(
@@ -394,6 +560,7 @@ class GitHubApi:
             "resolving a review thread",
             lambda: self._gh.requester.graphql_query(_RESOLVE_MUTATION, {"threadId": thread_id}),
             write=True,
+            idempotent=True,
         )
 
 

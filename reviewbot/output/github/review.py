@@ -16,14 +16,20 @@ from reviewbot import __version__
 from reviewbot.model.catalog import RuleMeta
 from reviewbot.model.findings import Finding, ScanError, Severity
 from reviewbot.model.rule_docs import rule_doc_url
+from reviewbot.output.github.markdown import code, inline, link
 from reviewbot.scan.engine import REDACTED
 from reviewbot.scan.filtering import ChangeSet, FilterMode
 from reviewbot.workspace.diff import FileDiff
 
 # GitHub rejects comment bodies over 65,536 characters; stay well clear of it.
 COMMENT_BUDGET = 60_000
-# GITHUB_STEP_SUMMARY accepts up to 1 MiB per step.
+COMMENT_LIMIT = 65_536
+# GITHUB_STEP_SUMMARY accepts up to 1 MiB per step (counted in bytes).
 STEP_SUMMARY_BUDGET = 900_000
+STEP_SUMMARY_LIMIT = 1024 * 1024
+# Notes past this many are counted, not shown; each is cut to NOTE_CHARS.
+MAX_NOTES = 20
+NOTE_CHARS = 1_000
 STATE_BUDGET = 30_000
 STATE_MAX_BYTES = 4 * 1024 * 1024
 # The state keeps a fingerprint prefix: ample to tell a pull request's findings apart, and half
@@ -34,8 +40,11 @@ FP_MARKER = "<!-- reviewbot:fp={} -->"
 FIXED_MARKER = "<!-- reviewbot:fixed -->"
 SUMMARY_MARKER = "<!-- reviewbot:summary -->"
 RUN_MARKER = "<!-- reviewbot:run={} -->"
-_FP_RE = re.compile(r"<!-- reviewbot:fp=([0-9a-f]{8,64}) -->")
-_STATE_RE = re.compile(r"<!-- reviewbot:state=([A-Za-z0-9_=-]*) -->")
+# Markers are read only where reviewbot writes them: the fingerprint opens an inline comment, the
+# state closes the summary. Text from the repository cannot carry one (markdown.py), and only
+# comments written by reviewbot's own login are read at all (publisher.py).
+_FP_AT_START = re.compile(r"\A<!-- reviewbot:fp=([0-9a-f]{8,64}) -->")
+_STATE_RE = re.compile(r"<!-- reviewbot:state=([A-Za-z0-9_=-]*) -->\s*\Z")
 _SECTION_RE = re.compile(r"^##[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 
 ICON = {Severity.ERROR: "🔴", Severity.WARNING: "🟠", Severity.INFO: "🔵"}
@@ -183,14 +192,20 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def _place(path: str, line: int | None, url: str) -> str:
+    """`path:line` as code, linked to the code when there is a URL."""
+    shown = code(f"{path}:{line}" if line else path)
+    return link(shown, url) if url else shown
+
+
 def _checklist_lines(finding: Finding, ctx: RenderContext) -> list[str]:
     out = []
     for ref in finding.checklist:
-        where = f"{ref.path}:{ref.line}"
         url = ctx.url(ctx.repo_path(ref.path), ref.line, None)
-        place = f"[`{where}`]({url})" if url else f"`{where}`"
-        section = f" ({ref.section})" if ref.section else ""
-        out.append(f'- **{ref.agent}**{section}: "{_one_line(ref.text)}" ({place})')
+        place = _place(ref.path, ref.line, url)
+        section = f" ({inline(ref.section[:200])})" if ref.section else ""
+        agent, text = inline(ref.agent[:200]), inline(ref.text[:NOTE_CHARS])
+        out.append(f'- **{agent}**{section}: "{text}" ({place})')
     return out
 
 
@@ -205,15 +220,19 @@ def render_comment(
         f"{ICON[finding.severity]} **{title}** · [`{finding.rule}`]({rule_doc_url(finding.rule)})"
         f" · {finding.severity.label}"
     )
-    parts.append(finding.message)
+    parts.append(inline(finding.message[: NOTE_CHARS * 4]))
     replacement = suggestion_text(finding, start or line, line)
-    if replacement is not None:
+    # A cut suggestion block would offer to write the cut text into the code: too long, left out.
+    fix_room = COMMENT_BUDGET // 2
+    if replacement is not None and len(replacement) < fix_room:
         parts.append(_fence(replacement, "suggestion"))
-    elif finding.suggestion:
+    elif finding.suggestion and len(finding.suggestion) < fix_room:
         language = LANGUAGE.get(finding.path[finding.path.rfind(".") :], "")
         parts.append(
             "Suggested replacement for the flagged code:\n" + _fence(finding.suggestion, language)
         )
+    elif finding.suggestion:
+        parts.append("_The suggested replacement is too long to show here._")
     sections = doc_sections(meta.docs) if meta else {}
     why, instead = sections.get("why", ""), sections.get("instead", "")
     if why or instead:
@@ -228,22 +247,44 @@ def render_comment(
     if checklist:
         noun = "item" if len(checklist) == 1 else "items"
         parts.append(f"Enforces the checklist {noun}:\n" + "\n".join(checklist))
-    return "\n\n".join(parts)
+    return fit("\n\n".join(parts), COMMENT_BUDGET)
+
+
+def fit(body: str, budget: int, *, keep_tail: str = "", unit: str = "chars") -> str:
+    """`body` cut to `budget` (characters, or UTF-8 bytes with `unit="bytes"`) with a note saying
+    how much was left out; `keep_tail` (a hidden marker) stays at the very end."""
+
+    def size(text: str) -> int:
+        return len(text.encode("utf-8")) if unit == "bytes" else len(text)
+
+    if size(body) + size(keep_tail) <= budget:
+        return body + keep_tail
+    room = max(budget - size(keep_tail) - 200, 0)
+    encoded = body.encode("utf-8")[:room].decode("utf-8", "ignore")
+    head = encoded if unit == "bytes" else body[:room]
+    # Cut at a line end: every line reviewbot writes is short and closes its own code spans, so
+    # no half of a code span can turn its (unescaped) content into markdown.
+    cut = head.rfind("\n")
+    head = head[:cut] if cut > 0 else ""
+    left = size(body) - size(head)
+    note = f"\n\n_… {left:,} more {'bytes' if unit == 'bytes' else 'characters'} left out: GitHub limits the size of this text._\n"
+    return head + note + keep_tail
 
 
 def fingerprint_of(body: str) -> tuple[str, bool] | None:
-    """(fingerprint, marked fixed) of a comment reviewbot wrote, or None for anyone else's."""
-    match = _FP_RE.search(body or "")
+    """(fingerprint, marked fixed) of an inline comment as reviewbot writes it: the marker opens
+    the body, the fixed marker right after it. None for any other text."""
+    match = _FP_AT_START.match(body or "")
     if match is None:
         return None
-    return match[1], FIXED_MARKER in body
+    return match[1], body[match.end() :].startswith("\n" + FIXED_MARKER)
 
 
 def mark_fixed(body: str, sha: str) -> str:
     """The edited body of a comment whose finding is gone: a clear note, the original folded."""
-    match = _FP_RE.search(body)
+    match = _FP_AT_START.match(body)
     marker = match[0] if match else ""
-    original = _FP_RE.sub("", body).strip()
+    original = body[match.end() :].strip() if match else body.strip()
     return "\n\n".join(
         [
             f"{marker}\n{FIXED_MARKER}",
@@ -421,9 +462,9 @@ def decode_refused(body: str) -> dict[str, int]:
 def _finding_item(f: Finding, ctx: RenderContext, reason: Reason | None = None) -> str:
     path = ctx.repo_path(f.path)
     url = ctx.url(path, f.line, f.end_line if f.end_line != f.line else None)
-    where = f"[`{path}:{f.line}`]({url})" if url else f"`{path}:{f.line}`"
+    where = _place(path, f.line, url)
     why = f" _({reason})_" if reason else ""
-    return f"- {ICON[f.severity]} {where} `{f.rule}`: {_one_line(f.message)}{why}"
+    return f"- {ICON[f.severity]} {where} {code(f.rule)}: {inline(f.message[:NOTE_CHARS])}{why}"
 
 
 def _bounded(lines: list[str], budget: int, more: str) -> list[str]:
@@ -462,7 +503,7 @@ def render_review_body(
     body = head
     if items:
         body += ["", *_bounded(items, budget, "- … and {n} more: the summary comment lists them.")]
-    return "\n".join([*body, "", *tail]).strip() + "\n"
+    return fit("\n".join([*body, "", *tail]).strip() + "\n", COMMENT_BUDGET)
 
 
 @dataclass(slots=True)
@@ -511,7 +552,8 @@ def _scope(summary: Summary) -> str:
         FilterMode.FILE: "in files this pull request changes",
         FilterMode.ALL: "anywhere in the scanned files",
     }[summary.mode]
-    against = f" ({summary.change_label})" if summary.change_label else ""
+    label = inline(summary.change_label, references=True)
+    against = f" ({label})" if summary.change_label else ""
     fail = f"fails at `{summary.fail_on.label}`" if summary.fail_on else "never fails"
     status = "this check fails" if summary.failed else "this check passes"
     return f"Findings {scope}{against}, filter `{summary.mode}`; reviewbot {fail}, so {status}."
@@ -529,7 +571,7 @@ def render_summary(
     out: list[str] = [SUMMARY_MARKER] if sticky else []
     out += [_headline(summary), ""]
     if summary.lead:
-        out += [f"> [!NOTE]\n> {_one_line(summary.lead)}", ""]
+        out += [f"> [!NOTE]\n> {inline(summary.lead)}", ""]
     out += [_scope(summary), ""]
     if summary.findings:
         by_rule = Counter(f.rule for f in summary.findings)
@@ -540,25 +582,33 @@ def render_summary(
         ):
             meta = ctx.catalog.get(rule)
             title = f" {meta.title}" if meta else ""
-            out.append(f"| `{rule}`{title} | {severities[rule].label} | {n} |")
+            out.append(f"| {code(rule, table=True)}{title} | {severities[rule].label} | {n} |")
         out.append("")
         by_item: Counter[tuple[str, str, str, int]] = Counter()
         for f in summary.findings:
             for ref in f.checklist:
-                by_item[(ref.agent, _one_line(ref.text), ref.path, ref.line)] += 1
+                by_item[
+                    (ref.agent[:200], _one_line(ref.text)[:NOTE_CHARS], ref.path, ref.line)
+                ] += 1
         if by_item:
             out += ["| agent | checklist item | findings |", "|---|---|---:|"]
             for (agent, text, path, line), n in sorted(
                 by_item.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])
             ):
-                out.append(f"| {agent} | {text} (`{path}:{line}`) | {n} |")
+                where = code(f"{path}:{line}", table=True)
+                row = (
+                    f"| {inline(agent, table=True)} | {inline(text, table=True)} ({where}) | {n} |"
+                )
+                out.append(row)
             out.append("")
     if summary.inline:
         out += [f"{_plural(summary.inline, 'finding')} commented inline on the diff.", ""]
     tail: list[str] = []
     if summary.fixed:
         tail += [f"**Fixed since the last run ({len(summary.fixed)})**", ""]
-        tail += [f"- ✅ ~~`{e.path}:{e.line}` `{e.rule}`~~" for e in summary.fixed[:200]]
+        tail += [
+            f"- ✅ ~~{code(f'{e.path}:{e.line}')} {code(e.rule)}~~" for e in summary.fixed[:200]
+        ]
         if len(summary.fixed) > 200:
             tail.append(f"- … and {len(summary.fixed) - 200} more")
         tail.append("")
@@ -566,25 +616,32 @@ def render_summary(
         tail += [f"**Could not be checked ({len(summary.errors)})**", ""]
         for e in summary.errors[:50]:
             where = f"{ctx.repo_path(e.path)}" + (f":{e.line}" if e.line else "")
-            tail.append(f"- `{where}` {e.kind}: {_one_line(e.message)}")
+            tail.append(f"- {code(where)} {e.kind}: {inline(e.message[:300])}")
         tail.append("")
-    for note in summary.notes:
-        tail += [f"> {_one_line(note)}", ""]
+    for note in summary.notes[:MAX_NOTES]:
+        tail += [f"> {inline(note[:NOTE_CHARS])}", ""]
+    if len(summary.notes) > MAX_NOTES:
+        tail += [
+            f"> … and {len(summary.notes) - MAX_NOTES:,} more notes (the workflow log has them).",
+            "",
+        ]
     footer = f"<sub>reviewbot {__version__}"
     if summary.head_sha:
         footer += f" · {summary.head_sha[:12]}"
     footer += f" · {_plural(summary.files_scanned, 'file')} scanned, {_plural(summary.rules_enabled, 'rule')}"
     if summary.run_url:
-        footer += f" · [workflow run]({summary.run_url})"
+        footer += f" · {link('workflow run', summary.run_url)}"
     tail.append(footer + "</sub>")
-    if sticky and state:
-        tail.append(state)
     if summary.listed:
         items = [_finding_item(f, ctx, reason) for f, reason in summary.listed]
-        room = budget - sum(len(x) + 1 for x in out + tail) - 200
+        room = budget - sum(len(x) + 1 for x in out + tail) - len(state) - 200
         out += [f"**{summary.listed_title} ({len(items)})**", ""]
         out += _bounded(
             items, room, "- … and {n} more (the job summary of the workflow run lists them all)"
         )
         out.append("")
-    return "\n".join(out + tail) + "\n"
+    body = "\n".join(out + tail) + "\n"
+    # Whatever the parts held, the whole stays under GitHub's limit; the state marker stays last.
+    if sticky:
+        return fit(body, budget, keep_tail=f"{state}\n" if state else "")
+    return fit(body, budget, unit="bytes")

@@ -1,0 +1,1 @@
+"""Rules proven on a live PostgreSQL by `reviewbot migrations verify` (never in a plain scan)."""

@@ -1,0 +1,1 @@
+"""Proving migrations on a live PostgreSQL: the server, the plan, the run, schema snapshots."""

@@ -1,0 +1,110 @@
+"""Where a Python file sits: the one place rules ask whether they are in a migration, a data
+migration, a management command or CLI, test code or settings.
+
+Rules never test paths themselves (STYLE.md, "Rules know where they are"): a rule declares the
+places where its findings are not worth a comment (`PythonRule.skip_in`), and asks
+`self.context` when a finding is worth one but the message should say why it matters there.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from functools import lru_cache
+from pathlib import PurePosixPath
+
+from reviewbot.python.vocabulary import is_cli_path, is_test_path
+
+
+class Where(Enum):
+    """A kind of place; a file may be several (a data migration is also a migration)."""
+
+    TEST = "test"
+    # Any schema or data migration: Django `migrations/NNNN_*.py`, an Alembic revision.
+    MIGRATION = "migration"
+    # A migration that changes rows: Django `RunPython`, an Alembic revision running statements
+    # or ORM code over its data. Runs once, at deploy, over whatever the table holds then.
+    DATA_MIGRATION = "data-migration"
+    # A Django management command, a click/typer/Flask CLI command, a `scripts/` tool: run by an
+    # operator or a scheduler, not on a request.
+    COMMAND = "command"
+    SETTINGS = "settings"
+
+
+_DJANGO_MIGRATION_NAME = re.compile(r"^\d{4}_\w*\.py$")
+_DJANGO_MIGRATION_CLASS = re.compile(r"\bclass\s+Migration\s*\(\s*migrations\.Migration\s*\)")
+_ALEMBIC_REVISION = re.compile(r"^revision\s*(?::\s*str\s*)?=", re.MULTILINE)
+_ALEMBIC_UPGRADE = re.compile(r"^def\s+upgrade\s*\(", re.MULTILINE)
+_RUN_PYTHON = re.compile(r"\bRunPython\s*\(")
+# An Alembic data step: statements or ORM work on rows, not only `op.create_*` / `op.add_*`.
+_ALEMBIC_DATA = re.compile(
+    r"\bop\.(?:execute|get_bind|bulk_insert)\s*\(|\bSession\s*\(|\.query\s*\(|\bupdate\s*\("
+)
+_CLI_DECORATOR = re.compile(
+    r"^\s*@\s*(?:[\w.]+\.)?(?:command|group)\s*\(|^\s*@\s*(?:click|typer)\.", re.MULTILINE
+)
+# Flask's `@app.cli.command(...)` / `@bp.cli.command(...)`, Flask-Script's `@manager.command`.
+_FLASK_CLI = re.compile(r"^\s*@\s*[\w.]*\b(?:cli|manager)\.(?:command|group)\b", re.MULTILINE)
+_CLI_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:click|typer)\b", re.MULTILINE)
+_SETTINGS_PARTS = frozenset({"settings", "config", "conf"})
+
+
+@dataclass(frozen=True, slots=True)
+class FileContext:
+    places: frozenset[Where]
+
+    def __contains__(self, where: Where) -> bool:
+        return where in self.places
+
+    @property
+    def migration(self) -> bool:
+        return Where.MIGRATION in self.places
+
+    @property
+    def data_migration(self) -> bool:
+        return Where.DATA_MIGRATION in self.places
+
+    @property
+    def command(self) -> bool:
+        return Where.COMMAND in self.places
+
+    @property
+    def test(self) -> bool:
+        return Where.TEST in self.places
+
+    @property
+    def settings(self) -> bool:
+        return Where.SETTINGS in self.places
+
+
+@lru_cache(maxsize=256)
+def file_context(path: str, text: str) -> FileContext:
+    """Classify a file by its path and, where the path is not enough, its text."""
+    pure = PurePosixPath(path)
+    parts = [p.lower() for p in pure.parts[:-1]]
+    places: set[Where] = set()
+    if is_test_path(path):
+        places.add(Where.TEST)
+    django = "migrations" in parts and (
+        _DJANGO_MIGRATION_NAME.match(pure.name) is not None
+        or _DJANGO_MIGRATION_CLASS.search(text) is not None
+    )
+    alembic = (
+        _ALEMBIC_REVISION.search(text) is not None and _ALEMBIC_UPGRADE.search(text) is not None
+    )
+    if django or alembic:
+        places.add(Where.MIGRATION)
+        if (django and _RUN_PYTHON.search(text)) or (alembic and _ALEMBIC_DATA.search(text)):
+            places.add(Where.DATA_MIGRATION)
+    if (
+        is_cli_path(path)
+        or ("management" in parts and "commands" in parts)
+        or (_CLI_IMPORT.search(text) is not None and _CLI_DECORATOR.search(text) is not None)
+        or _FLASK_CLI.search(text) is not None
+    ):
+        places.add(Where.COMMAND)
+    stem = pure.stem.lower()
+    if "settings" in stem or any(p in _SETTINGS_PARTS for p in parts[-1:]):
+        places.add(Where.SETTINGS)
+    return FileContext(frozenset(places))

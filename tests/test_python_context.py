@@ -1,0 +1,124 @@
+"""python/context.py: the one place rules learn where a file sits, and what rules do with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reviewbot.model.catalog import active_catalog
+from reviewbot.python.context import Where, file_context
+from reviewbot.scan.engine import Scanner
+from reviewbot.workspace.config import Config
+
+DJANGO_DATA_MIGRATION = """\
+from django.db import migrations
+
+
+def forwards(apps, schema_editor):
+    pass
+
+
+class Migration(migrations.Migration):
+    operations = [migrations.RunPython(forwards)]
+"""
+DJANGO_SCHEMA_MIGRATION = """\
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    operations = [migrations.AddField("book", "slug", None)]
+"""
+ALEMBIC_DATA = """\
+from alembic import op
+
+revision = "ab12"
+down_revision = None
+
+
+def upgrade():
+    op.execute("UPDATE book SET slug = lower(title)")
+"""
+CLICK_COMMAND = """\
+import click
+
+
+@click.command()
+def export():
+    pass
+"""
+FLASK_COMMAND = """\
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.cli.command("seed")
+def seed():
+    pass
+"""
+
+
+@pytest.mark.parametrize(
+    ("path", "text", "expected"),
+    [
+        (
+            "shop/migrations/0007_fill.py",
+            DJANGO_DATA_MIGRATION,
+            {Where.MIGRATION, Where.DATA_MIGRATION},
+        ),
+        ("shop/migrations/0008_slug.py", DJANGO_SCHEMA_MIGRATION, {Where.MIGRATION}),
+        ("alembic/versions/ab12_fill.py", ALEMBIC_DATA, {Where.MIGRATION, Where.DATA_MIGRATION}),
+        ("shop/management/commands/export.py", "", {Where.COMMAND}),
+        ("shop/exporting.py", CLICK_COMMAND, {Where.COMMAND}),
+        ("shop/app.py", FLASK_COMMAND, {Where.COMMAND}),
+        ("shop/tests/test_views.py", "", {Where.TEST}),
+        ("shop/settings/production.py", "", {Where.SETTINGS}),
+        # A `migrations` package's helpers and a views module are neither.
+        ("shop/migrations/__init__.py", "", set()),
+        ("shop/views.py", "def index(request):\n    pass\n", set()),
+    ],
+)
+def test_file_context(path: str, text: str, expected: set[Where]) -> None:
+    assert set(file_context(path, text).places) == expected
+
+
+def _scan(root: Path) -> list[tuple[str, str, str]]:
+    result = Scanner(Config(root=root), active_catalog()).scan_paths([root])
+    return [(f.path, f.rule, f.message) for f in result.findings]
+
+
+def test_rules_skip_or_explain_by_context(tmp_path: Path) -> None:
+    loop = (
+        "import requests\n"
+        "from shop.models import Book\n\n\n"
+        "def run(cursor, isbns):\n"
+        "    for book in Book.objects.all():\n"
+        "        print(book.author.name)\n"
+        "    for isbn in isbns:\n"
+        "        cursor.execute(\"SELECT * FROM stock WHERE isbn = '%s'\" % isbn)\n"
+        "    requests.get('https://example.com/feed')\n"
+    )
+    migration = loop + "\n\nclass Migration(migrations.Migration):\n    operations = []\n"
+    (tmp_path / "shop" / "migrations").mkdir(parents=True)
+    (tmp_path / "shop" / "migrations" / "0009_fill.py").write_text(migration)
+    (tmp_path / "shop" / "management" / "commands").mkdir(parents=True)
+    (tmp_path / "shop" / "management" / "commands" / "fill.py").write_text(loop)
+    (tmp_path / "shop" / "views.py").write_text(loop)
+    found = _scan(tmp_path)
+    by_file: dict[str, dict[str, str]] = {}
+    for path, rule, message in found:
+        by_file.setdefault(path, {})[rule] = message
+    views = by_file["shop/views.py"]
+    command = by_file["shop/management/commands/fill.py"]
+    migration_findings = by_file["shop/migrations/0009_fill.py"]
+    # A one-off migration: no n-plus-one, no sql-injection; the hanging request still matters.
+    assert "n-plus-one" not in migration_findings
+    assert "sql-injection" not in migration_findings
+    assert "blocking the deploy" in migration_findings["request-without-timeout"]
+    # A command: reported, and the message says why it matters there.
+    assert "In a command" in command["n-plus-one"]
+    assert "A command's arguments" in command["sql-injection"]
+    assert "scheduled run" in command["request-without-timeout"]
+    assert "In a command" not in views["n-plus-one"]
+    assert "tying up a worker" in views["request-without-timeout"]
