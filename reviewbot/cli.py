@@ -20,10 +20,12 @@ from reviewbot.checklist.mapping import default_mapper
 from reviewbot.database import command as migrations_command
 from reviewbot.model.catalog import CatalogError, RuleMeta, load_catalog
 from reviewbot.output import REPORTERS
+from reviewbot.output import text as text_report
 from reviewbot.output.escape import json_safe, printable, terminal_safe
 from reviewbot.output.github import command as github_command
 from reviewbot.scan.baseline import write_baseline
 from reviewbot.scan.cache import CACHE_DIR
+from reviewbot.scan.engine import ScanResult
 from reviewbot.scan.filtering import ChangeSet, FilterMode, filter_outcome
 from reviewbot.scan.parallel import DEFAULT_FILE_TIMEOUT
 from reviewbot.scan.runner import ScanRequest, run_scan
@@ -69,11 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
     scan = commands.add_parser("scan", help="scan files and report findings")
     scan.add_argument("paths", nargs="*", type=Path, default=[Path(".")], metavar="PATH")
     scan.add_argument("--config", type=Path, help="config file (default: nearest .reviewbot.yml)")
+    scan.add_argument(
+        "--stdin-filename",
+        type=Path,
+        help="with PATH `-`: the file name the text on stdin stands for (language, config, paths)",
+    )
     scan.add_argument("--select", type=_id_list, help="run exactly these rules: id,id,... or all")
+    scan.add_argument(
+        "--extend-select", type=_id_list, default=(), help="run these rules on top of the selection"
+    )
     scan.add_argument("--ignore", type=_id_list, default=(), help="do not run these rules")
     scan.add_argument("--fail-on", help=f"exit 1 at this severity: {'|'.join(FAIL_ON_VALUES)}")
     scan.add_argument("--sql-dialect", help="sqlglot dialect for .sql files (default postgres)")
     scan.add_argument("--format", default="text", help=f"output: {'|'.join(REPORTERS)}")
+    scan.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print only the number of findings per rule (text), or as JSON with --format json",
+    )
     scan.add_argument("--output", type=Path, help="write the report to this file")
     scan.add_argument("--baseline", type=Path, help="report only findings not in this baseline")
     scan.add_argument("--write-baseline", type=Path, help="record current findings and exit 0")
@@ -91,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     scan.add_argument(
         "--no-cache", action="store_true", help="do not read or write .reviewbot_cache/"
+    )
+    scan.add_argument(
+        "--cache-dir",
+        type=Path,
+        help="cache folder (default: $REVIEWBOT_CACHE_DIR, else .reviewbot_cache at the repo top)",
     )
     scan.add_argument("--quiet", action="store_true", help="no progress display on stderr")
     scan.add_argument(
@@ -123,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="*",
         metavar="AGENT_FILE_OR_GLOB",
         help="agent documents (default: `agents` from the config, else "
-        + " and ".join(documents.DEFAULT_GLOBS)
+        + ", ".join(documents.DEFAULT_GLOBS)
         + ")",
     )
     checklist.add_argument("--config", type=Path, help="config file (default: nearest one)")
@@ -145,12 +165,16 @@ def _validate_scan_args(args: argparse.Namespace) -> None:
         check_rule_id(rule_id, "--select", allow_selectors=True)
     for rule_id in args.ignore:
         check_rule_id(rule_id, "--ignore", allow_selectors=True)
+    for rule_id in args.extend_select:
+        check_rule_id(rule_id, "--extend-select", allow_selectors=True)
     if args.fail_on is not None:
         args.fail_on = parse_fail_on(args.fail_on, "--fail-on")
     else:
         args.fail_on = "config"
     if args.sql_dialect is not None:
         args.sql_dialect = parse_dialect(args.sql_dialect, "--sql-dialect")
+    if args.statistics and args.format not in ("text", "json"):
+        raise UsageError(f"--statistics prints text or json, not `{args.format}`")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be 1 or more, not {args.jobs}")
     if not args.file_timeout >= 0:  # also refuses nan
@@ -189,20 +213,42 @@ def _use_color(mode: str, to_file: bool) -> bool:
     return sys.stdout.isatty() or bool(os.environ.get("FORCE_COLOR"))
 
 
+def _read_stdin(args: argparse.Namespace) -> tuple[Path, str] | None:
+    if Path("-") not in args.paths:
+        if args.stdin_filename is not None:
+            raise UsageError("--stdin-filename goes with the path `-` (read the file from stdin)")
+        return None
+    if len(args.paths) > 1:
+        raise UsageError("`-` (stdin) cannot be combined with other paths")
+    if args.stdin_filename is None:
+        raise UsageError("`reviewbot scan -` needs --stdin-filename NAME.py or NAME.sql")
+    if args.diff is not None or args.write_baseline is not None:
+        raise UsageError("`-` (stdin) does not combine with --diff or --write-baseline")
+    data = sys.stdin.buffer.read()
+    try:
+        return args.stdin_filename, data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"stdin is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
 def cmd_scan(args: argparse.Namespace) -> int:
     _validate_scan_args(args)
+    stdin = _read_stdin(args)
     outcome = run_scan(
         ScanRequest(
             paths=list(args.paths),
             config_path=args.config,
             select=args.select,
             ignore=args.ignore,
+            extend_select=args.extend_select,
             fail_on=args.fail_on,
             sql_dialect=args.sql_dialect,
             baseline=args.baseline,
             jobs=args.jobs,
             file_timeout=args.file_timeout or None,
             cache=not args.no_cache,
+            cache_dir=args.cache_dir,
+            stdin=stdin,
             progress=None if args.quiet else progress_printer(),
             all_migrations=args.all_migrations,
         )
@@ -218,7 +264,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
         )
         return EXIT_OK
     context = outcome.report_context(color=_use_color(args.color, args.output is not None))
-    report = REPORTERS[args.format](outcome.result, context)
+    if args.statistics:
+        report = (
+            statistics_json(outcome.result)
+            if args.format == "json"
+            else text_report.render_statistics(outcome.result, context)
+        )
+    else:
+        report = REPORTERS[args.format](outcome.result, context)
     if args.output is not None:
         try:
             args.output.write_text(report, encoding="utf-8")
@@ -228,6 +281,14 @@ def cmd_scan(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(report)
     return EXIT_FINDINGS if outcome.failed else EXIT_OK
+
+
+def statistics_json(result: ScanResult) -> str:
+    rows = [
+        {"rule": rule, "count": n, "severity": severity.label}
+        for rule, n, severity in text_report.tally(result)
+    ]
+    return json.dumps(rows, indent=2) + "\n"
 
 
 def _rule_row(meta: RuleMeta) -> dict[str, object]:
@@ -344,14 +405,20 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     else:
         config = load_config(cwd, args.config)
         where = f"{config.path.name if config.path else 'config'}: `agents`"
-        found = documents.under_root(config.root, config.agents or documents.DEFAULT_GLOBS, where)
         if config.agents:
+            found = documents.under_root(config.root, config.agents, where)
             missing = [(p, "matched no file (listed under `agents:`)") for p in found.unmatched]
-        elif not found.documents:
-            raise UsageError(
-                "no agent documents found: pass files or globs, or list them under `agents:` "
-                f"in the config (looked for {' and '.join(documents.DEFAULT_GLOBS)})"
-            )
+        else:
+            found = documents.Found(documents.in_repository(config.root)[0], [])
+            if not found.documents:
+                # Nothing to show is not a mistake (ruff: "No Python files found", exit 0).
+                print(
+                    "reviewbot: warning: no agent documents found (looked for "
+                    f"{', '.join(documents.DEFAULT_GLOBS)}); pass files or globs, or list them "
+                    "under `agents:`. Until then findings quote reviewbot's bundled checklists.",
+                    file=sys.stderr,
+                )
+                return EXIT_OK
         prefix = os.path.relpath(config.root, cwd.resolve()).replace(os.sep, "/")
         if prefix != ".":
             found.documents = [
@@ -366,20 +433,33 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     return EXIT_USAGE if report.errors or not report.documents else EXIT_OK
 
 
-def starter_config() -> str:
+def starter_config(agents: Sequence[str] = ()) -> str:
     catalog = [m for m in load_catalog().values() if not m.planned]
     lines = [
         "# reviewbot configuration; the README section Configuration explains every key.",
-        "# Rules run only when opted in here, by id, by `tag:<tag>`, or through the checklists of",
-        "# the agent documents listed under `agents`.",
+        "# The recommended set runs unless `enable` replaces it; `extend-enable` and the",
+        "# checklists of the `agents` documents add rules; `disable` removes them.",
         "",
-        "# Agent documents whose checklist items switch on the rules that enforce them.",
-        "agents:",
-        "  - .claude/agents/*.md",
+        "# Agent documents: findings quote their checklist items, and the rules their items",
+        "# map to run on top of the recommended set.",
+    ]
+    if agents:
+        lines.append("agents:")
+        lines.extend(f"  - {json.dumps(pattern)}" for pattern in agents)
+    else:
+        lines += [
+            "# (none found in the usual places; for example:)",
+            "# agents:",
+            '#   - ".claude/agents/*.md"',
+        ]
+    lines += [
         "",
-        "# Rules to run. `recommended` is the default set; list ids to add more.",
-        "enable:",
-        "  - recommended",
+        "# Rules added to the recommended set, by id or `tag:<tag>` (opt-in rules below).",
+        "extend-enable: []",
+        "",
+        "# `enable` REPLACES the recommended set; uncomment to choose every rule yourself.",
+        "# enable:",
+        "#   - recommended",
     ]
     for meta in catalog:
         marker = "  # " if meta.default else "  # - "
@@ -456,12 +536,14 @@ def cmd_init(args: argparse.Namespace) -> int:
     target: Path = args.path
     if target.exists() and not args.force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")
+    _, agents = documents.in_repository(target.parent.resolve())
     try:
-        text = starter_config() + start_after_section(target.parent.resolve())
+        text = starter_config(agents) + start_after_section(target.parent.resolve())
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
-    print(f"Wrote {target}. Edit `enable` and `agents`, then run `reviewbot scan`.")
+    found = f" with agents: {', '.join(agents)}" if agents else ""
+    print(f"Wrote {target}{found}. Edit it, then run `reviewbot scan`.")
     ignore = target.parent / ".gitignore"
     try:
         existing = ignore.read_text(encoding="utf-8") if ignore.exists() else ""

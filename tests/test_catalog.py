@@ -51,3 +51,16 @@ def test_catalog_example(rule_id: str, kind: str, index: int, example: Example) 
         assert hits, f"{rule_id} invalid example {index} was not flagged"
     else:
         assert not hits, f"{rule_id} valid example {index} was flagged: {hits}"
+
+
+def test_rule_pages_match_the_catalog() -> None:
+    from pathlib import Path
+
+    from reviewbot.model.rule_docs import DOCS_PATH, expected_pages
+
+    folder = Path(__file__).resolve().parents[1] / DOCS_PATH
+    on_disk = {p.name: p.read_text(encoding="utf-8") for p in folder.glob("*.md")}
+    expected = expected_pages()
+    assert set(on_disk) == set(expected), "run `python -m reviewbot.model.rule_docs`"
+    stale = sorted(name for name, text in expected.items() if on_disk[name] != text)
+    assert not stale, f"stale rule pages {stale}: run `python -m reviewbot.model.rule_docs`"

@@ -43,7 +43,7 @@ def config_for(root: Path, agents: list[str]) -> Config:
     return Config(root=root, path=root / ".reviewbot.yml", agents=tuple(agents))
 
 
-def test_agents_opt_in_exactly_their_rules(make_repo, run_cli) -> None:
+def test_agents_add_their_rules_to_the_recommended_set(make_repo, run_cli) -> None:
     root = make_repo(
         {
             ".reviewbot.yml": "agents: ['.claude/agents/*.md']\n",
@@ -54,9 +54,13 @@ def test_agents_opt_in_exactly_their_rules(make_repo, run_cli) -> None:
     )
     run = run_cli("scan", str(root), "--format", "json")
     report = json.loads(run.out)
-    # sql-injection is on by default, but this repo's checklist asks for select-star only.
-    assert report["summary"]["rules_enabled"] == ["select-star"]
-    assert report["summary"]["rule_source"] == ".reviewbot.yml: agent checklists"
+    # The checklist asks for select-star; the recommended rules it does not name still run
+    # (an `agents:`-only config used to drop them, so sql-injection went unreported).
+    assert {"select-star", "sql-injection", "invalid-suppression"} <= set(
+        report["summary"]["rules_enabled"]
+    )
+    assert report["summary"]["rule_source"] == "recommended set + agent checklists"
+    assert report["summary"]["rules_off"] == {}
     assert report["summary"]["agents"] == [
         {
             "agent": "db-reviewer",
@@ -66,8 +70,8 @@ def test_agents_opt_in_exactly_their_rules(make_repo, run_cli) -> None:
             "rules": ["select-star"],
         }
     ]
-    [finding] = report["findings"]
-    assert finding["rule"] == "select-star"
+    assert sorted(f["rule"] for f in report["findings"]) == ["select-star", "sql-injection"]
+    [finding] = [f for f in report["findings"] if f["rule"] == "select-star"]
     assert finding["checklist"] == [
         {
             "agent": "db-reviewer",
@@ -217,7 +221,15 @@ def test_bundled_documents_can_be_named_in_agents(make_repo, run_cli) -> None:
     }
     mapped = {rule for item in listed["items"] for rule in item["rules"]} & scannable
     assert {"select-star", "sql-injection"} <= mapped
-    assert report["summary"]["rules_enabled"] == sorted(mapped)
+    # The mapped rules run on top of the recommended set (opt-in rules only when mapped).
+    # (Rules that need a live database run only with one, whatever the selection.)
+    recommended = {
+        rid
+        for rid, meta in load_catalog().items()
+        if meta.default and not meta.planned and meta.language != "database"
+    }
+    offline = {rid for rid in mapped if load_catalog()[rid].language != "database"}
+    assert set(report["summary"]["rules_enabled"]) == offline | recommended
     assert report["summary"]["agents"][0]["path"] == "reviewbot:agents/database-engineer.md"
     bad = make_repo({".reviewbot.yml": "agents: ['reviewbot:rules/*.yml']\n"})
     assert run_cli("scan", str(bad)).code == 2
@@ -312,7 +324,8 @@ def test_checklist_command_bad_input(make_repo, run_cli) -> None:
     report = json.loads(run_cli("checklist", "--format", "json", "blob.md", cwd=root).out)
     assert report["errors"][0]["path"] == "blob.md" and report["summary"]["errors"] == 1
     nothing = run_cli("checklist", cwd=root / "empty")
-    assert nothing.code == 2 and "no agent documents found" in nothing.err
+    # Nothing to show is a warning, not a usage error (`checklist` right after `init`).
+    assert nothing.code == 0 and "warning: no agent documents found" in nothing.err
     assert run_cli("checklist", "--format", "yaml", cwd=root).code == 2
     folder = run_cli("checklist", str(root), cwd=root)  # a folder: its *.md files
     assert "py-reviewer  ok.md" in folder.out and "blob.md: error" in folder.out
@@ -322,9 +335,55 @@ def test_checklist_command_bad_input(make_repo, run_cli) -> None:
 def test_example_service_takes_its_rules_from_the_bundled_checklists(run_cli) -> None:
     example = Path(__file__).resolve().parents[1] / "examples" / "service"
     report = json.loads(run_cli("scan", str(example), "--format", "json").out)
-    assert report["summary"]["rule_source"] == ".reviewbot.yml: agent checklists"
+    assert report["summary"]["rule_source"] == "recommended set + agent checklists"
     assert {a["agent"] for a in report["summary"]["agents"]} == {
         "backend-engineer",
         "database-engineer",
     }
     assert report["findings"] and all(f["checklist"] for f in report["findings"])
+
+
+REPO_DOCS = {
+    "AGENTS.md": "# Conventions\n\n- Always use parameterized queries to prevent SQL injection.\n",
+    ".github/agents/db.md": DB_AGENT,
+}
+
+
+def test_repository_documents_are_quoted_without_an_agents_key(make_repo, run_cli) -> None:
+    root = make_repo({**REPO_DOCS, "app.py": INJECTION, "q.sql": STAR_SQL})
+    run = run_cli("scan", str(root), "--format", "json")
+    report = json.loads(run.out)
+    by_rule = {f["rule"]: f["checklist"] for f in report["findings"]}
+    assert [r["path"] for r in by_rule["sql-injection"]] == ["AGENTS.md"]
+    assert [r["path"] for r in by_rule["select-star"]] == [".github/agents/db.md"]
+    assert report["summary"]["agents"] == []  # quoted only: nothing opted in
+    text = run_cli("scan", str(root)).out
+    assert "Agent documents AGENTS.md, .github/agents/db.md are quoted in findings" in text
+
+
+def test_init_writes_the_repository_documents_and_checklist_then_works(make_repo, run_cli) -> None:
+    root = make_repo({**REPO_DOCS, ".claude/agents/py.md": PY_AGENT, "app.py": INJECTION})
+    assert run_cli("init", cwd=root).code == 0
+    config = (root / ".reviewbot.yml").read_text()
+    assert (
+        'agents:\n  - ".claude/agents/*.md"\n  - "AGENTS.md"\n  - ".github/agents/*.md"' in config
+    )
+    listed = run_cli("checklist", cwd=root)
+    assert listed.code == 0, listed.out + listed.err
+    assert "py-reviewer" in listed.out and "AGENTS.md" in listed.out
+    scan = json.loads(run_cli("scan", "--format", "json", cwd=root).out)
+    assert {a["path"] for a in scan["summary"]["agents"]} == {
+        ".claude/agents/py.md",
+        "AGENTS.md",
+        ".github/agents/db.md",
+    }
+
+
+def test_init_without_documents_then_checklist_does_not_fail(make_repo, run_cli) -> None:
+    root = make_repo({"app.py": INJECTION})
+    assert run_cli("init", cwd=root).code == 0
+    assert "# agents:" in (root / ".reviewbot.yml").read_text()
+    listed = run_cli("checklist", cwd=root)
+    assert listed.code == 0 and "no agent documents found" in listed.err
+    scan = run_cli("scan", cwd=root)
+    assert scan.code == 1 and "sql-injection" in scan.out  # the starter config keeps the set

@@ -17,9 +17,7 @@ from reviewbot.checklist.extract import (
     read_agent_document,
 )
 from reviewbot.checklist.frontmatter import clean_description, parse_tools
-
-SEEDS = Path(__file__).resolve().parents[1].parent / "shared" / "seeds"
-
+from tests.conftest import SEEDS, skip_without_seeds
 
 FRONT = "---\nname: reviewer\n---\n"
 
@@ -585,9 +583,10 @@ SEED_COUNTS = {
 
 
 def seed(name: str) -> AgentDocument:
+    skip_without_seeds()
     path = SEEDS / name
     if not path.is_file():
-        pytest.skip(f"seed documents not available ({SEEDS})")
+        pytest.fail(f"seed document {name} missing from {SEEDS}")
     return read_agent_document(path, name)
 
 

@@ -116,3 +116,97 @@ def test_readme_rule_table_is_the_catalog(run_cli) -> None:
     assert table == run_cli("rules", "--format", "markdown").out, (
         "README rule table is stale: paste `reviewbot rules --format markdown` between the markers"
     )
+
+
+TALLY_REPO = {
+    "app/orders.py": "def f(c, x):\n    c.execute(f'SELECT a FROM t WHERE b = {x}')\n",
+    "app/q.sql": "SELECT * FROM t;\nSELECT * FROM u;\n",
+}
+
+
+def test_text_report_ends_with_a_per_rule_tally_and_paths_from_the_cwd(make_repo, run_cli) -> None:
+    root = make_repo(TALLY_REPO)
+    run = run_cli("scan", "..", cwd=root / "app")
+    assert run.code == 1
+    # Relative to where the user stands, like ruff: not ../app/orders.py.
+    assert run.out.startswith("orders.py:2:")
+    tally = run.out.split("Findings by rule:\n")[1].split("\n\n")[0].splitlines()
+    assert [line.split() for line in tally] == [
+        ["2", "select-star", "info"],
+        ["1", "sql-injection", "error"],
+    ]
+
+
+def test_statistics_and_concise_formats(make_repo, run_cli) -> None:
+    root = make_repo(TALLY_REPO)
+    stats = run_cli("scan", "--statistics", cwd=root)
+    assert stats.code == 1
+    assert [line.split() for line in stats.out.splitlines()] == [
+        ["2", "select-star", "info"],
+        ["1", "sql-injection", "error"],
+    ]
+    rows = json.loads(run_cli("scan", "--statistics", "--format", "json", cwd=root).out)
+    assert rows[0] == {"rule": "select-star", "count": 2, "severity": "info"}
+    assert run_cli("scan", "--statistics", "--format", "sarif", cwd=root).code == 2
+    concise = run_cli("scan", "--format", "concise", cwd=root).out.splitlines()
+    assert concise[0].startswith("app/orders.py:2:15: sql-injection SQL passed to `execute`")
+    assert concise[1].startswith("app/q.sql:1:8: select-star ")
+    assert len(concise) == 3
+    report = json.loads(run_cli("scan", "--format", "json", cwd=root).out)
+    assert report["root"] == str(root.resolve())
+    assert report["findings"][0]["path"] == "app/orders.py"
+
+
+def test_every_python_file_that_does_not_parse_gets_a_notice(make_repo, run_cli) -> None:
+    # No rule's prefilter wants these files (no SQL, no calls of interest): still parsed.
+    root = make_repo(
+        {
+            "broken.py": "def broken(:\n    pass\n",
+            "fine.py": "x = 1\n",
+            "newer.py": "match x:\n    case 1:\n        pass\n",
+        }
+    )
+    report = json.loads(run_cli("scan", str(root), "--format", "json", "--no-cache").out)
+    assert [(e["path"], e["kind"], e["line"]) for e in report["errors"]] == [
+        ("broken.py", "parse-error", 1)
+    ]
+
+
+def test_scan_stdin_with_stdin_filename(make_repo, run_cli, monkeypatch) -> None:
+    import io
+    import sys
+
+    root = make_repo({".reviewbot.yml": "disable: [select-star]\n", "app/x.py": "x = 1\n"})
+
+    def feed(text: str) -> None:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode())))
+
+    feed("def f(c, x):\n    c.execute(f'SELECT * FROM t WHERE b = {x}')\n")
+    run = run_cli("scan", "-", "--stdin-filename", "app/new.py", "--format", "concise", cwd=root)
+    assert run.code == 1
+    # The config of the named file applies (select-star is disabled there); the path is its name.
+    assert run.out.splitlines() == [
+        line for line in run.out.splitlines() if line.startswith("app/new.py:2:15: sql-injection ")
+    ]
+    assert len(run.out.splitlines()) == 1
+    feed("SELECT 1;\n")
+    assert run_cli("scan", "-", cwd=root).code == 2
+    feed("SELECT 1;\n")
+    assert run_cli("scan", "-", "--stdin-filename", "notes.txt", cwd=root).code == 2
+    assert run_cli("scan", "--stdin-filename", "a.py", cwd=root).code == 2
+
+
+def test_version_does_not_load_the_scanner() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from reviewbot.entry import main\n"
+        "assert main(['--version']) == 0\n"
+        "heavy = [m for m in ('libcst', 'sqlglot', 'github', 'reviewbot.cli') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("reviewbot ")

@@ -77,15 +77,65 @@ def test_config_runs_exactly_what_it_opts_in(make_repo, run_cli) -> None:
     import json
 
     report = json.loads(run.out)
-    assert report["summary"]["rules_enabled"] == ["select-star"]
+    # `enable` replaces the recommended set (ruff's `select`); suppression checking always runs.
+    assert report["summary"]["rules_enabled"] == ["invalid-suppression", "select-star"]
     assert [f["rule"] for f in report["findings"]] == ["select-star"]
+    assert (
+        report["summary"]["rules_off"]["sql-injection"] == "not listed in `enable` (.reviewbot.yml)"
+    )
+    assert "sql-injection, " not in run.out  # the json report carries no text note
 
 
-def test_config_with_nothing_opted_in_runs_nothing_and_says_so(make_repo, run_cli) -> None:
-    root = make_repo({".reviewbot.yml": "fail-on: error\n", "q.sql": STAR_SQL})
+@pytest.mark.parametrize(
+    "config",
+    [
+        "fail-on: error\n",
+        "sql-dialect: mysql\n",
+        "exclude: ['legacy/**']\n",
+        "[tool.reviewbot]\nsql-dialect = 'postgres'\n",
+    ],
+)
+def test_config_without_enable_keeps_the_recommended_set(make_repo, run_cli, config: str) -> None:
+    name = "pyproject.toml" if config.startswith("[tool") else ".reviewbot.yml"
+    root = make_repo({name: config, "a.py": INJECTION})
     run = run_cli("scan", str(root))
-    assert run.code == 0
-    assert "No rules are enabled" in run.out
+    assert run.code == 1, run.out + run.err
+    assert "sql-injection" in run.out
+    assert "Rules: " in run.out and "recommended set" in run.out
+    assert "Recommended rules off" not in run.out
+
+
+def test_explicit_empty_selection_is_an_error(make_repo, run_cli) -> None:
+    root = make_repo({".reviewbot.yml": "enable: []\n", "a.py": INJECTION})
+    run = run_cli("scan", str(root))
+    assert run.code == 2
+    assert "`enable: []` selects no rule" in run.err
+    root = make_repo({".reviewbot.yml": "disable: [all]\n", "a.py": INJECTION})
+    run = run_cli("scan", str(root))
+    assert run.code == 2 and "leave no rule to run" in run.err
+
+
+def test_summary_says_which_recommended_rules_are_off(make_repo, run_cli) -> None:
+    root = make_repo(
+        {".reviewbot.yml": "disable: [select-star]\n", "q.sql": STAR_SQL, "a.py": INJECTION}
+    )
+    run = run_cli("scan", str(root), "--ignore", "update-without-where")
+    assert "Recommended rules off: select-star (`disable` (.reviewbot.yml)); " in run.out
+    assert "update-without-where (--ignore)" in run.out
+    assert "select-star" not in run.out.split("Recommended rules off")[0]
+
+
+def test_extend_enable_adds_to_the_recommended_set(make_repo) -> None:
+    root = make_repo({".reviewbot.yml": "extend-enable: [unindexed-query-filter]\n"})
+    rules = select_rules(load_config(root)).rules
+    assert {"unindexed-query-filter", "sql-injection", "invalid-suppression"} <= rules
+
+
+def test_invalid_suppression_runs_unless_disabled_by_id(make_repo) -> None:
+    root = make_repo({".reviewbot.yml": "enable: [select-star]\ndisable: [tag:meta]\n"})
+    assert "invalid-suppression" in select_rules(load_config(root)).rules
+    root = make_repo({".reviewbot.yml": "disable: [invalid-suppression]\n"})
+    assert "invalid-suppression" not in select_rules(load_config(root)).rules
 
 
 def test_disable_and_tags(make_repo) -> None:
@@ -98,7 +148,10 @@ def test_disable_and_tags(make_repo) -> None:
 def test_cli_select_and_ignore_override_config(make_repo) -> None:
     root = make_repo({".reviewbot.yml": "enable: [select-star]\n"})
     config = load_config(root)
-    assert select_rules(config, cli_select=("sql-injection",)).rules == {"sql-injection"}
+    assert select_rules(config, cli_select=("sql-injection",)).rules == {
+        "sql-injection",
+        "invalid-suppression",
+    }
     everything = select_rules(config, cli_select=("all",), cli_ignore=("select-star",)).rules
     assert "select-star" not in everything and "sql-injection" in everything
 

@@ -25,11 +25,12 @@ from reviewbot.checklist.mapping import coverage, default_mapper
 from reviewbot.cli import main
 from reviewbot.model.catalog import active_catalog
 from reviewbot.workspace.config import KEYS, Config, ConfigError, load_config, validate
+from tests.conftest import SEEDS
 from tests.fuzzing import PRIVATE_USE, ROOT, all_rules, encoded, fuzz_settings, mutated
 
 pytestmark = pytest.mark.fuzz
 
-SHARED_SEEDS = ROOT.parent / "shared" / "seeds"
+SHARED_SEEDS = SEEDS
 
 
 def markdown_seeds() -> tuple[str, ...]:

@@ -352,7 +352,11 @@ _MENTION = re.compile(r"(?<![\w`%])@[A-Za-z0-9]")
 
 
 def _own_links_only(html: str) -> bool:
-    return all(h.startswith("https://github.example/") for h in re.findall(r'href="([^"]*)"', html))
+    """Links only to the repository under review or to reviewbot's own rule pages."""
+    from reviewbot.model.rule_docs import REPOSITORY_URL
+
+    own = ("https://github.example/", f"{REPOSITORY_URL}/blob/")
+    return all(h.startswith(own) for h in re.findall(r'href="([^"]*)"', html))
 
 
 @fuzz_settings(4)

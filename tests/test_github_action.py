@@ -109,8 +109,33 @@ def test_action_runs_reviewbot_on_a_pull_request(tmp_path: Path, fake: FakeGitHu
     assert TOKEN not in fake.all_text
 
 
-def test_pre_commit_hook_reports_staged_lines(make_repo, run_cli) -> None:
-    (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+def _hooks() -> dict[str, dict]:
+    return {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+
+
+def test_pre_commit_hook_checks_the_files_it_is_given_and_fails_on_findings(
+    make_repo, run_cli
+) -> None:
+    hook = _hooks()["reviewbot"]
+    # pre-commit passes the filenames (the default), as `pre-commit run --all-files` in CI does.
+    assert hook.get("pass_filenames", True) is True and hook["language"] == "python"
+    program, *args = shlex.split(hook["entry"])
+    assert program == "reviewbot"
+    root = make_repo(
+        {"q.sql": "SELECT * FROM a;\n", "app.py": "x = 1\n", "other.sql": "DELETE FROM b;\n"}
+    )
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    # A committed tree (no staged change) still fails on the findings of the files passed.
+    run = run_cli(*args, "--fail-on", "info", "q.sql", "app.py", cwd=root)
+    assert run.code == 1
+    clean = run_cli(*args, "app.py", cwd=root)
+    assert clean.code == 0, clean.out
+
+
+def test_pre_commit_diff_hook_reports_staged_lines(make_repo, run_cli) -> None:
+    hook = _hooks()["reviewbot-diff"]
     assert hook["pass_filenames"] is False and hook["language"] == "python"
     program, *args = shlex.split(hook["entry"])
     assert program == "reviewbot"
@@ -123,3 +148,16 @@ def test_pre_commit_hook_reports_staged_lines(make_repo, run_cli) -> None:
     run = run_cli(*args, "--format", "json", cwd=root)
     found = [(f["path"], f["line"]) for f in json.loads(run.out)["findings"]]
     assert found == [("q.sql", 2)]
+
+
+def test_untracked_new_files_count_as_added_in_diff_mode(make_repo, run_cli) -> None:
+    root = make_repo({"q.sql": "SELECT a FROM t;\n", ".gitignore": "ignored/\n"})
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "base")
+    (root / "new.sql").write_text("SELECT * FROM fresh;\n")  # never `git add`-ed
+    (root / "ignored").mkdir()
+    (root / "ignored" / "x.sql").write_text("SELECT * FROM nope;\n")
+    run = run_cli("scan", "--diff", "HEAD", "--format", "json", cwd=root)
+    found = [(f["path"], f["line"]) for f in json.loads(run.out)["findings"]]
+    assert found == [("new.sql", 1)]

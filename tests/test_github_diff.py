@@ -310,8 +310,8 @@ def test_scan_diff_before_the_first_commit(make_repo, run_cli) -> None:
     root = make_repo({"a.sql": "SELECT * FROM t;\n"})
     _git(root, "init", "-q")
     run = run_cli("scan", str(root), "--diff", "HEAD", "--format", "json")
-    # git diff against the empty tree shows only tracked files; an untracked file is not a change.
-    assert json.loads(run.out)["findings"] == [] and run.code == 0
+    # An untracked new file is as new as a staged one: every line of it counts as added.
+    assert [f["path"] for f in json.loads(run.out)["findings"]] == ["a.sql"] and run.code == 0
     _git(root, "add", "a.sql")
     run = run_cli("scan", str(root), "--diff", "HEAD", "--format", "json")
     assert [f["rule"] for f in json.loads(run.out)["findings"]] == ["select-star"]

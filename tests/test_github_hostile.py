@@ -262,7 +262,9 @@ def _assert_inert(body: str, markers: int) -> None:
     assert "<img" not in html, html
     assert "<b>" not in html, html
     assert len(re.findall(r"<!--", html)) == markers, html
-    assert not re.search(r"<a href=\"(?!https://gh/|https://github\.example/)", html), html
+    # Links only to the repository under review or to reviewbot's own rule pages.
+    own = r"https://gh/|https://github\.example/|https://github\.com/your-org/reviewbot/blob/"
+    assert not re.search(rf"<a href=\"(?!{own})", html), html
 
 
 def test_repository_text_carries_no_mention_html_link_or_marker() -> None:

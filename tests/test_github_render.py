@@ -85,7 +85,11 @@ def test_comment_names_rule_why_instead_and_checklist() -> None:
     body = render_comment(finding(checklist=(ref,)), None, 3, CTX)
     lines = body.split("\n")
     assert lines[0] == f"<!-- reviewbot:fp={finding().fingerprint} -->"
-    assert "🔴 **SQL text built from non-constant values** · `sql-injection` · error" in body
+    # The rule id links to its page (docs/rules/<id>.md).
+    assert (
+        "🔴 **SQL text built from non-constant values** · [`sql-injection`]("
+        "https://github.com/your-org/reviewbot/blob/main/docs/rules/sql-injection.md) · error"
+    ) in body
     assert "**Why it matters.**" in body and "**Instead.**" in body
     assert (
         '- **backend-engineer** (Security): "Always use parameterized queries" '

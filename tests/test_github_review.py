@@ -124,7 +124,8 @@ def test_one_review_with_inline_comments_and_a_summary(action, fake: FakeGitHub)
     assert multi["side"] == multi["start_side"] == "RIGHT"
     first = review.body["comments"][0]["body"]
     assert first.startswith("<!-- reviewbot:fp=")
-    assert "**SQL text built from non-constant values** · `sql-injection` · error" in first
+    assert "**SQL text built from non-constant values** · [`sql-injection`](" in first
+    assert "/docs/rules/sql-injection.md) · error" in first
     assert "built with f-string from `email`" in first
     assert "**Why it matters.** Values formatted into SQL text" in first
     assert "**Instead.** Keep the SQL text constant" in first

@@ -46,4 +46,4 @@ def test_rules_never_import_each_other(path: Path) -> None:
 
 def test_only_the_entry_points_sit_at_the_top() -> None:
     top = sorted(p.name for p in PACKAGE.glob("*.py"))
-    assert top == ["__init__.py", "__main__.py", "cli.py"]
+    assert top == ["__init__.py", "__main__.py", "cli.py", "entry.py"]

@@ -30,7 +30,9 @@ def _repo(make_repo, count: int = 40):
         files[f"pkg/mod_{i:03}.py"] = INJECTION if i % 3 == 0 else CLEAN
         files[f"db/{i:03}_q.sql"] = "SELECT * FROM t;\n" if i % 4 == 0 else "SELECT a FROM t;\n"
     files["pkg/broken.py"] = "def broken(:\n    cur.execute(x)\n"
-    return make_repo(files)
+    root = make_repo(files)
+    (root / ".git").mkdir(exist_ok=True)  # a repository: the cache lives at its top
+    return root
 
 
 def _scan(root, **kwargs):
@@ -223,3 +225,27 @@ def test_a_failing_ast_prefilter_costs_nothing_but_a_notice(monkeypatch) -> None
     assert [(e.kind.value, "sql-injection" in e.message) for e in result.errors] == [
         ("rule-crash", True)
     ]
+
+
+def test_cache_lives_at_the_repository_top_never_in_a_scanned_subfolder(
+    tmp_path, make_repo, run_cli, monkeypatch
+) -> None:
+    root = _repo(make_repo, count=3)
+    # A sub-project with its own config inside the repository: still cached at the top.
+    (root / "pkg" / ".reviewbot.yml").write_text("fail-on: error\n")
+    run_cli("scan", str(root / "pkg"), "--quiet")
+    assert (root / CACHE_DIR).is_dir() and not (root / "pkg" / CACHE_DIR).exists()
+    # No repository, no config (an installed package): the user's cache folder, not the package.
+    package = tmp_path / "site-packages" / "lib"
+    package.mkdir(parents=True)
+    (package / "q.sql").write_text("SELECT * FROM t;\n")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    run_cli("scan", str(package), "--quiet")
+    assert not (package / CACHE_DIR).exists()
+    assert list((tmp_path / "xdg" / "reviewbot").glob("lib-*/v*/*/*.pickle"))
+    # --cache-dir and the environment variable win.
+    run_cli("scan", str(package), "--quiet", "--cache-dir", str(tmp_path / "explicit"))
+    assert list((tmp_path / "explicit").rglob("*.pickle"))
+    monkeypatch.setenv("REVIEWBOT_CACHE_DIR", str(tmp_path / "from-env"))
+    run_cli("scan", str(package), "--quiet")
+    assert list((tmp_path / "from-env").rglob("*.pickle"))

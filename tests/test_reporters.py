@@ -111,7 +111,13 @@ CONTEXT = ReportContext(
     fail_on=Severity.WARNING,
     rule_source="recommended set",
 )
-EXTENSIONS = {"text": "txt", "json": "json", "sarif": "sarif", "github": "github.txt"}
+EXTENSIONS = {
+    "text": "txt",
+    "concise": "concise.txt",
+    "json": "json",
+    "sarif": "sarif",
+    "github": "github.txt",
+}
 
 
 @pytest.mark.parametrize("fmt", sorted(REPORTERS))

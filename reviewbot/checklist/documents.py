@@ -13,7 +13,20 @@ from pathlib import Path, PurePosixPath
 from reviewbot.model.catalog import data_dir
 from reviewbot.workspace.config import ConfigError
 
-DEFAULT_GLOBS = (".claude/agents/*.md", "agents/*.md")
+# Where repositories keep agent / assistant instructions, in the order they are quoted:
+# Claude Code subagents and memory, the AGENTS.md convention (Codex, Jules, Aider, ...), GitHub
+# Copilot custom agents and instructions, Cursor rules, and a plain `agents/` folder.
+DEFAULT_GLOBS = (
+    ".claude/agents/*.md",
+    "agents/*.md",
+    "AGENTS.md",
+    "CLAUDE.md",
+    ".github/agents/*.md",
+    ".github/copilot-instructions.md",
+    ".github/instructions/*.md",
+    ".cursor/rules/*.mdc",
+    ".cursor/rules/*.md",
+)
 # An `agents:` glob visits at most this many folders and this depth before it stops with a note.
 MAX_GLOB_DIRS = 20_000
 MAX_GLOB_DEPTH = 64
@@ -217,6 +230,14 @@ def named(arguments: list[str], cwd: Path) -> Found:
                 seen.add(real)
                 found.documents.append(Located(path, _shown(path, cwd)))
     return found
+
+
+def in_repository(root: Path) -> tuple[list[Located], list[str]]:
+    """Agent documents in the usual places under `root` (the patterns of DEFAULT_GLOBS that
+    matched, for `reviewbot init` to write under `agents:`)."""
+    found = under_root(root, DEFAULT_GLOBS, "agent documents")
+    matched = [p for p in DEFAULT_GLOBS if p not in found.unmatched]
+    return found.documents, matched
 
 
 def bundled() -> list[Located]:

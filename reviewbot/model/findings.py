@@ -87,6 +87,9 @@ class Finding:
     checklist: tuple[ChecklistRef, ...] = ()
     fingerprint: str = ""
     snippet_clipped: bool = False
+    # For a finding an inline directive silenced (JSON `suppressed`, SARIF `suppressions`):
+    # {"kind": "ignore" | "ignore-file", "line": N, "reason": "..." or None}.
+    suppression: dict[str, Any] | None = None
 
     def with_fingerprint(self, occurrence: int) -> Finding:
         """Fingerprint from rule, path and the flagged code's text, never its line number."""
@@ -109,6 +112,7 @@ class Finding:
             "suggestion": self.suggestion,
             "fingerprint": self.fingerprint,
             "checklist": [ref.to_dict() for ref in self.checklist],
+            **({"suppression": dict(self.suppression)} if self.suppression is not None else {}),
         }
 
 
@@ -171,6 +175,9 @@ class ScanSummary:
     rules_enabled: tuple[str, ...] = ()
     rule_source: str = ""
     suppressed: int = 0
+    # Of `suppressed`: findings a rule withheld for a Bandit/Ruff code on the line (nosec or
+    # a Ruff code such as S608); they have no record, only this count.
+    foreign_suppressed: int = 0
     baselined: int = 0
     counts: dict[str, int] = field(default_factory=dict)
     agents: tuple[AgentSource, ...] = ()
@@ -183,6 +190,7 @@ class ScanSummary:
             "rules_enabled": list(self.rules_enabled),
             "rule_source": self.rule_source,
             "suppressed": self.suppressed,
+            "foreign_suppressed": self.foreign_suppressed,
             "baselined": self.baselined,
             "counts": dict(sorted(self.counts.items())),
             "agents": [a.to_dict() for a in self.agents],

@@ -12,6 +12,7 @@ Reporter = Callable[[ScanResult, ReportContext], str]
 
 REPORTERS: dict[str, Reporter] = {
     "text": text.render,
+    "concise": text.render_concise,
     "json": json_report.render,
     "sarif": sarif.render,
     "github": github_annotations.render,

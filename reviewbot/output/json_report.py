@@ -22,6 +22,7 @@ def summary_dict(result: ScanResult, context: ReportContext) -> dict[str, object
             "errors": len(result.errors),
             "fail_on": context.fail_on.label if context.fail_on else "never",
             "rule_source": context.rule_source,
+            "rules_off": dict(context.rules_off),
             "skipped": [{"path": p, "reason": r} for p, r in result.skipped],
         }
     )
@@ -31,8 +32,12 @@ def summary_dict(result: ScanResult, context: ReportContext) -> dict[str, object
 def render(result: ScanResult, context: ReportContext) -> str:
     document = {
         "version": SCHEMA_VERSION,
+        # Finding paths are relative to this folder (the config's folder, else the repo top).
+        "root": str(result.root),
         "findings": [f.to_dict() for f in result.findings],
         "errors": [e.to_dict() for e in result.errors],
+        # Findings an inline directive silenced, each with its `suppression` (kind, line, reason).
+        "suppressed": [f.to_dict() for f in result.suppressed],
         "summary": summary_dict(result, context),
     }
     return json_safe(json.dumps(document, indent=2, ensure_ascii=False)) + "\n"

@@ -8,6 +8,7 @@ from typing import Any
 from reviewbot import __version__
 from reviewbot.model.catalog import RuleMeta
 from reviewbot.model.findings import Severity
+from reviewbot.model.rule_docs import rule_doc_url
 from reviewbot.output.context import ReportContext
 from reviewbot.output.escape import json_safe
 from reviewbot.scan.engine import ScanResult
@@ -31,8 +32,9 @@ def _rule(meta: RuleMeta) -> dict[str, Any]:
     }
     if "security" in meta.tags:
         rule["properties"]["security-severity"] = SECURITY_SEVERITY[meta.severity]
-    if meta.references:
-        rule["helpUri"] = meta.references[0]
+    # The rule's own page (docs/rules/<id>.md): a stable link for every rule; the references
+    # stay in the help text.
+    rule["helpUri"] = rule_doc_url(meta.id)
     return rule
 
 
@@ -41,7 +43,9 @@ def render(result: ScanResult, context: ReportContext) -> str:
     rule_ids = sorted(metas)
     index = {rule_id: i for i, rule_id in enumerate(rule_ids)}
     results: list[dict[str, Any]] = []
-    for f in result.findings:
+    # Silenced findings are kept with SARIF `suppressions` (viewers show them as suppressed, with
+    # the directive's reason as the justification), as CodeQL and Semgrep do.
+    for f in [*result.findings, *result.suppressed]:
         region: dict[str, Any] = {
             "startLine": f.line,
             "startColumn": f.column,
@@ -71,6 +75,11 @@ def render(result: ScanResult, context: ReportContext) -> str:
             item["ruleIndex"] = index[f.rule]
         if f.checklist:
             item["properties"] = {"checklist": [ref.to_dict() for ref in f.checklist]}
+        if f.suppression is not None:
+            suppression: dict[str, Any] = {"kind": "inSource", "status": "accepted"}
+            if f.suppression.get("reason"):
+                suppression["justification"] = f.suppression["reason"]
+            item["suppressions"] = [suppression]
         results.append(item)
     notifications = [
         {

@@ -41,6 +41,50 @@ def _frame(finding: Finding, color: bool) -> list[str]:
     return out
 
 
+def tally(result: ScanResult) -> list[tuple[str, int, Severity]]:
+    """(rule, count, severity) per rule, most findings first, like `ruff --statistics`."""
+    counts = Counter(f.rule for f in result.findings)
+    severity = {f.rule: f.severity for f in result.findings}
+    return [
+        (rule, n, severity[rule]) for rule, n in sorted(counts.items(), key=lambda x: (-x[1], x[0]))
+    ]
+
+
+def tally_lines(result: ScanResult, color: bool) -> list[str]:
+    rows = tally(result)
+    if not rows:
+        return []
+    count_width = max(len(str(n)) for _, n, _ in rows)
+    rule_width = max(len(rule) for rule, _, _ in rows)
+    return [
+        f"{n:>{count_width}}  {rule:<{rule_width}}  {_paint(sev.label, COLOURS[sev], color)}".rstrip()
+        for rule, n, sev in rows
+    ]
+
+
+def render_statistics(result: ScanResult, context: ReportContext) -> str:
+    """`--statistics`: the per-rule tally only (an empty report when nothing was found)."""
+    lines = tally_lines(result, context.color)
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def render_concise(result: ScanResult, context: ReportContext) -> str:
+    """`--format concise`: one line per finding, `path:line:col: rule message`, for editors."""
+    # Paths and messages come from the scanned repository: made printable like the text report.
+    lines = [
+        f"{printable(context.display_path(f.path))}:{f.line}:{f.column}: {f.rule} "
+        f"{printable(f.message)}"
+        for f in result.findings
+    ]
+    for e in result.errors:
+        where = printable(context.display_path(e.path))
+        if e.line:
+            where += f":{e.line}" + (f":{e.column}" if e.column else "")
+        lines.append(f"{where}: notice {e.kind} {printable(e.message)}")
+    # A line a CI runner would read as a workflow command (`::stop-commands::...`) is defused.
+    return no_commands("\n".join(lines) + "\n") if lines else ""
+
+
 def render(result: ScanResult, context: ReportContext) -> str:
     color = context.color
     out: list[str] = []
@@ -69,6 +113,10 @@ def render(result: ScanResult, context: ReportContext) -> str:
         out.append(f"{shown}: {_paint('notice', '35', color)} skipped: {printable(reason)}")
     if result.errors or result.skipped:
         out.append("")
+    if result.findings:
+        out.append(_paint("Findings by rule:", "1", color))
+        out.extend("  " + line for line in tally_lines(result, color))
+        out.append("")
     out.extend(printable(note) for note in context.notes)
     counts = Counter(f.severity for f in result.findings)
     files = result.summary.files_scanned
@@ -86,7 +134,9 @@ def render(result: ScanResult, context: ReportContext) -> str:
     if result.errors:
         extras.append(f"{len(result.errors)} could not be checked (see notices)")
     if result.summary.suppressed:
-        extras.append(f"{result.summary.suppressed} suppressed")
+        foreign = result.summary.foreign_suppressed
+        by_foreign = f" ({foreign} by `# noqa`/`# nosec` codes)" if foreign else ""
+        extras.append(f"{result.summary.suppressed} suppressed{by_foreign}")
     if result.summary.baselined:
         extras.append(f"{result.summary.baselined} in baseline")
     if extras:

@@ -15,6 +15,7 @@ import libcst as cst
 _NOSEC = re.compile(r"#\s*nosec\b(?P<codes>[^#]*)", re.IGNORECASE)
 _NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z0-9, ]+)", re.IGNORECASE)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+FOREIGN_FACT = "foreign-suppressed"
 
 
 def suppressing_codes(comment: str) -> tuple[bool, set[str]]:
@@ -51,4 +52,10 @@ class ForeignSuppressions(cst.BatchableCSTVisitor):
         if not self._line_comment or not self._line_comment[-1]:
             return False
         bare, codes = suppressing_codes(self._line_comment[-1])
-        return bare or bool(codes & self.FOREIGN_CODES)
+        if not (bare or codes & self.FOREIGN_CODES):
+            return False
+        # Counted in the summary's suppressed total (the finding itself is never built).
+        file = getattr(self, "file", None)
+        if file is not None:
+            file.add_fact(FOREIGN_FACT, self._line_comment[-1])
+        return True

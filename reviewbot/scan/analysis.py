@@ -128,6 +128,31 @@ class Analyzer:
             self._sql(document, outcome)
         return outcome
 
+    def _syntax_check(self, source: SourceFile, outcome: FileOutcome) -> None:
+        # CPython's parser bounds its own depth (SyntaxError / MemoryError, caught by Syntax.of),
+        # so only the libcst fallback needs the shape guard.
+        if Syntax.of(source.text) is not None:
+            return
+        shape = python_shape(source.text)
+        if shape.refusal() is not None or shape.nesting > SHALLOW_PYTHON_NESTING:
+            return  # not parsed here: too deep or too large for libcst on a normal stack
+        # Newer syntax than this Python knows can still be what libcst parses: ask it.
+        try:
+            cst.parse_module(source.text)
+        except (cst.ParserSyntaxError, cst.CSTValidationError) as exc:
+            message, line, column = _syntax_error(exc, source.text)
+            outcome.errors.append(
+                ScanError(
+                    ErrorKind.PARSE_ERROR,
+                    source.path,
+                    f"Python syntax error ({message}); file not checked",
+                    line=line,
+                    column=column,
+                )
+            )
+        except (RecursionError, MemoryError, ValueError):
+            pass
+
     def _python(self, source: SourceFile, outcome: FileOutcome) -> None:
         context = file_context(source.path, source.text)
         active = [
@@ -139,6 +164,9 @@ class Analyzer:
         ]
         extract = self.extract_sql and SqlExtractor.wants(source.text)
         if not active and not extract:
+            # No rule looks at this file, but a file that does not parse still gets its notice
+            # (CPython's parser, a tenth of libcst's cost; libcst only when CPython refuses).
+            self._syntax_check(source, outcome)
             return
         deep = in_deep_thread()
         # libcst's parser is native code that recurses once per nesting level: past its stack it

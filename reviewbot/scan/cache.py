@@ -117,12 +117,46 @@ def code_fingerprint(package: Path | None = None) -> str:
     return digest.hexdigest()
 
 
-class Cache:
-    """Outcomes by key; unreadable or corrupt entries are misses, write failures are ignored."""
+CACHE_ENV = "REVIEWBOT_CACHE_DIR"
 
-    def __init__(self, root: Path, salt: dict[str, Any]) -> None:
-        self.root = root
-        self.folder = root / CACHE_DIR / f"v{FORMAT}"
+
+def cache_location(scan_root: Path, has_config: bool, explicit: Path | None = None) -> Path:
+    """The cache folder for a scan rooted at `scan_root`, never inside a scanned subfolder:
+
+    `--cache-dir` or $REVIEWBOT_CACHE_DIR if given; else `.reviewbot_cache` at the top of the git
+    repository holding the root; else next to the config file that made the root; else (an
+    installed package, an unpacked sdist: no repository, no config) a folder per scan root
+    under the user's cache directory ($XDG_CACHE_HOME or ~/.cache), so nothing is written there.
+    """
+    if explicit is None and os.environ.get(CACHE_ENV):
+        explicit = Path(os.environ[CACHE_ENV]).expanduser()
+    if explicit is not None:
+        return explicit.resolve()
+    root = scan_root.resolve()
+    for folder in (root, *root.parents):
+        if (folder / ".git").exists():
+            return folder / CACHE_DIR
+    if has_config:
+        return root / CACHE_DIR
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    digest = hashlib.sha256(str(root).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return base / "reviewbot" / f"{root.name or 'root'}-{digest}"
+
+
+class Cache:
+    """Outcomes by key; unreadable or corrupt entries are misses, write failures are ignored.
+
+    `location` is the cache folder (see `cache_location`); entries go under `location/v<FORMAT>`.
+    """
+
+    def __init__(self, location: Path, salt: dict[str, Any]) -> None:
+        # Folders are created one level at a time from the nearest existing ancestor, refusing
+        # symlinks on the way (see _make_folders).
+        existing = location.parent
+        while not existing.exists() and existing.parent != existing:
+            existing = existing.parent
+        self.root = existing
+        self.folder = location / f"v{FORMAT}"
         self.salt = hashlib.sha256(
             json.dumps(
                 {"version": __version__, "code": code_fingerprint(), **salt},

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from reviewbot.model.catalog import RuleMeta, active_catalog
 from reviewbot.model.findings import ChecklistRef, Finding, ScanError, ScanSummary, clip_snippet
 from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
+from reviewbot.python.foreign import FOREIGN_FACT
 from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
-from reviewbot.scan.cache import Cache
+from reviewbot.scan.cache import Cache, cache_location
 from reviewbot.scan.parallel import (
     DEFAULT_FILE_TIMEOUT,
     PARALLEL_MIN_BYTES,
@@ -20,7 +21,7 @@ from reviewbot.scan.parallel import (
     parallel_analyze,
     transient,
 )
-from reviewbot.scan.suppressions import Suppressions, parse_suppressions
+from reviewbot.scan.suppressions import Directive, Suppressions, parse_suppressions
 from reviewbot.sql.extract import REVISION_FACT, AlembicRevision
 from reviewbot.sql.migrations import MigrationFile, alembic_ids, timeline_file
 from reviewbot.sql.source import SqlDocument
@@ -31,6 +32,8 @@ from reviewbot.workspace.guards import run_deep
 from reviewbot.workspace.sources import SourceFile, read_source
 
 REDACTED = "****"
+# Project rules that judge the suppressions: they run after every other rule has reported.
+LATE_RULES = frozenset({"unused-suppression"})
 
 
 @dataclass(slots=True)
@@ -46,6 +49,8 @@ class ScanResult:
     # Findings of migration rules in history migrations, held back from the report; a diff
     # filter brings back those in files the change touches.
     held_back: list[Finding] = field(default_factory=list)
+    # Findings silenced by an inline directive, each with its `suppression` (JSON, SARIF).
+    suppressed: list[Finding] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -61,6 +66,8 @@ class Project:
     # What a command lends its project rules beyond the files (`migrations verify`: the database).
     services: dict[str, Any] = field(default_factory=dict)
     findings: list[RawFinding] = field(default_factory=list)
+    # Directives that silenced at least one finding: (path, line, column).
+    used_directives: set[tuple[str, int, int]] = field(default_factory=set)
     _shared: dict[str, Any] = field(default_factory=dict)
 
     def add(self, finding: RawFinding) -> None:
@@ -90,6 +97,7 @@ class Scanner:
         jobs: int = 1,
         cache: bool = False,
         progress: Callable[[int, int], None] | None = None,
+        cache_dir: Path | None = None,
         services: dict[str, Any] | None = None,
         file_timeout: float | None = DEFAULT_FILE_TIMEOUT,
     ) -> None:
@@ -110,13 +118,14 @@ class Scanner:
         self.options = {rid: config.rule_options(meta) for rid, meta in self.metas.items()}
         classes = [REGISTRY[rid] for rid in sorted(self.enabled)]
         self.project_rules = [c for c in classes if issubclass(c, ProjectRule)]
+        self.late_rules = [c for c in self.project_rules if c.id in LATE_RULES]
         extract_sql = any(meta.language in ("sql", "database") for meta in self.metas.values())
         self.analyzer = Analyzer(config, self.enabled, self.options, extract_sql)
         self.jobs = max(1, jobs)
         self.progress = progress
         self.cache = (
             Cache(
-                config.root,
+                cache_location(config.root, config.path is not None, cache_dir),
                 {
                     "rules": sorted(self.enabled),
                     "options": self.options,
@@ -214,13 +223,21 @@ class Scanner:
             # Project rules walk the SQL of every file, including statements parsed on a large
             # stack (guards.run_deep): they run on one too.
             run_deep(self._project_pass, project)
-        findings, suppressed = self._filter([*self.raw, *project.findings], suppressions)
+        if self.late_rules:
+            # Rules about the suppressions themselves see which directives silenced something.
+            for _item, directive in self._classify([*self.raw, *project.findings], suppressions):
+                if isinstance(directive, Directive):
+                    project.used_directives.add((_item.path, directive.line, directive.column))
+            self._late_pass(project)
+        findings, silenced, suppressed = self._filter([*self.raw, *project.findings], suppressions)
+        foreign = len(self.facts.get(FOREIGN_FACT, ()))
         summary = ScanSummary(
             files_scanned=len(self.sources),
             python_files=sum(1 for s in self.sources.values() if s.language == "python"),
             sql_files=sum(1 for s in self.sources.values() if s.language == "sql"),
             rules_enabled=tuple(sorted(self.enabled)),
-            suppressed=suppressed,
+            suppressed=suppressed + foreign,
+            foreign_suppressed=foreign,
             counts=dict(Counter(f.rule for f in findings)),
         )
         errors = sorted(
@@ -234,6 +251,7 @@ class Scanner:
             skipped=skipped,
             rules=self.metas,
             migrations=self._migration_files(),
+            suppressed=silenced,
         )
 
     def _migration_files(self) -> list[MigrationFile]:
@@ -256,16 +274,25 @@ class Scanner:
 
     def _project_pass(self, project: Project) -> None:
         for cls in self.project_rules:
+            if cls.id in LATE_RULES:
+                continue
             try:
                 cls(project, self.options[cls.id]).check()
             except Exception as exc:
                 self.errors.append(rule_crash(cls.id, ".", exc))
 
-    def _filter(
+    def _late_pass(self, project: Project) -> None:
+        for cls in self.late_rules:
+            try:
+                cls(project, self.options[cls.id]).check()
+            except Exception as exc:
+                self.errors.append(rule_crash(cls.id, ".", exc))
+
+    def _classify(
         self, raw: list[RawFinding], suppressions: dict[str, Suppressions]
-    ) -> tuple[list[Finding], int]:
-        kept: list[Finding] = []
-        suppressed = 0
+    ) -> Iterator[tuple[RawFinding, tuple[str, int, int] | Directive | None]]:
+        """Each distinct finding, in report order, with what silences it: a config ignore
+        (path, 0, 0), an inline directive (as (path, line, column)), or None."""
         seen: set[tuple[str, str, int, int, str]] = set()
         for item in sorted(raw, key=lambda r: (r.path, r.line, r.column, r.rule, r.message)):
             key = (item.rule, item.path, item.line, item.column, item.message)
@@ -273,20 +300,40 @@ class Scanner:
                 continue
             seen.add(key)
             if self._ignored_by_config(item):
-                suppressed += 1
+                yield item, (item.path, 0, 0)
                 continue
             file_suppressions = suppressions.get(item.path)
-            if file_suppressions and file_suppressions.suppresses(item.rule, item.line):
-                suppressed += 1
+            directive = (
+                file_suppressions.directive_for(item.rule, item.line) if file_suppressions else None
+            )
+            if (
+                directive is not None
+                and item.rule in LATE_RULES
+                and item.rule not in directive.rules
+            ):
+                directive = None  # a bare directive does not silence the report that it is unused
+            yield item, directive
+
+    def _filter(
+        self, raw: list[RawFinding], suppressions: dict[str, Suppressions]
+    ) -> tuple[list[Finding], list[Finding], int]:
+        kept: list[Finding] = []
+        silenced: list[Finding] = []
+        suppressed = 0
+        for item, by in self._classify(raw, suppressions):
+            if by is None:
+                kept.append(self._finding(item))
                 continue
-            kept.append(self._finding(item))
+            suppressed += 1
+            if isinstance(by, Directive):
+                silenced.append(replace(self._finding(item), suppression=by.to_dict()))
         occurrences: Counter[tuple[str, str, str]] = Counter()
         out: list[Finding] = []
         for finding in kept:
             key3 = (finding.rule, finding.path, " ".join(finding.snippet.split()))
             out.append(finding.with_fingerprint(occurrences[key3]))
             occurrences[key3] += 1
-        return out, suppressed
+        return out, silenced, suppressed
 
     def _ignored_by_config(self, item: RawFinding) -> bool:
         ignored = self._ignored_rules.get(item.path)

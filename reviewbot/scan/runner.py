@@ -21,6 +21,7 @@ from reviewbot.scan.engine import Scanner, ScanResult
 from reviewbot.scan.parallel import DEFAULT_FILE_TIMEOUT
 from reviewbot.workspace.config import Config, ConfigError, Selection, load_config, select_rules
 from reviewbot.workspace.config import git_toplevel as find_git_top
+from reviewbot.workspace.sources import SourceFile, language_of
 
 
 @dataclass(slots=True)
@@ -29,6 +30,7 @@ class ScanRequest:
     config_path: Path | None = None
     select: tuple[str, ...] | None = None
     ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
     fail_on: Severity | str | None = "config"
     sql_dialect: str | None = None
     baseline: Path | None = None
@@ -37,6 +39,9 @@ class ScanRequest:
     # limit; the default is parallel.DEFAULT_FILE_TIMEOUT).
     file_timeout: float | None = DEFAULT_FILE_TIMEOUT
     cache: bool = True
+    cache_dir: Path | None = None
+    # `reviewbot scan -`: (the file name it stands for, the text read from stdin).
+    stdin: tuple[Path, str] | None = None
     progress: Callable[[int, int], None] | None = None
     services: dict[str, Any] = field(default_factory=dict)
     # Check every migration, history or not (`--all-migrations`).
@@ -81,9 +86,12 @@ class ScanOutcome:
             color=color,
             repo_prefix=repo_prefix,
             display_prefix=display_prefix,
+            scan_root=str(root),
+            cwd=str(cwd),
             fail_on=self.fail_on,
             rule_source=self.selection.source,
             notes=tuple(self.notes),
+            rules_off=tuple(self.selection.off.items()),
         )
 
 
@@ -110,7 +118,21 @@ def load_checklists(config: Config) -> Checklists:
         for pattern in found.unmatched:
             result.notes.append(f"Agent documents: `{pattern}` under `agents:` matched no file.")
     else:
-        located, opt_in = documents.bundled(), False
+        # No `agents:` key: quote the repository's own documents from the usual places when it
+        # has some (their paths resolve in PR comments), else the ones bundled with reviewbot.
+        # Either way they only provide citations; listing them under `agents:` opts rules in.
+        located, _ = documents.in_repository(config.root)
+        if located:
+            result.notes.append(
+                "Agent documents "
+                + ", ".join(d.shown for d in located[:5])
+                + (f" and {len(located) - 5} more" if len(located) > 5 else "")
+                + " are quoted in findings; list them under `agents:` (`reviewbot init` does)"
+                " to add the rules they ask for."
+            )
+        else:
+            located = documents.bundled()
+        opt_in = False
     mapper = default_mapper()
     runnable = active_catalog()
     refs: dict[str, list[tuple[int, int, ChecklistRef]]] = {}
@@ -158,12 +180,35 @@ def load_checklists(config: Config) -> Checklists:
     return result
 
 
+def _stdin_source(config: Config, name: Path, text: str) -> SourceFile:
+    language = language_of(name.name)
+    if language is None:
+        raise ConfigError(
+            f"--stdin-filename {name}: not a Python or SQL file name (.py, .sql); "
+            "it decides the language and which config applies"
+        )
+    absolute = name if name.is_absolute() else Path.cwd() / name
+    try:
+        shown = absolute.resolve().relative_to(config.root).as_posix()
+    except ValueError:
+        shown = name.as_posix()
+    return SourceFile(path=shown, text=text, language=language)
+
+
 def run_scan(request: ScanRequest) -> ScanOutcome:
-    config = load_config(start_folder(request.paths), request.config_path)
+    if request.stdin is not None:
+        # The config is the one the named file would get; the file need not exist.
+        folder = request.stdin[0].parent if request.stdin[0].parent.is_dir() else Path(".")
+        start = folder
+    else:
+        start = start_folder(request.paths)
+    config = load_config(start, request.config_path)
     if request.sql_dialect:
         config.sql_dialect = request.sql_dialect
     checklists = load_checklists(config)
-    selection = select_rules(config, checklists.rules, request.select, request.ignore)
+    selection = select_rules(
+        config, checklists.rules, request.select, request.ignore, request.extend_select
+    )
     fail_on = config.fail_on if request.fail_on == "config" else request.fail_on
     assert not isinstance(fail_on, str)
     scanner = Scanner(
@@ -173,10 +218,14 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
         jobs=request.jobs or os.cpu_count() or 1,
         cache=request.cache,
         progress=request.progress,
+        cache_dir=request.cache_dir,
         services=request.services,
         file_timeout=request.file_timeout,
     )
-    result = scanner.scan_paths([p.resolve() for p in request.paths])
+    if request.stdin is not None:
+        result = scanner.scan_sources([_stdin_source(config, *request.stdin)])
+    else:
+        result = scanner.scan_paths([p.resolve() for p in request.paths])
     result.errors.extend(checklists.errors)
     notes = list(checklists.notes)
     if not request.all_migrations:
@@ -191,9 +240,16 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
         result.findings, result.summary.baselined = apply_baseline(
             result.findings, read_baseline(request.baseline)
         )
-    if not selection.rules:
+    if selection.off:
+        by_reason: dict[str, list[str]] = {}
+        for rule_id, reason in selection.off.items():
+            by_reason.setdefault(reason, []).append(rule_id)
         notes.append(
-            "No rules are enabled: add rule ids to `enable:` or agent documents to `agents:` in "
-            f"{config.path.name if config.path else '.reviewbot.yml'}."
+            "Recommended rules off: "
+            + "; ".join(
+                f"{', '.join(ids) if len(ids) <= 6 else f'{len(ids)} rules'} ({why})"
+                for why, ids in by_reason.items()
+            )
+            + "."
         )
     return ScanOutcome(config, selection, result, fail_on, notes)

@@ -1,4 +1,5 @@
-"""Inline suppressions: `# reviewbot: ignore[ids]`, `-- reviewbot: ignore[...]`, `ignore-file[...]`."""
+"""Inline suppressions: `# reviewbot: ignore[ids]`, `-- reviewbot: ignore[...]`, `ignore-file[...]`,
+each optionally followed by a reason: `# reviewbot: ignore[sql-injection] -- ids are ints`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ DIRECTIVE = re.compile(
     r"(?:#|--)\s*reviewbot:\s*(?P<kind>ignore-file|ignore)\b(?:\[(?P<ids>[^\]]*)\])?",
     re.IGNORECASE,
 )
+# ` -- why` (or an em dash) right after the directive; the reason runs to the end of the line.
+REASON = re.compile(r"\s*(?:--|\u2014)\s*(?P<reason>\S.*?)\s*$")
 ALL = "*"
 
 
@@ -18,23 +21,29 @@ class Directive:
     column: int
     kind: str
     rules: tuple[str, ...]  # ("*",) for a bare directive
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"kind": self.kind, "line": self.line, "reason": self.reason or None}
 
 
 @dataclass(slots=True)
 class Suppressions:
     """Directives of one file: which rules are silenced on which line, and for the whole file."""
 
-    by_line: dict[int, set[str]] = field(default_factory=dict)
-    whole_file: set[str] = field(default_factory=set)
+    by_line: dict[int, list[Directive]] = field(default_factory=dict)
+    whole_file: list[Directive] = field(default_factory=list)
     directives: list[Directive] = field(default_factory=list)
 
     def suppresses(self, rule: str, line: int) -> bool:
-        if ALL in self.whole_file or rule in self.whole_file:
-            return True
-        ids = self.by_line.get(line)
-        if not ids:
-            return False
-        return ALL in ids or rule in ids
+        return self.directive_for(rule, line) is not None
+
+    def directive_for(self, rule: str, line: int) -> Directive | None:
+        """The directive that silences `rule` on `line` (a line's own before a file's), or None."""
+        for directive in (*self.by_line.get(line, ()), *self.whole_file):
+            if ALL in directive.rules or rule in directive.rules:
+                return directive
+        return None
 
 
 def _is_comment_line(stripped: str) -> bool:
@@ -57,11 +66,15 @@ def parse_suppressions(text: str) -> Suppressions:
                 else (ALL,)
             )
             kind = match.group("kind").lower()
-            result.directives.append(Directive(index + 1, match.start() + 1, kind, ids))
+            reason = REASON.match(line, match.end())
+            directive = Directive(
+                index + 1, match.start() + 1, kind, ids, reason.group("reason") if reason else ""
+            )
+            result.directives.append(directive)
             if kind == "ignore-file":
-                result.whole_file.update(ids)
+                result.whole_file.append(directive)
                 continue
-            result.by_line.setdefault(index + 1, set()).update(ids)
+            result.by_line.setdefault(index + 1, []).append(directive)
             if _is_comment_line(line.strip()):
                 # A directive on a comment line of its own covers the next code line (skipping
                 # further comment lines, so several directives can stack above one statement).
@@ -69,5 +82,5 @@ def parse_suppressions(text: str) -> Suppressions:
                 while target < len(lines) and _is_comment_line(lines[target].strip()):
                     target += 1
                 if target < len(lines):
-                    result.by_line.setdefault(target + 1, set()).update(ids)
+                    result.by_line.setdefault(target + 1, []).append(directive)
     return result

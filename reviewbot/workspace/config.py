@@ -25,6 +25,7 @@ SQL_DIALECTS = tuple(sorted(d.value for d in sqlglot.Dialects if d.value))
 KEYS = (
     "agents",
     "enable",
+    "extend-enable",
     "disable",
     "severity",
     "exclude",
@@ -53,7 +54,8 @@ class Config:
     root: Path
     path: Path | None = None
     agents: tuple[str, ...] = ()
-    enable: tuple[str, ...] = ()
+    enable: tuple[str, ...] | None = None  # None: the key is absent (the recommended set)
+    extend_enable: tuple[str, ...] = ()
     disable: tuple[str, ...] = ()
     severity: dict[str, Severity] = field(default_factory=dict)
     exclude: tuple[str, ...] = ()
@@ -136,9 +138,15 @@ def validate(raw: Any, root: Path, source: Path | None) -> Config:
                 f"valid keys: {', '.join(KEYS)}"
             )
     config.agents = _string_list(raw.get("agents"), "agents", source)
-    config.enable = _string_list(raw.get("enable"), "enable", source)
+    if "enable" in raw:
+        config.enable = _string_list(raw["enable"], "enable", source)
+    config.extend_enable = _string_list(raw.get("extend-enable"), "extend-enable", source)
     config.disable = _string_list(raw.get("disable"), "disable", source)
-    for key, ids in (("enable", config.enable), ("disable", config.disable)):
+    for key, ids in (
+        ("enable", config.enable or ()),
+        ("extend-enable", config.extend_enable),
+        ("disable", config.disable),
+    ):
         for rule_id in ids:
             check_rule_id(rule_id, _where(source, key), allow_selectors=True)
     config.exclude = _string_list(raw.get("exclude"), "exclude", source)
@@ -315,10 +323,17 @@ def load_config(start: Path, explicit: Path | None = None) -> Config:
     return validate(_read_file(found), found.parent, found)
 
 
+# Rules that check reviewbot's own suppression comments: they run whatever the selection says
+# (a misspelled `ignore[...]` must never silently do nothing) unless turned off by exact id.
+ALWAYS_ON = ("invalid-suppression",)
+
+
 @dataclass(frozen=True, slots=True)
 class Selection:
     rules: frozenset[str]
     source: str
+    # Recommended rules that do not run, with the reason, for the summary.
+    off: dict[str, str] = field(default_factory=dict)
 
 
 def expand(selectors: tuple[str, ...], catalog: dict[str, RuleMeta]) -> set[str]:
@@ -340,25 +355,73 @@ def select_rules(
     agent_rules: set[str] | None = None,
     cli_select: tuple[str, ...] | None = None,
     cli_ignore: tuple[str, ...] = (),
+    cli_extend: tuple[str, ...] = (),
 ) -> Selection:
-    """Which rules run: CLI --select, else the config's opt-ins, else the recommended set."""
+    """Which rules run, in ruff's model (the README's "Which rules run" table).
+
+    The base is `--select` if given, else the config's `enable` if the key is present, else the
+    recommended set. `extend-enable`, `--extend-select` and the rules the `agents` checklists map
+    to are added; `disable` and `--ignore` are removed. `invalid-suppression` always runs unless
+    named by id in `disable` / `--ignore`. A selection that ends up with no rule is a ConfigError.
+    """
     catalog = active_catalog()
+    recommended = {rid for rid, m in catalog.items() if m.default}
+    name = config.path.name if config.path is not None else "config"
+    parts: list[str] = []
     if cli_select:
-        chosen = expand(cli_select, catalog)
-        source = "--select"
-    elif config.path is not None:
-        chosen = expand(config.enable, catalog) | {
-            r for r in (agent_rules or set()) if r in catalog
-        }
-        parts = []
-        if config.enable:
-            parts.append("`enable`")
-        if agent_rules:
-            parts.append("agent checklists")
-        source = f"{config.path.name}: " + (" + ".join(parts) if parts else "nothing opted in")
-        chosen -= expand(config.disable, catalog)
+        base, why_not = expand(cli_select, catalog), "not in --select"
+        parts.append("--select")
+    elif config.enable is not None:
+        base, why_not = expand(config.enable, catalog), f"not listed in `enable` ({name})"
+        parts.append(f"{name}: `enable`")
     else:
-        chosen = {rid for rid, m in catalog.items() if m.default}
-        source = "recommended set (no .reviewbot.yml; run `reviewbot init` to opt rules in)"
-    chosen -= expand(cli_ignore, catalog)
-    return Selection(rules=frozenset(chosen), source=source)
+        base, why_not = set(recommended), ""
+        parts.append("recommended set")
+    chosen = set(base)
+    if not cli_select:
+        added_by_agents = {r for r in (agent_rules or set()) if r in catalog}
+        if added_by_agents:
+            parts.append("agent checklists")
+        chosen |= added_by_agents
+        if config.extend_enable:
+            parts.append(f"`extend-enable` ({name})")
+        chosen |= expand(config.extend_enable, catalog)
+    if cli_extend:
+        parts.append("--extend-select")
+        chosen |= expand(cli_extend, catalog)
+    disabled = expand(config.disable, catalog) if not cli_select else set()
+    ignored = expand(cli_ignore, catalog)
+    before_removal = set(chosen)
+    chosen -= disabled | ignored
+    if before_removal - chosen:
+        removed = []
+        if disabled & before_removal:
+            removed.append(f"`disable` ({name})")
+        if ignored & before_removal:
+            removed.append("--ignore")
+        parts.append("minus " + " and ".join(removed))
+    if not chosen - set(ALWAYS_ON):
+        if cli_select or cli_ignore or cli_extend:
+            cause = "--select / --ignore leave no rule to run"
+        elif config.enable is not None and not config.enable:
+            cause = f"{name}: `enable: []` selects no rule and no agent checklist adds one"
+        else:
+            cause = f"{name}: `enable` / `disable` leave no rule to run"
+        raise ConfigError(
+            f"{cause}; delete `enable` to run the recommended set, or list rule ids "
+            "(`reviewbot rules` shows them)"
+        )
+    explicitly_off = set(config.disable) | set(cli_ignore)
+    for rule_id in ALWAYS_ON:
+        if rule_id in catalog and rule_id not in explicitly_off:
+            chosen.add(rule_id)
+    off: dict[str, str] = {}
+    for rule_id in sorted(recommended - chosen):
+        if rule_id in ignored:
+            off[rule_id] = "--ignore"
+        elif rule_id in disabled:
+            off[rule_id] = f"`disable` ({name})"
+        else:
+            off[rule_id] = why_not
+    source = " + ".join(parts).replace(" + minus", " minus")
+    return Selection(rules=frozenset(chosen), source=source, off=off)

@@ -439,7 +439,22 @@ def local_changes(start: Path, ref: str) -> tuple[Path, list[FileDiff]]:
     the scan reads.
     """
     top = git_toplevel(start)
-    return top, git_diff(top, merge_base(top, ref))
+    diffs = git_diff(top, merge_base(top, ref))
+    return top, diffs + untracked_files(top, {d.new_path for d in diffs if d.new_path})
+
+
+def untracked_files(top: Path, known: set[str]) -> list[FileDiff]:
+    """Files git does not track yet (and .gitignore does not exclude): a new file the user has
+    not `git add`-ed is as new as one they have, so every line of it counts as added."""
+    proc = _git(top, "ls-files", "--others", "--exclude-standard", "-z")
+    if proc.returncode != 0:
+        return []
+    out = []
+    for raw in proc.stdout.split(b"\0"):
+        path = raw.decode("utf-8", "surrogateescape")
+        if path and path not in known:
+            out.append(FileDiff(None, path, FileStatus.ADDED, lines_known=False))
+    return out
 
 
 def uncommitted_paths(start: Path) -> tuple[Path, frozenset[str]] | None:

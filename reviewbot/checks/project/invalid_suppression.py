@@ -13,8 +13,18 @@ class InvalidSuppression(ProjectRule):
 
     def check(self) -> None:
         known = load_catalog()
+        require_reason = bool(self.options.get("require-reason"))
         for path, suppressions in sorted(self.project.suppressions.items()):
             for directive in suppressions.directives:
+                if require_reason and not directive.reason:
+                    self.report_at(
+                        path,
+                        directive.line,
+                        f"`reviewbot: {directive.kind}` gives no reason; say why the code is safe "
+                        f"after it: `# reviewbot: {directive.kind}[rule] -- why` "
+                        "(`require-reason` is on).",
+                        column=directive.column,
+                    )
                 for rule_id in directive.rules:
                     if rule_id == ALL or rule_id in known:
                         continue

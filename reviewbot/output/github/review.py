@@ -15,6 +15,7 @@ from typing import Any
 from reviewbot import __version__
 from reviewbot.model.catalog import RuleMeta
 from reviewbot.model.findings import Finding, ScanError, Severity
+from reviewbot.model.rule_docs import rule_doc_url
 from reviewbot.output.github.markdown import code, inline, link
 from reviewbot.scan.engine import REDACTED
 from reviewbot.scan.filtering import ChangeSet, FilterMode
@@ -216,7 +217,8 @@ def render_comment(
     title = meta.title if meta else finding.rule
     parts = [FP_MARKER.format(finding.fingerprint)] if fingerprint else []
     parts.append(
-        f"{ICON[finding.severity]} **{title}** · `{finding.rule}` · {finding.severity.label}"
+        f"{ICON[finding.severity]} **{title}** · [`{finding.rule}`]({rule_doc_url(finding.rule)})"
+        f" · {finding.severity.label}"
     )
     parts.append(inline(finding.message[: NOTE_CHARS * 4]))
     replacement = suggestion_text(finding, start or line, line)
