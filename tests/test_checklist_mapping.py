@@ -27,6 +27,7 @@ MIGRATION_SAFETY = {
     "not-null-without-default",
     "destructive-migration",
     "column-type-change",
+    "set-not-null-on-existing-table",
 }
 INDEXES = {"unindexed-query-filter", "foreign-key-without-index"}
 

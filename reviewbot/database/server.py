@@ -189,7 +189,33 @@ def throwaway_server(bindir: Path | None = None) -> Iterator[str]:
                         run_as,
                         "pg_ctl stop",
                     )
-            shutil.rmtree(folder, ignore_errors=True)
+            # Interrupted while initdb or pg_ctl ran, a server (or initdb's bootstrap backend) may
+            # still be running with no pid file for pg_ctl to stop: end whatever runs on this
+            # data folder, then remove it, again while exiting backends still write into it.
+            _kill_servers_of(data)
+            for _ in range(50):
+                shutil.rmtree(folder, ignore_errors=True)
+                if not folder.exists():
+                    break
+                time.sleep(0.1)
+
+
+def _kill_servers_of(data: Path) -> None:
+    """SIGKILL every process whose command line names `data` (Linux /proc; elsewhere nothing)."""
+    marker = str(data).encode()
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return
+    for entry in proc.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if marker in cmdline:
+            with contextlib.suppress(OSError):
+                os.kill(int(entry.name), signal.SIGKILL)
 
 
 def _run(command: list[str], run_as: _RunAs | None, what: str, log: Path | None = None) -> None:
