@@ -113,7 +113,8 @@ def _example(raw: Any, language: str, where: str) -> Example:
 
 def _parse_rule(path: Path) -> RuleMeta:
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_SAFE_LOADER)
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.load(text, Loader=_SAFE_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path.name}: cannot read catalog entry: {exc}") from exc
     if not isinstance(raw, dict):
