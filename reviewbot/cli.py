@@ -11,25 +11,18 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from reviewbot import __version__
 from reviewbot.checklist import documents
-from reviewbot.checklist import report as checklist_report
-from reviewbot.checklist.mapping import default_mapper
 from reviewbot.database import command as migrations_command
 from reviewbot.model.catalog import CatalogError, RuleMeta, load_catalog
 from reviewbot.output import REPORTERS
 from reviewbot.output import text as text_report
 from reviewbot.output.escape import json_safe, printable, terminal_safe
 from reviewbot.output.github import command as github_command
-from reviewbot.scan.baseline import write_baseline
-from reviewbot.scan.cache import CACHE_DIR
-from reviewbot.scan.engine import ScanResult
-from reviewbot.scan.filtering import ChangeSet, FilterMode, filter_outcome
-from reviewbot.scan.parallel import DEFAULT_FILE_TIMEOUT
-from reviewbot.scan.runner import ScanRequest, run_scan
-from reviewbot.sql.migrations import migrations_under, newest_per_stream
+from reviewbot.scan import DEFAULT_FILE_TIMEOUT
+from reviewbot.scan.filtering import FilterMode
 from reviewbot.workspace.config import (
     CONFIG_NAMES,
     FAIL_ON_VALUES,
@@ -40,8 +33,14 @@ from reviewbot.workspace.config import (
     parse_dialect,
     parse_fail_on,
 )
-from reviewbot.workspace.diff import local_changes
-from reviewbot.workspace.discovery import discover
+
+if TYPE_CHECKING:
+    from reviewbot.scan.engine import ScanResult
+
+# Imported where used, not here: the scanner (`scan.runner`, `scan.cache`) and the migration reader
+# (`sql.migrations`) pull in libcst and sqlglot, about a second together; `rules`, `explain`,
+# `checklist` and `--help` need neither (`init` loads sqlglot only when there are files that may
+# be migrations), and `--version` is answered by `reviewbot.entry` before this module loads.
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -232,6 +231,11 @@ def _read_stdin(args: argparse.Namespace) -> tuple[Path, str] | None:
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
+    from reviewbot.scan.baseline import write_baseline
+    from reviewbot.scan.filtering import ChangeSet, filter_outcome
+    from reviewbot.scan.runner import ScanRequest, run_scan
+    from reviewbot.workspace.diff import local_changes
+
     _validate_scan_args(args)
     stdin = _read_stdin(args)
     outcome = run_scan(
@@ -397,6 +401,9 @@ def cmd_explain(args: argparse.Namespace) -> int:
 
 
 def cmd_checklist(args: argparse.Namespace) -> int:
+    from reviewbot.checklist import report as checklist_report
+    from reviewbot.checklist.mapping import default_mapper
+
     cwd = Path.cwd()
     missing: list[tuple[str, str]] = []
     if args.documents:
@@ -503,6 +510,8 @@ def starter_config(agents: Sequence[str] = ()) -> str:
 def start_after_section(root: Path) -> str:
     """`migrations: start-after:` with the newest migration of each folder under `root`: what
     exists today is history, migrations added after `init` are checked."""
+    from reviewbot.workspace.discovery import discover
+
     found = discover([root], root.resolve())
     files: list[tuple[str, str]] = []
     for candidate in found.files:
@@ -516,7 +525,11 @@ def start_after_section(root: Path) -> str:
             files.append((candidate.rel, candidate.absolute.read_text("utf-8", errors="replace")))
         except OSError:
             continue
-    newest = newest_per_stream(migrations_under(files))
+    newest: dict[str, str | list[str]] = {}
+    if files:  # sqlglot loads only when there is something that may be a migration
+        from reviewbot.sql.migrations import migrations_under, newest_per_stream
+
+        newest = newest_per_stream(migrations_under(files))
     lines = [
         "",
         "# Migrations up to these (the newest of each folder when `reviewbot init` ran) are",
@@ -533,6 +546,8 @@ def start_after_section(root: Path) -> str:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from reviewbot.scan.cache import CACHE_DIR
+
     target: Path = args.path
     if target.exists() and not args.force:
         raise UsageError(f"{target} already exists; pass --force to overwrite it")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import re
 import shlex
 import subprocess
@@ -27,6 +28,26 @@ def fake():
     server.stop()
 
 
+def _step(action: dict, name: str) -> dict:
+    (step,) = [s for s in action["runs"]["steps"] if s["name"] == name]
+    return step
+
+
+def _run_bash(script: str, tmp_path: Path, cwd: Path, env: dict[str, str], name: str):
+    path = tmp_path / f"{name}.sh"
+    path.write_text(script)
+    # How GitHub runs a `shell: bash` step.
+    return subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(path)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def test_action_runs_reviewbot_on_a_pull_request(tmp_path: Path, fake: FakeGitHub) -> None:
     action = yaml.safe_load((ROOT / "action.yml").read_text())
     assert action["runs"]["using"] == "composite"
@@ -40,24 +61,31 @@ def test_action_runs_reviewbot_on_a_pull_request(tmp_path: Path, fake: FakeGitHu
         "paths",
         "bot-login",
     }
-    install, run_step = action["runs"]["steps"]
-    # Installed from the action's own checkout; nothing else is fetched.
-    assert '"${{ github.action_path }}"' in install["run"] and "curl" not in install["run"]
+    assert [s["name"] for s in action["runs"]["steps"]] == [
+        "Check Python",
+        "Restore reviewbot's virtualenv",
+        "Install reviewbot",
+        "Run reviewbot",
+    ]
+    check, install, run_step = (
+        _step(action, "Check Python"),
+        _step(action, "Install reviewbot"),
+        _step(action, "Run reviewbot"),
+    )
+    # Installed from the action's own checkout and the index; no other download.
+    assert "curl" not in install["run"] and "wget" not in install["run"]
 
     root = tmp_path / "repo"
     root.mkdir()
     pr = make_pull_request(root, fake)
     runner_temp = tmp_path / "runner"
-    shim = runner_temp / "reviewbot-venv" / "bin" / "reviewbot"
-    shim.parent.mkdir(parents=True)
-    # What `pip install` puts there, running this tree's code: `python -m reviewbot "$@"`.
-    shim.write_text(f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m reviewbot "$@"\n')
-    shim.chmod(0o755)
-
+    runner_temp.mkdir()
     contexts = {
         "github.token": TOKEN,
         "github.action_path": str(ROOT),
         "runner.temp": str(runner_temp),
+        # A restored cache: the install step keeps the virtualenv (no download here).
+        "steps.cache.outputs.cache-hit": "true",
     }
     for name, spec in action["inputs"].items():
         contexts[f"inputs.{name}"] = EXPRESSION.sub(
@@ -73,24 +101,48 @@ def test_action_runs_reviewbot_on_a_pull_request(tmp_path: Path, fake: FakeGitHu
             "PATH": os.environ["PATH"],
             "HOME": str(tmp_path),
             "RUNNER_TEMP": str(runner_temp),
-            "PYTHONPATH": str(ROOT),
             # GitHub asks for a second between writes; the test server does not.
             "REVIEWBOT_WRITE_INTERVAL": "0",
         }
     )
-    env.update({key: expand(str(value)) for key, value in run_step["env"].items()})
-    script = tmp_path / "step.sh"
-    script.write_text(expand(run_step["run"]))
-    # How GitHub runs a `shell: bash` step.
-    proc = subprocess.run(
-        ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-        cwd=root,
-        env=env,
+
+    def step_env(step: dict) -> dict[str, str]:
+        return {**env, **{k: expand(str(v)) for k, v in step.get("env", {}).items()}}
+
+    checked = _run_bash(expand(check["run"]), tmp_path, root, step_env(check), "check")
+    assert checked.returncode == 0, checked.stderr
+    outputs = dict(
+        line.split("=", 1) for line in (tmp_path / "github-output.txt").read_text().splitlines()
+    )
+    assert outputs["version"].startswith(f"CPython-{platform.python_version()}-")
+    assert re.fullmatch(r"[0-9a-f]{16}", outputs["constraints"])
+    (tmp_path / "github-output.txt").write_text("")
+
+    # What the restored cache holds: a virtualenv with the dependencies (here borrowed from the
+    # test environment through a path file) and no reviewbot of its own.
+    venv = runner_temp / "reviewbot-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    purelib = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-c",
+            "import sysconfig; print(sysconfig.get_path('purelib'))",
+        ],
         capture_output=True,
         text=True,
-        timeout=120,
-        check=False,
-    )
+        check=True,
+    ).stdout.strip()
+    deps = Path(yaml.__file__).resolve().parent.parent
+    Path(purelib, "deps.pth").write_text(f"{deps}\n")
+    installed = _run_bash(expand(install["run"]), tmp_path, root, step_env(install), "install")
+    assert installed.returncode == 0, installed.stderr
+    # reviewbot's code comes from the action's checkout.
+    assert Path(purelib, "reviewbot-action.pth").read_text() == f"{ROOT}\n"
+    # A `reviewbot` package in the scanned repository is never what runs.
+    (root / "reviewbot").mkdir()
+    (root / "reviewbot" / "__main__.py").write_text("raise SystemExit(99)\n")
+
+    proc = _run_bash(expand(run_step["run"]), tmp_path, root, step_env(run_step), "run")
     assert proc.returncode == 1, proc.stderr  # errors on changed lines fail the check
     assert TOKEN not in proc.stdout + proc.stderr
     (review,) = fake.calls("create_review")

@@ -193,10 +193,16 @@ def _reviewbot_modules() -> Iterator[tuple[Path, ast.Module]]:
 
 
 def _loader_is_safe(node: ast.expr, module: str) -> bool:
-    """The `Loader=` argument names yaml.SafeLoader or a subclass of it."""
+    """The `Loader=` argument names a loader built on the safe constructor only: yaml.SafeLoader,
+    a subclass, or libyaml's yaml.CSafeLoader (FullConstructor and the unsafe ones derive from
+    SafeConstructor too, so they are excluded by name)."""
     name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", "")
     candidate = getattr(yaml, name, None) or getattr(sys.modules.get(module), name, None)
-    return isinstance(candidate, type) and issubclass(candidate, yaml.SafeLoader)
+    return (
+        isinstance(candidate, type)
+        and issubclass(candidate, yaml.constructor.SafeConstructor)
+        and not issubclass(candidate, yaml.constructor.FullConstructor)
+    )
 
 
 def test_yaml_is_only_loaded_with_safe_loaders() -> None:

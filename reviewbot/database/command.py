@@ -8,16 +8,16 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reviewbot.database.plan import Unit
 from reviewbot.database.server import DatabaseError, connect, redact, target_database
-from reviewbot.database.session import SERVICE, DatabaseService
 from reviewbot.model.catalog import active_catalog
 from reviewbot.output import REPORTERS
-from reviewbot.scan.runner import ScanRequest, run_scan
 from reviewbot.workspace.config import ConfigError, parse_fail_on
 from reviewbot.workspace.diff import DiffError, local_changes
+
+if TYPE_CHECKING:
+    from reviewbot.database.plan import Unit
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 URL_VARIABLE = "REVIEWBOT_DATABASE_URL"
@@ -116,6 +116,11 @@ def _predicate(paths: set[str] | None) -> Callable[[Unit], bool]:
 
 
 def _verify(args: argparse.Namespace, fail_on: Any) -> int:
+    # The scanner and the migration planner (sqlglot, libcst) load only when the command runs,
+    # not for every `reviewbot` invocation that builds the argument parser.
+    from reviewbot.database.session import SERVICE, DatabaseService
+    from reviewbot.scan.runner import ScanRequest, run_scan
+
     changed = _changed(args) if args.diff or args.locks == "changed" else None
     focus = _predicate(changed) if args.diff else None
     trace: Callable[[Unit], bool] | None

@@ -12,6 +12,10 @@ import yaml
 from reviewbot.checklist.patterns import ChecklistPattern, PatternError, parse_checklist
 from reviewbot.model.findings import Severity
 
+# libyaml's safe loader when PyYAML was built with it (the wheels are): the same safe constructors,
+# about ten times faster; reading the bundled catalog was most of `reviewbot rules`' time.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 # `database`: proven on a live PostgreSQL by `reviewbot migrations verify`, never in a plain scan.
 LANGUAGES = ("python", "sql", "any", "database")
 STATUSES = ("stable", "planned")
@@ -109,7 +113,8 @@ def _example(raw: Any, language: str, where: str) -> Example:
 
 def _parse_rule(path: Path) -> RuleMeta:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = yaml.load(text, Loader=_SAFE_LOADER)
     except (OSError, yaml.YAMLError) as exc:
         raise CatalogError(f"{path.name}: cannot read catalog entry: {exc}") from exc
     if not isinstance(raw, dict):

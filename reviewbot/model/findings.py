@@ -7,6 +7,9 @@ import hashlib
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+# What a secret in a finding's snippet is replaced with (the scan redacts, reporters check).
+REDACTED = "****"
+
 
 class Severity(enum.IntEnum):
     """Ordered so that `severity >= threshold` reads naturally."""

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reviewbot.model.findings import Severity
 from reviewbot.output.context import ReportContext
 from reviewbot.output.escape import printable
-from reviewbot.scan.engine import ScanResult
+
+if TYPE_CHECKING:
+    # Annotations only: the scan engine (and libcst behind it) loads when a scan runs.
+    from reviewbot.scan.engine import ScanResult
 
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

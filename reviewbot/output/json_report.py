@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from reviewbot.output.context import ReportContext
 from reviewbot.output.escape import json_safe
-from reviewbot.scan.engine import ScanResult
+
+if TYPE_CHECKING:
+    # Annotations only: the scan engine (and libcst behind it) loads when a scan runs.
+    from reviewbot.scan.engine import ScanResult
 
 SCHEMA_VERSION = 1
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewbot import __version__
 from reviewbot.model.catalog import RuleMeta
@@ -11,7 +11,10 @@ from reviewbot.model.findings import Severity
 from reviewbot.model.rule_docs import rule_doc_url
 from reviewbot.output.context import ReportContext
 from reviewbot.output.escape import json_safe
-from reviewbot.scan.engine import ScanResult
+
+if TYPE_CHECKING:
+    # Annotations only: the scan engine (and libcst behind it) loads when a scan runs.
+    from reviewbot.scan.engine import ScanResult
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}

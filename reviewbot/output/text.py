@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
 from reviewbot.model.findings import Finding, Severity, snippet_window
 from reviewbot.output.context import ReportContext
 from reviewbot.output.escape import no_commands, printable
-from reviewbot.scan.engine import ScanResult
+
+if TYPE_CHECKING:
+    # Annotations only: the scan engine (and libcst behind it) loads when a scan runs.
+    from reviewbot.scan.engine import ScanResult
 
 COLOURS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 

@@ -24,12 +24,14 @@ import stat
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewbot import __version__
 from reviewbot.model.catalog import data_dir
-from reviewbot.scan.analysis import FileOutcome
 from reviewbot.workspace.sources import read_regular
+
+if TYPE_CHECKING:
+    from reviewbot.scan.analysis import FileOutcome
 
 CACHE_DIR = ".reviewbot_cache"
 FORMAT = "2"
@@ -225,6 +227,9 @@ class Cache:
             # Not written by this user's reviewbot (planted, corrupt, another key): never unpickled.
             self.misses += 1
             return None
+        # Here, not at the top: `reviewbot init` reads CACHE_DIR without loading the analysis.
+        from reviewbot.scan.analysis import FileOutcome
+
         try:
             outcome = pickle.loads(data)
         except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):

@@ -9,7 +9,14 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.model.catalog import RuleMeta, active_catalog
-from reviewbot.model.findings import ChecklistRef, Finding, ScanError, ScanSummary, clip_snippet
+from reviewbot.model.findings import (
+    REDACTED,
+    ChecklistRef,
+    Finding,
+    ScanError,
+    ScanSummary,
+    clip_snippet,
+)
 from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
 from reviewbot.python.foreign import FOREIGN_FACT
 from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
@@ -31,7 +38,6 @@ from reviewbot.workspace.globs import glob_set
 from reviewbot.workspace.guards import run_deep
 from reviewbot.workspace.sources import SourceFile, read_source
 
-REDACTED = "****"
 # Project rules that judge the suppressions: they run after every other rule has reported.
 LATE_RULES = frozenset({"unused-suppression"})
 

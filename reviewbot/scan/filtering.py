@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from reviewbot.model.findings import Finding, ScanError
-from reviewbot.scan.timeline import NOTE_PREFIX as TIMELINE_NOTE
 from reviewbot.workspace.config import ConfigError, closest
 from reviewbot.workspace.diff import FileDiff, FileStatus
 
@@ -143,6 +142,10 @@ def filter_outcome(outcome: ScanOutcome, changes: ChangeSet, mode: FilterMode) -
             [*result.findings, *touched], key=lambda f: (f.path, f.line, f.column, f.rule)
         )
         result.held_back = [f for f in result.held_back if prefix + f.path not in changes.files]
+        # Imported here: the timeline reads migrations with sqlglot, which `reviewbot github`'s
+        # argument parser (built on every run) must not load.
+        from reviewbot.scan.timeline import NOTE_PREFIX as TIMELINE_NOTE
+
         outcome.notes[:] = [n for n in outcome.notes if not n.startswith(TIMELINE_NOTE)]
     total = len(result.findings)
     result.findings = filter_findings(result.findings, changes, mode, prefix)

@@ -28,6 +28,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 from reviewbot.model.findings import ErrorKind, ScanError
+from reviewbot.scan import DEFAULT_FILE_TIMEOUT
 from reviewbot.scan.analysis import Analyzer, FileOutcome
 from reviewbot.workspace.sources import SourceFile
 
@@ -36,9 +37,6 @@ PARALLEL_MIN_FILES = 16
 PARALLEL_MIN_BYTES = 256 * 1024
 BATCH_BYTES = 512 * 1024
 BATCH_FILES = 64
-# The default time budget of one file in a parallel scan. The slowest real file measured (a
-# 5 MB module of the corpus, every rule on) takes about 15 s on a loaded 2-core machine.
-DEFAULT_FILE_TIMEOUT = 60.0
 # Workers that die before starting any file (a machine out of processes or memory): after this
 # many in a row the remaining files are checked in the scanning process, as without --jobs.
 MAX_START_FAILURES = 3

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import sqlglot
 import yaml
 
 from reviewbot.model.catalog import RuleMeta, active_catalog, load_catalog
@@ -21,7 +21,16 @@ FAIL_ON_VALUES = ("error", "warning", "info", "never")
 DEFAULT_FAIL_ON = "warning"
 DEFAULT_DIALECT = "postgres"
 MAX_CONFIG_BYTES = 1_000_000
-SQL_DIALECTS = tuple(sorted(d.value for d in sqlglot.Dialects if d.value))
+
+
+@functools.cache
+def sql_dialects() -> tuple[str, ...]:
+    """sqlglot's dialect names; sqlglot (a quarter of a second) loads only when one is checked."""
+    import sqlglot
+
+    return tuple(sorted(d.value for d in sqlglot.Dialects if d.value))
+
+
 KEYS = (
     "agents",
     "enable",
@@ -116,10 +125,10 @@ def parse_fail_on(value: Any, where: str) -> Severity | None:
 
 
 def parse_dialect(value: Any, where: str) -> str:
-    if not isinstance(value, str) or value.lower() not in SQL_DIALECTS:
+    if not isinstance(value, str) or value.lower() not in sql_dialects():
         raise ConfigError(
             f"{where} must be a sqlglot dialect such as postgres, mysql or sqlite, "
-            f"not `{value}`{closest(str(value), SQL_DIALECTS)}"
+            f"not `{value}`{closest(str(value), sql_dialects())}"
         )
     return value.lower()
 

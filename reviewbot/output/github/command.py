@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.model.catalog import load_catalog
 from reviewbot.model.findings import Finding, Severity
@@ -45,9 +45,11 @@ from reviewbot.output.github.review import (
     render_summary,
 )
 from reviewbot.scan.filtering import ChangeSet, FilterMode, filter_outcome
-from reviewbot.scan.runner import ScanRequest, run_scan
 from reviewbot.workspace.config import ConfigError, closest, git_toplevel, parse_fail_on
 from reviewbot.workspace.diff import DiffError, commits_merge_base, git_diff
+
+if TYPE_CHECKING:
+    from reviewbot.scan.runner import ScanOutcome, ScanRequest
 
 MODES = ("review", "annotations", "sarif")
 DEFAULT_MAX_COMMENTS = 30
@@ -56,6 +58,14 @@ DEFAULT_SARIF = "reviewbot.sarif"
 ANNOTATIONS_SHOWN = 10
 EXIT_OK, EXIT_FINDINGS = 0, 1
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})(?:\[bot\])?")
+
+
+def run_scan(request: ScanRequest) -> ScanOutcome:
+    """The scan; the scanner (libcst, sqlglot) loads when the command runs, not whenever the
+    `reviewbot` argument parser is built."""
+    from reviewbot.scan import runner
+
+    return runner.run_scan(request)
 
 
 def add_parser(commands: Any) -> None:
@@ -211,6 +221,8 @@ class _Run:
     # -- the run -----------------------------------------------------------------------------------
 
     def main(self) -> int:
+        from reviewbot.scan.runner import ScanRequest
+
         pr = self.env.pull_request
         if self.opts.mode == "review":
             pr = self.env.require_pull_request()

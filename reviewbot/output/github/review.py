@@ -14,10 +14,9 @@ from typing import Any
 
 from reviewbot import __version__
 from reviewbot.model.catalog import RuleMeta
-from reviewbot.model.findings import Finding, ScanError, Severity
+from reviewbot.model.findings import REDACTED, Finding, ScanError, Severity
 from reviewbot.model.rule_docs import rule_doc_url
 from reviewbot.output.github.markdown import code, inline, link
-from reviewbot.scan.engine import REDACTED
 from reviewbot.scan.filtering import ChangeSet, FilterMode
 from reviewbot.workspace.diff import FileDiff
 
