@@ -123,16 +123,20 @@ class MassAssignment(Bindings, PythonRule):
                 if func.attr.value in COPIES and not node.args:
                     # `request.POST.dict()`, `request.form.to_dict()`, `data.copy()`
                     return self.request_data(func.value, depth + 1)
-            elif isinstance(func, cst.Name) and func.value == "dict" and len(node.args) == 1:
-                if node.args[0].star == "":
-                    return self.request_data(node.args[0].value, depth + 1)
+            elif (
+                isinstance(func, cst.Name)
+                and func.value == "dict"
+                and len(node.args) == 1
+                and node.args[0].star == ""
+            ):
+                return self.request_data(node.args[0].value, depth + 1)
             return None
         if isinstance(node, cst.Name):
-            for origin in self.origins(node):
-                if origin is not node:
-                    found = self.request_data(origin, depth + 1)
-                    if found is not None:
-                        return found
+            # The latest assignment only: `data = request.json` then `data = schema.load(data)`
+            # hands the model validated data.
+            bound = [b for b in self.bindings_of(node) or () if b.op in ("=", "with")]
+            if bound:
+                return self.request_data(bound[-1].value, depth + 1)
         return None
 
     # -- sinks -----------------------------------------------------------------------------------
@@ -222,32 +226,56 @@ class MassAssignment(Bindings, PythonRule):
         data = self.request_data(source)
         if data is None:
             return
-        guarded = False
-        setattr_call: cst.Call | None = None
-        for child in _walk(node.body):
-            if isinstance(child, cst.If | cst.IfExp) and key in names_in(child.test):
-                guarded = True  # `if key in ALLOWED:` / `if key not in {"id", ...}: continue`
-            if (
-                isinstance(child, cst.Call)
-                and isinstance(child.func, cst.Name)
-                and child.func.value == "setattr"
-                and len(child.args) >= 2
-                and isinstance(child.args[1].value, cst.Name)
-                and child.args[1].value.value == key
-            ):
-                setattr_call = child
-        if setattr_call is not None and not guarded:
+        setattr_call = _unchecked_setattr(node.body, key, checked=False)
+        if setattr_call is not None:
             self._report(setattr_call, data, "`setattr()` over every key")
 
 
-def _walk(node: cst.CSTNode) -> list[cst.CSTNode]:
-    found: list[cst.CSTNode] = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        found.append(current)
-        stack.extend(current.children)
-    return found
+def _unchecked_setattr(node: cst.CSTNode, key: str, checked: bool) -> cst.Call | None:
+    """`setattr(obj, key, ...)` in a loop body with no test of `key` that decides whether it
+    runs: `if key in ALLOWED: setattr(...)` and `if key not in ALLOWED: continue` check it;
+    `if key == "price": value = float(value)` only converts the value."""
+    if isinstance(node, cst.IndentedBlock | cst.SimpleStatementSuite):
+        for statement in node.body:
+            if _skips_key(statement, key):
+                checked = True
+            found = _unchecked_setattr(statement, key, checked)
+            if found is not None:
+                return found
+        return None
+    if isinstance(node, cst.If) and key in names_in(node.test):
+        found = _unchecked_setattr(node.body, key, checked=True)
+        if found is not None:
+            return found
+        return _unchecked_setattr(node.orelse, key, checked) if node.orelse else None
+    if (
+        not checked
+        and isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "setattr"
+        and len(node.args) >= 2
+        and isinstance(node.args[1].value, cst.Name)
+        and node.args[1].value.value == key
+    ):
+        return node
+    for child in node.children:
+        found = _unchecked_setattr(child, key, checked)
+        if found is not None:
+            return found
+    return None
+
+
+def _skips_key(statement: cst.CSTNode, key: str) -> bool:
+    """`if key not in ALLOWED: continue` (or raise / return) before the write."""
+    if not isinstance(statement, cst.If) or key not in names_in(statement.test):
+        return False
+    body = statement.body
+    last = body.body[-1] if body.body else None
+    if isinstance(last, cst.SimpleStatementLine):
+        return any(isinstance(s, cst.Continue | cst.Raise | cst.Return) for s in last.body)
+    return isinstance(body, cst.SimpleStatementSuite) and any(
+        isinstance(s, cst.Continue | cst.Raise | cst.Return) for s in body.body
+    )
 
 
 def _loop_key(target: cst.BaseExpression) -> str | None:
