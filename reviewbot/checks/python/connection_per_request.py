@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,6 +11,7 @@ import libcst as cst
 from reviewbot.model.rule import PythonFile, PythonRule
 from reviewbot.python.handlers import WEB_IMPORT_TEXT, imports_web_framework, is_request_handler
 from reviewbot.python.names import last_name
+from reviewbot.python.syntax import Syntax, calls_to
 from reviewbot.python.vocabulary import is_cli_path
 
 # Calls that open a new server connection (or build a whole engine with its own pool).
@@ -58,6 +60,13 @@ class ConnectionPerRequest(PythonRule):
     id = "connection-per-request"
     skip_tests = True
     prefilter = WEB_IMPORT_TEXT
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # Reports only at a connect/engine call or a `poolclass=` argument.
+        if next(calls_to(syntax, CONNECT | ENGINES), None) is not None:
+            return True
+        return any(k.arg == "poolclass" for k in syntax.nodes(ast.keyword))
 
     def __init__(self, file: PythonFile, options: dict[str, Any]) -> None:
         super().__init__(file, options)

@@ -3,6 +3,7 @@ payloads sent with a success status."""
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,7 @@ import libcst as cst
 from reviewbot.model.rule import PythonFile, PythonRule
 from reviewbot.python.handlers import WEB_IMPORT_TEXT, imports_web_framework, is_request_handler
 from reviewbot.python.names import dotted, keyword, last_name, string_value
+from reviewbot.python.syntax import Syntax, calls_to
 
 # Calls whose arguments become the body (or `detail`) of an HTTP response.
 RESPONSES = frozenset(
@@ -79,6 +81,22 @@ class ErrorDetailsToClient(PythonRule):
     id = "error-details-to-client"
     skip_tests = True
     prefilter = WEB_IMPORT_TEXT
+
+    @classmethod
+    def wants_tree(cls, syntax: Syntax) -> bool:
+        # Reports at a response call, or at a `return` of a dict (or `dict, status`) or a
+        # response inside an `except` block.
+        if next(calls_to(syntax, RESPONSES), None) is not None:
+            return True
+        if next(syntax.nodes(ast.ExceptHandler), None) is None:
+            return False
+        for node in syntax.nodes(ast.Return):
+            value = node.value
+            if isinstance(value, ast.Tuple) and value.elts:
+                value = value.elts[0]
+            if isinstance(value, ast.Dict):
+                return True
+        return False
 
     def __init__(self, file: PythonFile, options: dict[str, Any]) -> None:
         super().__init__(file, options)

@@ -665,6 +665,29 @@ CANDIDATE = re.compile(
     r"|(?i:(?:" + "|".join(sorted(KEY_OWNERS)) + r")[_\-.]?key)"
     r"|" + TOKEN_PREFIXES + r"|://[^\s/@'\"]*:[^\s/@'\"]+@"
 )
+# CANDIDATE in parts, each behind a plain substring test of the lower-cased text: Python's
+# regex engine tries every alternative at every position of a file that matches none, which
+# made this prefilter a sixth of a cold scan; `in` rules most files out in microseconds.
+_NAMED_WORDS = ("pw", "pass", "secret", "token", "cred", "auth")
+_NAMED = re.compile(
+    r"(?i:passw|passphrase|passcode|pwd|(?<![a-z])pw(?![a-z])|_pass\b|pass_|secret|token|"
+    r"credential|creds|authorization|private-token|x-auth-token|x-access-token|\bauth\s*=\s*\()"
+    r"|[a-z]Pass\b"
+)
+_OWNED_KEY = re.compile(r"(?i:(?:" + "|".join(sorted(KEY_OWNERS)) + r")[_\-.]?key)")
+_LITERAL = re.compile(TOKEN_PREFIXES + r"|://[^\s/@'\"]*:[^\s/@'\"]+@")
+
+
+def candidate(text: str) -> bool:
+    """`CANDIDATE.search(text) is not None`, fast."""
+    low = text.lower()
+    if any(word in low for word in _NAMED_WORDS) and _NAMED.search(text):
+        return True
+    if "key" in low and _OWNED_KEY.search(text):
+        return True
+    return _LITERAL.search(text) is not None
+
+
 WEAK_CANDIDATE = re.compile(r"(?i:key|auth|signature|salt|hmac|seed)")
 # What `looks_random` needs: a quoted value that is mostly a 20+ run of token characters with a digit.
 LONG_LITERAL = re.compile(r"['\"][^'\"\s]{0,12}?(?=[A-Za-z0-9+/=_\-]*\d)[A-Za-z0-9+/=_\-]{20,}")
@@ -679,7 +702,7 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
         # A superset of what the visitors below can report, checked on the raw text so that most
         # files are never parsed for this rule: a secret-named destination, a known token
         # prefix, a URL with a password, or a weakly named destination with a long literal.
-        if CANDIDATE.search(text):
+        if candidate(text):
             return True
         return WEAK_CANDIDATE.search(text) is not None and LONG_LITERAL.search(text) is not None
 
