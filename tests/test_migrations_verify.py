@@ -84,6 +84,23 @@ def rules_of(report: dict[str, object]) -> list[str]:
     return [f["rule"] for f in findings]
 
 
+def revision(rev: str, down: str | None, upgrade: str, downgrade: str) -> str:
+    """An Alembic revision file; `upgrade`/`downgrade` are function bodies (indented lines)."""
+    return (
+        "from alembic import op\nimport sqlalchemy as sa\n\n"
+        f"revision = {rev!r}\ndown_revision = {down!r}\n\n\n"
+        f"def upgrade():\n{upgrade}\n\ndef downgrade():\n{downgrade}"
+    )
+
+
+ORDERS_REVISION = revision(
+    "a1",
+    None,
+    '    op.create_table("orders", sa.Column("id", sa.BigInteger(), primary_key=True))\n',
+    '    op.drop_table("orders")\n',
+)
+
+
 def findings_of(report: dict[str, object], rule: str) -> list[dict[str, object]]:
     findings = report.get("findings", [])
     assert isinstance(findings, list)
@@ -238,20 +255,18 @@ def test_up_step_that_fails_stops_its_folder(
 def test_alembic_revisions_are_verified_through_their_operations(
     database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    header = "from alembic import op\nimport sqlalchemy as sa\n\n"
     root = write(
         tmp_path,
         {
-            "alembic/versions/a1_orders.py": header
-            + 'revision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n'
-            '    op.create_table("orders", sa.Column("id", sa.BigInteger(), primary_key=True))\n'
-            '\n\ndef downgrade():\n    op.drop_table("orders")\n',
-            "alembic/versions/b2_status.py": header
-            + 'revision = "b2"\ndown_revision = "a1"\n\n\ndef upgrade():\n'
-            '    op.add_column("orders", sa.Column("status", sa.Text(), nullable=True))\n'
-            '    op.create_index("ix_orders_status", "orders", ["status"])\n'
-            '    op.create_table("audit", sa.Column("id", sa.Integer(), primary_key=True))\n'
-            '\n\ndef downgrade():\n    op.drop_column("orders", "status")\n',
+            "alembic/versions/a1_orders.py": ORDERS_REVISION,
+            "alembic/versions/b2_status.py": revision(
+                "b2",
+                "a1",
+                '    op.add_column("orders", sa.Column("status", sa.Text(), nullable=True))\n'
+                '    op.create_index("ix_orders_status", "orders", ["status"])\n'
+                '    op.create_table("audit", sa.Column("id", sa.Integer(), primary_key=True))\n',
+                '    op.drop_column("orders", "status")\n',
+            ),
         },
     )
     code, report, err = verify(capsys, root, "--database-url", database)
@@ -498,24 +513,25 @@ def test_a_schema_made_outside_the_migrations_is_a_note(
 def test_alembic_operations_that_cannot_be_translated_end_the_verdicts(
     database: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    header = "from alembic import op\nimport sqlalchemy as sa\n\n"
+    loop = '    for name in ("carts", "refunds"):\n'
     root = write(
         tmp_path,
         {
-            "alembic/versions/a1_orders.py": header
-            + 'revision = "a1"\ndown_revision = None\n\n\ndef upgrade():\n'
-            '    op.create_table("orders", sa.Column("id", sa.BigInteger(), primary_key=True))\n'
-            '\n\ndef downgrade():\n    op.drop_table("orders")\n',
+            "alembic/versions/a1_orders.py": ORDERS_REVISION,
             # The loop's tables are computed: reviewbot cannot know what this revision does.
-            "alembic/versions/b2_loop.py": header
-            + 'revision = "b2"\ndown_revision = "a1"\n\n\ndef upgrade():\n'
-            '    for name in ("carts", "refunds"):\n'
-            '        op.create_table(name, sa.Column("id", sa.Integer(), primary_key=True))\n'
-            '\n\ndef downgrade():\n    for name in ("carts", "refunds"):\n        op.drop_table(name)\n',
-            "alembic/versions/c3_index.py": header
-            + 'revision = "c3"\ndown_revision = "b2"\n\n\ndef upgrade():\n'
-            '    op.create_index("ix_carts_id", "carts", ["id"])\n'
-            '\n\ndef downgrade():\n    op.drop_index("ix_carts_id")\n',
+            "alembic/versions/b2_loop.py": revision(
+                "b2",
+                "a1",
+                loop
+                + '        op.create_table(name, sa.Column("id", sa.Integer(), primary_key=True))\n',
+                loop + "        op.drop_table(name)\n",
+            ),
+            "alembic/versions/c3_index.py": revision(
+                "c3",
+                "b2",
+                '    op.create_index("ix_carts_id", "carts", ["id"])\n',
+                '    op.drop_index("ix_carts_id")\n',
+            ),
         },
     )
     capsys.readouterr()
