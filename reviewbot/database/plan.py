@@ -16,7 +16,7 @@ from typing import Any
 
 from reviewbot.sql.extract import REVISION_FACT, UNTRANSLATED_FACT, AlembicRevision
 from reviewbot.sql.migrations import Migration, Role, is_test_path, migration_of, role_of
-from reviewbot.sql.schema import _alembic_ranks, migration_order
+from reviewbot.sql.schema import alembic_ranks, migration_order
 from reviewbot.sql.source import SqlDocument
 
 # Tools that run each migration in one transaction unless the file says otherwise.
@@ -162,7 +162,7 @@ def build_plan(project: Any) -> Plan:
                 untranslated=count,
             )
             order.append(path)
-    ranks = _alembic_ranks(revisions)
+    ranks = alembic_ranks(revisions)
     for key in order:
         unit = units[key]
         plan.streams.setdefault(unit.stream, []).append(unit)

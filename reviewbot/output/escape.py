@@ -13,7 +13,10 @@ import re
 
 # C0 and C1 control characters (tab excepted), DEL, the Unicode line and paragraph separators,
 # and the bidirectional overrides and isolates a terminal or a log viewer would act on.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+# Characters a terminal, a log viewer or a renderer acts on (C0/C1 controls but newline, line
+# separators, bidi overrides): one class, shared by every output that escapes them.
+CONTROL_CLASS = r"\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069"
+_CONTROL = re.compile(rf"[\x0a{CONTROL_CLASS}]")
 # What the runner's TrimStart removes before looking for `::` (.NET char.IsWhiteSpace).
 _LEADING_SPACE = " \t\x0b\x0c\x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
 

@@ -204,7 +204,7 @@ def migration_order(
         migration = migration_of(document)
         if migration is not None and migration.tool == "alembic" and migration.revision:
             known.setdefault(migration.path, (migration.revision, migration.down_revisions))
-    alembic_rank = _alembic_ranks(known)
+    alembic_rank = alembic_ranks(known)
 
     def key(item: tuple[int, SqlDocument]) -> tuple[Any, ...]:
         index, document = item
@@ -219,7 +219,7 @@ def migration_order(
     return [document for _, document in sorted(enumerate(documents), key=key)]
 
 
-def _alembic_ranks(revisions: Revisions) -> dict[str, int]:
+def alembic_ranks(revisions: Revisions) -> dict[str, int]:
     """Topological order of Alembic revision files (parents first), ties broken by path."""
     by_revision: dict[str, str] = {}
     for path, (revision, _) in sorted(revisions.items()):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 
+from reviewbot.output.escape import CONTROL_CLASS
+
 ZWJ = "\u200d"  # after `@`: GitHub no longer sees a mention; the text reads the same
 ZWSP = "\u200b"
 # GitHub's mention syntax (`@user`, `@org/team`), cross-references (`#12`, `owner/repo#12`) and
@@ -23,7 +25,7 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>!|~&])")
 _AUTOLINK = re.compile(r"(?i)://|www\.")
 _BACKTICKS = re.compile(r"`+")
 _WHITESPACE = re.compile(r"\s+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(f"[{CONTROL_CLASS}]")
 
 
 def _one_line(text: str) -> str:
