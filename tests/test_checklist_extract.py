@@ -277,6 +277,35 @@ def test_do_not_flag_lists_and_examples_are_not_requirements() -> None:
     ]
 
 
+def test_when_to_use_and_output_lists_are_not_requirements() -> None:
+    d = doc(
+        """
+        ## When to Use This Agent
+        - Configuring row level security
+        - Migration strategies and zero-downtime schema changes
+
+        **Use this agent when:**
+        - A migration touches a large table
+
+        ## Output
+        - rollback plan
+        - index recommendations
+
+        ## When Designing APIs:
+        - Return an error status code for failures
+
+        ## Outputs are reviewed by a human
+        - Keep secrets out of the repository
+        """
+    )
+    # "When designing APIs" is a situation the items apply in, not a list of tasks; a heading
+    # that only starts with "Output" is not an output list.
+    assert texts(d) == [
+        "Return an error status code for failures",
+        "Keep secrets out of the repository",
+    ]
+
+
 def test_a_sentence_ending_with_a_colon_is_an_item_and_context() -> None:
     d = doc(
         """

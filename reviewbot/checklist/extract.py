@@ -47,7 +47,16 @@ _NOT_REQUIREMENTS = re.compile(
 _EXAMPLE_SECTION = re.compile(
     r"\bexamples?\b|\bsamples?\b|\btemplates?\b|\binteractions?\b|\bdemo\b|\bdialogue\b"
     r"|\btranscripts?\b|^(?:output|response|report|reply|answer|review)s?\s+"
-    r"(?:format|structure|shape|layout|skeleton)\b|^(?:format|structure) of (?:your|the)\b",
+    r"(?:format|structure|shape|layout|skeleton)\b|^(?:format|structure) of (?:your|the)\b"
+    r"|^(?:outputs?|deliverables?)$",
+    re.IGNORECASE,
+)
+# Sections that say when to call the agent ("When to Use This Agent", "Use this agent when"): their
+# entries name tasks ("Configuring row level security"), not properties the code must have.
+_TRIGGER_SECTION = re.compile(
+    r"^when to (?:use|invoke|call|engage|delegate|choose)\b|^(?:use|invoke|call) (?:this agent|this"
+    r" skill|me|it) (?:when|for)\b|^when (?:this agent|this skill) (?:is|should be) (?:used|invoked)"
+    r"\b|^triggers?\b",
     re.IGNORECASE,
 )
 # `User: "..."`, `Assistant: ...`, `"Review this migration"`: a quoted prompt or a turn of an
@@ -339,7 +348,11 @@ def _item_text(text: str) -> str:
 
 def excluded_section(title: str) -> bool:
     """A heading or group title under which entries are not requirements (see above)."""
-    return bool(_NOT_REQUIREMENTS.search(title) or _EXAMPLE_SECTION.search(title))
+    return bool(
+        _NOT_REQUIREMENTS.search(title)
+        or _EXAMPLE_SECTION.search(title)
+        or _TRIGGER_SECTION.search(title)
+    )
 
 
 def not_an_item(text: str) -> bool:

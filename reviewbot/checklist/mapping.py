@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 
 from reviewbot.checklist.extract import AgentDocument, ChecklistItem
 from reviewbot.checklist.patterns import ChecklistPattern, TextIndex
 from reviewbot.model.catalog import RuleMeta, load_catalog
 from reviewbot.model.findings import ChecklistRef
+
+
+# `Primary key lookup: < 1ms`, `Slow query alert | > 500ms`: a label and a measured bound is a
+# performance target (SLO tables, thresholds), which no property of the code decides.
+_TARGET = re.compile(r"[:|]\s*[<>\u2264\u2265]=?\s*~?\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,8 @@ class Mapper:
         )
 
     def rules_for_text(self, text: str, context: str = "", section: str = "") -> tuple[str, ...]:
+        if _TARGET.search(text):
+            return ()
         item = TextIndex.of(text)
         around = TextIndex.of(context) if context else None
         headings = TextIndex.of(section) if section else None
