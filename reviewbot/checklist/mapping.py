@@ -11,7 +11,6 @@ from reviewbot.checklist.patterns import ChecklistPattern, TextIndex
 from reviewbot.model.catalog import RuleMeta, load_catalog
 from reviewbot.model.findings import ChecklistRef
 
-
 # `Primary key lookup: < 1ms`, `Slow query alert | > 500ms`: a label and a measured bound is a
 # performance target (SLO tables, thresholds), which no property of the code decides.
 _TARGET = re.compile(r"[:|]\s*[<>\u2264\u2265]=?\s*~?\d")
