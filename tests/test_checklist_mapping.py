@@ -202,7 +202,7 @@ SEED_MAPPINGS = [
     ("001_60b0bc6c1c48af49.txt", 64, {"hardcoded-secret"}),
     ("000_41a1626163e2f786.txt", 89, {"missing-down-migration"}),
     ("000_41a1626163e2f786.txt", 29, {"timestamp-without-time-zone"}),
-    ("000_41a1626163e2f786.txt", 28, {"table-without-primary-key"}),
+    ("000_41a1626163e2f786.txt", 28, {"table-without-primary-key", "missing-foreign-key"}),
     ("000_41a1626163e2f786.txt", 61, INDEXES),
     ("002_2dba3468554b29be.txt", 68, INDEXES),
     ("000_41a1626163e2f786.txt", 53, {"commit-without-rollback"}),
