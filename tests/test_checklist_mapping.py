@@ -207,6 +207,9 @@ SEED_MAPPINGS = [
     ("002_2dba3468554b29be.txt", 68, INDEXES),
     ("000_41a1626163e2f786.txt", 53, {"commit-without-rollback"}),
     ("000_41a1626163e2f786.txt", 62, {"connection-not-closed"}),
+    ("000_41a1626163e2f786.txt", 47, {"exception-cause-dropped"}),
+    ("004_f45feece95f4b652.txt", 27, {"swallowed-exception", "commit-without-rollback"}),
+    ("000_41a1626163e2f786.txt", 19, {"missing-foreign-key"}),
     ("002_2dba3468554b29be.txt", 46, {"weak-password-hash"}),
     # "Implement pagination for large datasets" asks for pagination, not for keyset pagination.
     ("002_2dba3468554b29be.txt", 60, set()),
