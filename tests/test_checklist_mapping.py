@@ -208,6 +208,8 @@ SEED_MAPPINGS = [
     ("000_41a1626163e2f786.txt", 53, {"commit-without-rollback"}),
     ("000_41a1626163e2f786.txt", 62, {"connection-not-closed"}),
     ("000_41a1626163e2f786.txt", 47, {"exception-cause-dropped"}),
+    ("000_41a1626163e2f786.txt", 59, {"transaction-boundaries"}),
+    ("002_2dba3468554b29be.txt", 69, {"transaction-boundaries"}),
     ("004_f45feece95f4b652.txt", 27, {"swallowed-exception", "commit-without-rollback"}),
     ("000_41a1626163e2f786.txt", 19, {"missing-foreign-key"}),
     ("002_2dba3468554b29be.txt", 46, {"weak-password-hash"}),
