@@ -12,7 +12,11 @@ import libcst as cst
 
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.context import Where
-from reviewbot.python.handlers import is_request_handler
+from reviewbot.python.handlers import (
+    ROUTE_METHODS,
+    VIEW_DECORATORS,
+    is_request_handler,
+)
 from reviewbot.python.names import dotted, last_name, method_name, receiver, string_value
 from reviewbot.python.syntax import Syntax
 
@@ -270,33 +274,23 @@ class TransactionBoundaries(PythonRule):
 
     @classmethod
     def wants_tree(cls, syntax: Syntax) -> bool:
-        names = {
-            "commit",
-            "save",
-            "delete",
-            "create",
-            "get_or_create",
-            "update_or_create",
-            "bulk_create",
-            "bulk_update",
-            "update",
-        }
-        for function in syntax.nodes(ast.FunctionDef, ast.AsyncFunctionDef):
-            count = 0
-            for node in ast.walk(function):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and (
-                        node.func.attr in names
-                        or node.func.attr in SESSION_WRITES
-                        or node.func.attr in EXECUTE
-                    )
-                ):
-                    count += 1
-                    if count >= 2:
-                        return True
-        return False
+        methods = [c.func.attr for c in syntax.nodes(ast.Call) if isinstance(c.func, ast.Attribute)]
+        if "commit" in methods and sum(1 for m in methods if m in AST_SQL_WRITES) >= 2:
+            return True
+        if sum(1 for m in methods if m in AST_DJANGO_WRITES) < 2:
+            return False
+        return any(
+            _ast_starts_work(function)
+            and sum(
+                1
+                for node in ast.walk(function)
+                if isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in AST_DJANGO_WRITES
+            )
+            >= 2
+            for function in syntax.nodes(ast.FunctionDef, ast.AsyncFunctionDef)
+        )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
@@ -415,6 +409,24 @@ class TransactionBoundaries(PythonRule):
             "the function with `@transaction.atomic`). If the settings set `ATOMIC_REQUESTS = "
             "True`, set this rule's `atomic-requests` option.",
         )
+
+
+AST_SQL_WRITES = EXECUTE | SESSION_WRITES | SESSION_BULK | {"update", "delete"}
+AST_DJANGO_WRITES = QUERYSET_WRITES | {"save"}
+REQUEST_PARAMS = frozenset({"request", "req"})
+
+
+def _ast_starts_work(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """A superset, on CPython's tree, of `TransactionBoundaries._starts_work`."""
+    if function.name in DJANGO_HOOKS:
+        return True
+    for decorator in function.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        name = target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", None)
+        if name in TASK_DECORATORS or name in VIEW_DECORATORS or name in ROUTE_METHODS:
+            return True
+    params = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    return any(p in REQUEST_PARAMS for p in params[:2])
 
 
 def _decorator_name(decorator: cst.Decorator) -> str | None:
