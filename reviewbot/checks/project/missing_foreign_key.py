@@ -24,7 +24,7 @@ SAME_STORAGE = {
 SUFFIX = "_id"
 
 
-def stored_as(dtype: exp.DataType) -> exp.DataType.Type:
+def stored_as(dtype: exp.DataType) -> object:
     kind = dtype.this
     return SAME_STORAGE.get(kind, kind)
 

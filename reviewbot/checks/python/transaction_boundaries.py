@@ -7,6 +7,7 @@ import ast
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from enum import Enum
+from typing import cast
 
 import libcst as cst
 
@@ -205,6 +206,8 @@ class _Walk:
             statements = body.body
         elif isinstance(body, cst.SimpleStatementSuite):
             statements = [body]
+        elif isinstance(body, cst.BaseSuite):
+            statements = []
         else:
             statements = body
         for statement in statements:
@@ -392,7 +395,8 @@ class TransactionBoundaries(PythonRule):
 
         # State: the earlier writes on this path, with their conditions.
         def step(state: State, kind: Kind, call: cst.Call, conds: Conds) -> State:
-            for earlier, earlier_conds in state:  # type: ignore[misc]
+            for entry in state:
+                earlier, earlier_conds = cast(tuple[cst.Call, Conds], entry)
                 if not done and compatible(earlier_conds, conds):
                     done.append(True)
                     self._report_django(earlier, call)
