@@ -205,12 +205,13 @@ SEED_MAPPINGS = [
     ("000_41a1626163e2f786.txt", 28, {"table-without-primary-key", "missing-foreign-key"}),
     ("000_41a1626163e2f786.txt", 61, INDEXES),
     ("002_2dba3468554b29be.txt", 68, INDEXES),
-    ("000_41a1626163e2f786.txt", 53, {"commit-without-rollback"}),
+    ("000_41a1626163e2f786.txt", 53, {"commit-without-rollback", "transaction-boundaries"}),
     ("000_41a1626163e2f786.txt", 62, {"connection-not-closed"}),
     ("000_41a1626163e2f786.txt", 47, {"exception-cause-dropped"}),
     ("000_41a1626163e2f786.txt", 59, {"transaction-boundaries"}),
+    ("000_41a1626163e2f786.txt", 21, {"transaction-boundaries"}),
+    ("004_f45feece95f4b652.txt", 14, INDEXES | {"missing-foreign-key"}),
     ("002_2dba3468554b29be.txt", 69, {"transaction-boundaries"}),
-    ("004_f45feece95f4b652.txt", 27, {"swallowed-exception", "commit-without-rollback"}),
     ("000_41a1626163e2f786.txt", 19, {"missing-foreign-key"}),
     ("002_2dba3468554b29be.txt", 46, {"weak-password-hash"}),
     # "Implement pagination for large datasets" asks for pagination, not for keyset pagination.
@@ -260,7 +261,7 @@ def test_seed_mappings_stay_precise(seed_rules: dict[tuple[str, int], set[str]])
     # Most of a real agent document is process and style: the mapper must say so.
     enforced = sum(1 for rules in seed_rules.values() if rules)
     assert len(seed_rules) == 241
-    assert 40 <= enforced <= 55, enforced
+    assert 40 <= enforced <= 60, enforced
 
 
 # -- the bundled agent documents ---------------------------------------------------------------
