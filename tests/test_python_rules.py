@@ -165,3 +165,80 @@ def test_weak_django_hashers_in_test_code_are_not_reported() -> None:
     )
     found = scan_texts({"accounts/passwords.py": code}, ["weak-password-hash"]).findings
     assert [f.rule for f in found] == ["weak-password-hash"]
+
+
+DJANGO_VIEW_AND_TASK = (
+    "from celery import shared_task\n"
+    "from django.views.decorators.http import require_POST\n\n"
+    "@require_POST\n"
+    "def close(request):\n"
+    "    request.user.profile.delete()\n"
+    "    request.user.save()\n\n"
+    "@shared_task\n"
+    "def purge(ids):\n"
+    "    Session.objects.filter(user_id__in=ids).delete()\n"
+    "    Token.objects.filter(user_id__in=ids).delete()\n"
+)
+
+
+def test_transaction_boundaries_atomic_requests_leaves_only_background_tasks() -> None:
+    # ATOMIC_REQUESTS wraps every view (and what it calls) in a transaction; tasks stay outside.
+    plain = scan_texts({"app/views.py": DJANGO_VIEW_AND_TASK}, ["transaction-boundaries"])
+    assert [f.line for f in plain.findings] == [7, 12]
+    atomic = scan_texts(
+        {"app/views.py": DJANGO_VIEW_AND_TASK},
+        ["transaction-boundaries"],
+        options={"transaction-boundaries": {"atomic-requests": True}},
+    )
+    assert [f.line for f in atomic.findings] == [12]
+
+
+def test_transaction_boundaries_reports_each_splitting_commit_once() -> None:
+    code = (
+        "def sync(session, items, audit):\n"
+        "    session.add(audit)\n"
+        "    session.commit()\n"
+        "    for item in items:\n"
+        "        session.merge(item)\n"
+        "    session.add(audit)\n"
+        "    session.commit()\n"
+        "    session.delete(audit)\n"
+    )
+    result = scan_texts({"app/sync.py": code}, ["transaction-boundaries"])
+    assert [f.line for f in result.findings] == [3, 7]
+    assert "session.merge(...)" in result.findings[0].message
+
+
+def test_transaction_boundaries_skips_commands_and_migrations() -> None:
+    code = (
+        "def handle(session, a, b):\n"
+        "    session.add(a)\n"
+        "    session.commit()\n"
+        "    session.add(b)\n"
+        "    session.commit()\n"
+    )
+    files = {
+        "app/management/commands/backfill.py": code,
+        "app/services.py": code,
+    }
+    result = scan_texts(files, ["transaction-boundaries"])
+    assert [(f.path, f.line) for f in result.findings] == [("app/services.py", 3)]
+
+
+def test_exception_cause_dropped_reports_from_none_and_plain_raise_differently() -> None:
+    code = (
+        "def a(client):\n"
+        "    try:\n"
+        "        client.go()\n"
+        "    except Exception:\n"
+        "        raise RuntimeError('failed') from None\n\n"
+        "def b(client):\n"
+        "    try:\n"
+        "        client.go()\n"
+        "    except BaseException:\n"
+        "        raise RuntimeError('failed')\n"
+    )
+    result = scan_texts({"app/x.py": code}, ["exception-cause-dropped"])
+    assert [f.line for f in result.findings] == [5, 11]
+    assert "throws away the original exception" in result.findings[0].message
+    assert "from err" in result.findings[1].message
