@@ -30,6 +30,13 @@ class Where(Enum):
     # operator or a scheduler, not on a request.
     COMMAND = "command"
     SETTINGS = "settings"
+    # Code whose job is to fill a development database with made-up rows: it imports a
+    # fake-data library (Faker, factory_boy, mimesis, model_bakery...), or it is named for fake,
+    # sample, dummy or seed data (`createfakeusers.py`, `sample_data.py`, `seed_db.py`). Run by a developer on a laptop, never on a user's request.
+    SAMPLE_DATA = "sample-data"
+    # Example and demo programs (`examples/`): code that shows how a library is used, often
+    # doing the slow thing on purpose to measure it; nothing serves users from there.
+    EXAMPLE = "example"
 
 
 _DJANGO_MIGRATION_NAME = re.compile(r"^\d{4}_\w*\.py$")
@@ -48,6 +55,15 @@ _CLI_DECORATOR = re.compile(
 _FLASK_CLI = re.compile(r"^\s*@\s*[\w.]*\b(?:cli|manager)\.(?:command|group)\b", re.MULTILINE)
 _CLI_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:click|typer)\b", re.MULTILINE)
 _SETTINGS_PARTS = frozenset({"settings", "config", "conf"})
+_FAKE_DATA_IMPORT = re.compile(
+    r"^\s*(?:import|from)\s+(?:faker|factory|mimesis|model_bakery|model_mommy|autofixture|"
+    r"sampledatahelper|polyfactory)\b",
+    re.MULTILINE,
+)
+# A module or package named for made-up rows: `createfakeusers.py`, `sample_data.py`,
+# `seed_db.py`, `dummy_data/`. Words inside a name, so `createfakeposts` counts.
+_FAKE_DATA_NAME = re.compile(r"fake|sample_?data|dummy_?data|(?:^|_)seed(?:s|er|ing)?(?:_|$)")
+_EXAMPLE_PARTS = frozenset({"example", "examples"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +121,12 @@ def file_context(path: str, text: str) -> FileContext:
     ):
         places.add(Where.COMMAND)
     stem = pure.stem.lower()
+    if _FAKE_DATA_IMPORT.search(text) is not None or any(
+        _FAKE_DATA_NAME.search(name) is not None for name in [*parts, stem]
+    ):
+        places.add(Where.SAMPLE_DATA)
+    if any(p in _EXAMPLE_PARTS for p in parts):
+        places.add(Where.EXAMPLE)
     if "settings" in stem or any(p in _SETTINGS_PARTS for p in parts[-1:]):
         places.add(Where.SETTINGS)
     return FileContext(frozenset(places))
