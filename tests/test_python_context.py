@@ -80,10 +80,12 @@ def seed():
         ("shop/management/commands/createfakeusers.py", "", {Where.COMMAND, Where.SAMPLE_DATA}),
         ("shop/management/commands/sample_data.py", "", {Where.COMMAND, Where.SAMPLE_DATA}),
         ("shop/seed_db.py", "", {Where.SAMPLE_DATA}),
+        ("forum/faker/threads.py", "", {Where.SAMPLE_DATA}),
         ("examples/performance/short_selects.py", "", {Where.EXAMPLE}),
         # A dummy database backend, a cache re-seeder and a factory helper module are not.
         ("django/db/backends/dummy/base.py", "", set()),
         ("shop/reseed_cache.py", "from factory_helpers import build\n", set()),
+        ("fakeredis_backend/commands.py", "", set()),
         # A `migrations` package's helpers and a views module are neither.
         ("shop/migrations/__init__.py", "", set()),
         ("shop/views.py", "def index(request):\n    pass\n", set()),

@@ -60,9 +60,12 @@ _FAKE_DATA_IMPORT = re.compile(
     r"sampledatahelper|polyfactory)\b",
     re.MULTILINE,
 )
-# A module or package named for made-up rows: `createfakeusers.py`, `sample_data.py`,
-# `seed_db.py`, `dummy_data/`. Words inside a name, so `createfakeposts` counts.
-_FAKE_DATA_NAME = re.compile(r"fake|sample_?data|dummy_?data|(?:^|_)seed(?:s|er|ing)?(?:_|$)")
+# A module named for made-up rows: `createfakeusers.py`, `sample_data.py`, `seed_db.py`
+# (words inside a module name, so `createfakeposts` counts), or a package named exactly so.
+_FAKE_DATA_NAME = re.compile(r"fake|sample_?data|dummy_?data|(?:^|_)seed(?:s|er|ers|ing)?(?:_|$)")
+_FAKE_DATA_PARTS = frozenset(
+    {"fake", "faker", "fakes", "fake_data", "sample_data", "sampledata", "dummy_data", "seeds"}
+)
 _EXAMPLE_PARTS = frozenset({"example", "examples"})
 
 
@@ -121,8 +124,10 @@ def file_context(path: str, text: str) -> FileContext:
     ):
         places.add(Where.COMMAND)
     stem = pure.stem.lower()
-    if _FAKE_DATA_IMPORT.search(text) is not None or any(
-        _FAKE_DATA_NAME.search(name) is not None for name in [*parts, stem]
+    if (
+        _FAKE_DATA_IMPORT.search(text) is not None
+        or _FAKE_DATA_NAME.search(stem) is not None
+        or any(p in _FAKE_DATA_PARTS for p in parts)
     ):
         places.add(Where.SAMPLE_DATA)
     if any(p in _EXAMPLE_PARTS for p in parts):

@@ -249,6 +249,8 @@ class Loop:
     reported: set[str] = field(default_factory=set)
     # Names bound to the keys of a mapping (`for key, value in data.items()`).
     keys: set[str] = field(default_factory=set)
+    # Rows this loop's body creates and then works on (`us = UserStory.objects.create(...)`).
+    created: set[str] = field(default_factory=set)
 
 
 class NPlusOne(Bindings, PythonRule):
@@ -322,6 +324,8 @@ class NPlusOne(Bindings, PythonRule):
         self.stores: set[int] = set()
         # Enclosing classes, innermost last (`self.statuses` reads a field of the last).
         self.classes: list[str] = []
+        # `x = M.objects.create(...)` calls whose row the loop goes on to work on.
+        self.worked_on: set[int] = set()
 
     def report(
         self,
@@ -381,6 +385,8 @@ class NPlusOne(Bindings, PythonRule):
 
     def visit_For_body(self, node: cst.For) -> None:
         loop = self._loop(node.target, node.iter)
+        worked_on, loop.created = _created_then_worked_on(node.body)
+        self.worked_on |= worked_on
         if _prompts(node.body):
             # `for user in users: ... input("username: ")`: each turn waits for a person at
             # the terminal; a query per answer is not what makes it slow.
@@ -805,11 +811,21 @@ class NPlusOne(Bindings, PythonRule):
         if django is not None and self._uses(chain, variant):
             call, manager_method = django
             manager = call.func.value if isinstance(call.func, cst.Attribute) else call.func
+            selects = set().union(*(names_in(arg.value) for arg in call.args)) & variant
+            if selects and selects <= set().union(*(loop.created for loop in active)):
+                # `UserStory.objects.filter(id=us.id).update(...)` on the row this iteration
+                # created and works on: part of that row's own work, like the INSERT.
+                return
             if names_in(manager) & variant:
                 # `for model in models: model.objects.filter(pk__in=ids)`: one query per
                 # table, which no single query could replace.
                 return
             if manager_method in DJANGO_WRITES:
+                if id(call) in self.worked_on:
+                    # `us = UserStory.objects.create(...)` then `us.watchers.add(...)`,
+                    # `take_snapshot(us)`: each row is created to be worked on (its pk, its
+                    # signals), which `bulk_create` would not give; the INSERT is not the problem.
+                    return
                 self._report(node, f"`{_callee(call)}()`", "bulk_create")
             else:
                 self._report(node, f"`{_callee(call)}()`", "django")
@@ -945,6 +961,56 @@ def _model_fields(module: cst.Module) -> dict[str, dict[str, str]]:
         if fields:
             models[statement.name.value] = fields
     return models
+
+
+# Calls that only collect a value: `created.append(obj)` leaves `bulk_create` possible.
+COLLECTING = frozenset({"append", "add", "extend", "insert", "update", "setdefault"})
+
+
+def _created_then_worked_on(body: cst.BaseSuite) -> tuple[set[int], set[str]]:
+    """`x = M.objects.create(...)` in a loop body whose `x` is then handed to a call
+    (`take_snapshot(x)`, `M.objects.filter(id=x.id)`) or has a method called on it
+    (`x.tags.set(...)`, `x.save()`): the ids of those create calls, and the names they bind."""
+    created: dict[str, int] = {}
+    nodes = _walk(body)
+    for node in nodes:
+        if not (isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)):
+            continue
+        _, calls = _call_chain(node.value)
+        root = calls[-1] if calls else None
+        if root is None or method_name(root) not in ("create", "acreate"):
+            continue  # `get_or_create` per row reads first: one `filter(...__in=...)` helps
+        func = root.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Attribute)
+            and func.value.attr.value == "objects"
+        ):
+            continue
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                created[target.target.value] = id(root)
+    if not created:
+        return set(), set()
+    used: set[int] = set()
+    for node in nodes:
+        if not isinstance(node, cst.Call):
+            continue
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            base: cst.BaseExpression = func.value
+            while isinstance(base, cst.Attribute):
+                base = base.value
+            if isinstance(base, cst.Name) and base.value in created:
+                used.add(created[base.value])  # `x.save()`, `x.tags.set(...)`
+                continue
+            if func.attr.value in COLLECTING:
+                continue
+        for arg in node.args:
+            # `take_snapshot(x)`, `M.objects.filter(id=x.id).update(...)`
+            for name in names_in(arg.value) & created.keys():
+                used.add(created[name])
+    return used, {name for name, call in created.items() if call in used}
 
 
 def _prompts(body: cst.BaseSuite) -> bool:
