@@ -32,9 +32,10 @@ class Where(Enum):
     SETTINGS = "settings"
     # Code whose job is to fill a development database with made-up rows: it imports a
     # fake-data library (Faker, factory_boy, mimesis, model_bakery...), or it is named for fake,
-    # sample, dummy or seed data (`createfakeusers.py`, `sample_data.py`, `seed_db.py`). Run by a developer on a laptop, never on a user's request.
+    # sample, dummy or seed data (`createfakeusers.py`, `sample_data.py`, `seed_db.py`). Run
+    # by a developer on a laptop, never on a user's request.
     SAMPLE_DATA = "sample-data"
-    # Example and demo programs (`examples/`): code that shows how a library is used, often
+    # Example programs (`examples/`): code that shows how a library is used, often
     # doing the slow thing on purpose to measure it; nothing serves users from there.
     EXAMPLE = "example"
 

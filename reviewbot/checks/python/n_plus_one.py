@@ -963,8 +963,26 @@ def _model_fields(module: cst.Module) -> dict[str, dict[str, str]]:
     return models
 
 
-# Calls that only collect a value: `created.append(obj)` leaves `bulk_create` possible.
-COLLECTING = frozenset({"append", "add", "extend", "insert", "update", "setdefault"})
+# Calls that only collect or print a value: `created.append(obj)`, `log.info("%s", obj)` leave
+# `bulk_create` possible.
+COLLECTING = frozenset(
+    {
+        "append",
+        "add",
+        "extend",
+        "insert",
+        "update",
+        "setdefault",
+        "write",
+        "debug",
+        "info",
+        "warning",
+        "error",
+        "exception",
+        "log",
+    }
+)
+PRINTING = frozenset({"print", "str", "repr", "len", "format"})
 
 
 def _created_then_worked_on(body: cst.BaseSuite) -> tuple[set[int], set[str]]:
@@ -1006,6 +1024,8 @@ def _created_then_worked_on(body: cst.BaseSuite) -> tuple[set[int], set[str]]:
                 continue
             if func.attr.value in COLLECTING:
                 continue
+        elif isinstance(func, cst.Name) and func.value in PRINTING:
+            continue
         for arg in node.args:
             # `take_snapshot(x)`, `M.objects.filter(id=x.id).update(...)`
             for name in names_in(arg.value) & created.keys():
