@@ -74,6 +74,18 @@ def seed():
         ("shop/app.py", FLASK_COMMAND, {Where.COMMAND}),
         ("shop/tests/test_views.py", "", {Where.TEST}),
         ("shop/settings/production.py", "", {Where.SETTINGS}),
+        # Made-up rows for a development database: a fake-data library, or a name saying so.
+        ("shop/utils/random_data.py", "from faker import Factory\n", {Where.SAMPLE_DATA}),
+        ("shop/demo.py", "import factory\n", {Where.SAMPLE_DATA}),
+        ("shop/management/commands/createfakeusers.py", "", {Where.COMMAND, Where.SAMPLE_DATA}),
+        ("shop/management/commands/sample_data.py", "", {Where.COMMAND, Where.SAMPLE_DATA}),
+        ("shop/seed_db.py", "", {Where.SAMPLE_DATA}),
+        ("forum/faker/threads.py", "", {Where.SAMPLE_DATA}),
+        ("examples/performance/short_selects.py", "", {Where.EXAMPLE}),
+        # A dummy database backend, a cache re-seeder and a factory helper module are not.
+        ("django/db/backends/dummy/base.py", "", set()),
+        ("shop/reseed_cache.py", "from factory_helpers import build\n", set()),
+        ("fakeredis_backend/commands.py", "", set()),
         # A `migrations` package's helpers and a views module are neither.
         ("shop/migrations/__init__.py", "", set()),
         ("shop/views.py", "def index(request):\n    pass\n", set()),

@@ -30,6 +30,14 @@ class Where(Enum):
     # operator or a scheduler, not on a request.
     COMMAND = "command"
     SETTINGS = "settings"
+    # Code whose job is to fill a development database with made-up rows: it imports a
+    # fake-data library (Faker, factory_boy, mimesis, model_bakery...), or it is named for fake,
+    # sample, dummy or seed data (`createfakeusers.py`, `sample_data.py`, `seed_db.py`). Run
+    # by a developer on a laptop, never on a user's request.
+    SAMPLE_DATA = "sample-data"
+    # Example programs (`examples/`): code that shows how a library is used, often
+    # doing the slow thing on purpose to measure it; nothing serves users from there.
+    EXAMPLE = "example"
 
 
 _DJANGO_MIGRATION_NAME = re.compile(r"^\d{4}_\w*\.py$")
@@ -48,6 +56,18 @@ _CLI_DECORATOR = re.compile(
 _FLASK_CLI = re.compile(r"^\s*@\s*[\w.]*\b(?:cli|manager)\.(?:command|group)\b", re.MULTILINE)
 _CLI_IMPORT = re.compile(r"^\s*(?:import|from)\s+(?:click|typer)\b", re.MULTILINE)
 _SETTINGS_PARTS = frozenset({"settings", "config", "conf"})
+_FAKE_DATA_IMPORT = re.compile(
+    r"^\s*(?:import|from)\s+(?:faker|factory|mimesis|model_bakery|model_mommy|autofixture|"
+    r"sampledatahelper|polyfactory)\b",
+    re.MULTILINE,
+)
+# A module named for made-up rows: `createfakeusers.py`, `sample_data.py`, `seed_db.py`
+# (words inside a module name, so `createfakeposts` counts), or a package named exactly so.
+_FAKE_DATA_NAME = re.compile(r"fake|sample_?data|dummy_?data|(?:^|_)seed(?:s|er|ers|ing)?(?:_|$)")
+_FAKE_DATA_PARTS = frozenset(
+    {"fake", "faker", "fakes", "fake_data", "sample_data", "sampledata", "dummy_data", "seeds"}
+)
+_EXAMPLE_PARTS = frozenset({"example", "examples"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +125,14 @@ def file_context(path: str, text: str) -> FileContext:
     ):
         places.add(Where.COMMAND)
     stem = pure.stem.lower()
+    if (
+        _FAKE_DATA_IMPORT.search(text) is not None
+        or _FAKE_DATA_NAME.search(stem) is not None
+        or any(p in _FAKE_DATA_PARTS for p in parts)
+    ):
+        places.add(Where.SAMPLE_DATA)
+    if any(p in _EXAMPLE_PARTS for p in parts):
+        places.add(Where.EXAMPLE)
     if "settings" in stem or any(p in _SETTINGS_PARTS for p in parts[-1:]):
         places.add(Where.SETTINGS)
     return FileContext(frozenset(places))

@@ -204,6 +204,9 @@ RELATION_FIELDS = frozenset(
 SINGLE_RELATION_FIELDS = frozenset(
     {"ForeignKey", "OneToOneField", "ParentalKey", "TreeForeignKey", "TreeOneToOneField"}
 )
+# Fields holding a document on the row: a loop over one walks that document (a template's
+# list of statuses), a handful of entries, not the rows of a table.
+DOCUMENT_FIELDS = frozenset({"JSONField", "ArrayField", "HStoreField"})
 # Calls that take a relation object on its own: `handle(book.owner)`, `owners.append(...)`.
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _CLASS_NAME = re.compile(r"^_*[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
@@ -244,6 +247,10 @@ class Loop:
     guards: int = 0  # cache-miss guards (`if key not in cache:`) open when the loop was entered
     querysets: dict[str, QuerysetInfo] = field(default_factory=dict)
     reported: set[str] = field(default_factory=set)
+    # Names bound to the keys of a mapping (`for key, value in data.items()`).
+    keys: set[str] = field(default_factory=set)
+    # Rows this loop's body creates and then works on (`us = UserStory.objects.create(...)`).
+    created: set[str] = field(default_factory=set)
 
 
 class NPlusOne(Bindings, PythonRule):
@@ -253,7 +260,9 @@ class NPlusOne(Bindings, PythonRule):
     skip_tests = True
     # A migration's loop runs once, at deploy, over the rows of that day (often a `RunPython`
     # over historical models); an applied one cannot change. Not worth a review comment.
-    skip_in = frozenset({Where.MIGRATION})
+    # Sample-data generators fill a developer's database with made-up rows, and example
+    # programs show (or time) an access pattern on purpose: neither serves a user's request.
+    skip_in = frozenset({Where.MIGRATION, Where.SAMPLE_DATA, Where.EXAMPLE})
 
     @classmethod
     def wants(cls, text: str) -> bool:
@@ -313,6 +322,10 @@ class NPlusOne(Bindings, PythonRule):
         self.model_fields = _model_fields(self.file.module)
         # Attributes assigned to (`row.price = 0`): setting a deferred field loads nothing.
         self.stores: set[int] = set()
+        # Enclosing classes, innermost last (`self.statuses` reads a field of the last).
+        self.classes: list[str] = []
+        # `x = M.objects.create(...)` calls whose row the loop goes on to work on.
+        self.worked_on: set[int] = set()
 
     def report(
         self,
@@ -328,6 +341,14 @@ class NPlusOne(Bindings, PythonRule):
                 "query count grows with the data."
             )
         super().report(node, message, suggestion, redact)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        super().visit_ClassDef(node)
+        self.classes.append(node.name.value)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        super().leave_ClassDef(original_node)
+        self.classes.pop()
 
     def visit_If(self, node: cst.If) -> None:
         suite = _cache_miss_suite(node)
@@ -363,7 +384,14 @@ class NPlusOne(Bindings, PythonRule):
         self.loops.pop()
 
     def visit_For_body(self, node: cst.For) -> None:
-        self.loops.append(self._loop(node.target, node.iter))
+        loop = self._loop(node.target, node.iter)
+        worked_on, loop.created = _created_then_worked_on(node.body)
+        self.worked_on |= worked_on
+        if _prompts(node.body):
+            # `for user in users: ... input("username: ")`: each turn waits for a person at
+            # the terminal; a query per answer is not what makes it slow.
+            loop.batched = True
+        self.loops.append(loop)
 
     def leave_For_body(self, node: cst.For) -> None:
         self.loops.pop()
@@ -430,6 +458,7 @@ class NPlusOne(Bindings, PythonRule):
             returns=self.returns,
             guards=self.guards,
         )
+        loop.keys = _mapping_keys(target, iterable)
         if isinstance(target, cst.Name):
             info = self._queryset(iterable, set())
             if info is not None and info.rows_are_models:
@@ -461,6 +490,8 @@ class NPlusOne(Bindings, PythonRule):
                 first = positional(iterable, 0)
                 return first is not None and self._constant_iterable(first, depth + 1)
             return False
+        if self._document_field(iterable):
+            return True  # `for status in self.statuses:` over a JSONField of this model
         text = dotted(iterable) or ""
         parts = text.split(".")
         if "_meta" in parts:
@@ -486,6 +517,17 @@ class NPlusOne(Bindings, PythonRule):
                 )
         # Iterating a class (`for status in OrderStatus`): only an enum iterates its members.
         return _CLASS_NAME.match(last) is not None and not self.bindings_of(iterable)
+
+    def _document_field(self, node: cst.BaseExpression) -> bool:
+        """`self.statuses` where this file's model enclosing the method declares `statuses`
+        as a JSONField or ArrayField: the entries of a document stored on one row."""
+        return (
+            isinstance(node, cst.Attribute)
+            and isinstance(node.value, cst.Name)
+            and node.value.value == "self"
+            and bool(self.classes)
+            and self.model_fields.get(self.classes[-1], {}).get(node.attr.value) in DOCUMENT_FIELDS
+        )
 
     def _active(self) -> list[Loop]:
         """Loops of the current function, innermost last."""
@@ -751,6 +793,9 @@ class NPlusOne(Bindings, PythonRule):
         statement = positional(root, 0)
         if isinstance(statement, cst.Name) and any(statement.value in lp.targets for lp in active):
             return  # `for stmt in statements: execute(stmt)`: a list of statements, not rows
+        keys = set().union(*(loop.keys for loop in active))
+        if keys and self._per_setting_key(chain, variant, keys):
+            return  # `Config.objects.get(key=key)` per key of a settings mapping
         if method in DBAPI_METHODS and self._dbapi_per_row(root, variant):
             self._report(node, f"`{_callee(root)}()`", "executemany")
             return
@@ -765,7 +810,22 @@ class NPlusOne(Bindings, PythonRule):
         django = self._django_root(chain)
         if django is not None and self._uses(chain, variant):
             call, manager_method = django
+            manager = call.func.value if isinstance(call.func, cst.Attribute) else call.func
+            selects = set().union(*(names_in(arg.value) for arg in call.args)) & variant
+            if selects and selects <= set().union(*(loop.created for loop in active)):
+                # `UserStory.objects.filter(id=us.id).update(...)` on the row this iteration
+                # created and works on: part of that row's own work, like the INSERT.
+                return
+            if names_in(manager) & variant:
+                # `for model in models: model.objects.filter(pk__in=ids)`: one query per
+                # table, which no single query could replace.
+                return
             if manager_method in DJANGO_WRITES:
+                if id(call) in self.worked_on:
+                    # `us = UserStory.objects.create(...)` then `us.watchers.add(...)`,
+                    # `take_snapshot(us)`: each row is created to be worked on (its pk, its
+                    # signals), which `bulk_create` would not give; the INSERT is not the problem.
+                    return
                 self._report(node, f"`{_callee(call)}()`", "bulk_create")
             else:
                 self._report(node, f"`{_callee(call)}()`", "django")
@@ -796,6 +856,39 @@ class NPlusOne(Bindings, PythonRule):
                     return call, method
                 return None
         return None
+
+    def _per_setting_key(self, chain: list[cst.Call], variant: set[str], keys: set[str]) -> bool:
+        """A row of a key/value settings table per key of a mapping the loop walks
+        (`for key, value in data.items()`): the query selects by a column named `key`
+        (`filter_by(resolver_id=rid, Key=key)`, `Option.key == key`, also through a statement
+        built earlier in the loop) with that key. One row per setting of one owner: the loop is
+        as long as the form that was saved, not as the table."""
+        stack: list[cst.CSTNode] = [arg for call in chain for arg in call.args]
+        followed = 0
+        while stack:
+            current = stack.pop()
+            if isinstance(current, cst.Name) and current.value in variant and followed < 4:
+                followed += 1
+                stack.extend(b.value for b in self.bindings_of(current) or () if b.op == "=")
+                continue
+            if (
+                isinstance(current, cst.Arg)
+                and current.keyword is not None
+                and current.keyword.value.lower() == "key"
+                and names_in(current.value) & keys
+            ):
+                return True
+            if (
+                isinstance(current, cst.Comparison)
+                and isinstance(current.left, cst.Attribute)
+                and current.left.attr.value.lower() == "key"
+                and len(current.comparisons) == 1
+                and isinstance(current.comparisons[0].operator, cst.Equal)
+                and names_in(current.comparisons[0].comparator) & keys
+            ):
+                return True
+            stack.extend(current.children)
+        return False
 
     @staticmethod
     def _uses(chain: list[cst.Call], variant: set[str]) -> bool:
@@ -868,6 +961,103 @@ def _model_fields(module: cst.Module) -> dict[str, dict[str, str]]:
         if fields:
             models[statement.name.value] = fields
     return models
+
+
+# Calls that only collect or print a value: `created.append(obj)`, `log.info("%s", obj)` leave
+# `bulk_create` possible.
+COLLECTING = frozenset(
+    {
+        "append",
+        "add",
+        "extend",
+        "insert",
+        "update",
+        "setdefault",
+        "write",
+        "debug",
+        "info",
+        "warning",
+        "error",
+        "exception",
+        "log",
+    }
+)
+PRINTING = frozenset({"print", "str", "repr", "len", "format"})
+
+
+def _created_then_worked_on(body: cst.BaseSuite) -> tuple[set[int], set[str]]:
+    """`x = M.objects.create(...)` in a loop body whose `x` is then handed to a call
+    (`take_snapshot(x)`, `M.objects.filter(id=x.id)`) or has a method called on it
+    (`x.tags.set(...)`, `x.save()`): the ids of those create calls, and the names they bind."""
+    created: dict[str, int] = {}
+    nodes = _walk(body)
+    for node in nodes:
+        if not (isinstance(node, cst.Assign) and isinstance(node.value, cst.Call)):
+            continue
+        _, calls = _call_chain(node.value)
+        root = calls[-1] if calls else None
+        if root is None or method_name(root) not in ("create", "acreate"):
+            continue  # `get_or_create` per row reads first: one `filter(...__in=...)` helps
+        func = root.func
+        if not (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Attribute)
+            and func.value.attr.value == "objects"
+        ):
+            continue
+        for target in node.targets:
+            if isinstance(target.target, cst.Name):
+                created[target.target.value] = id(root)
+    if not created:
+        return set(), set()
+    used: set[int] = set()
+    for node in nodes:
+        if not isinstance(node, cst.Call):
+            continue
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            base: cst.BaseExpression = func.value
+            while isinstance(base, cst.Attribute):
+                base = base.value
+            if isinstance(base, cst.Name) and base.value in created:
+                used.add(created[base.value])  # `x.save()`, `x.tags.set(...)`
+                continue
+            if func.attr.value in COLLECTING:
+                continue
+        elif isinstance(func, cst.Name) and func.value in PRINTING:
+            continue
+        for arg in node.args:
+            # `take_snapshot(x)`, `M.objects.filter(id=x.id).update(...)`
+            for name in names_in(arg.value) & created.keys():
+                used.add(created[name])
+    return used, {name for name, call in created.items() if call in used}
+
+
+def _prompts(body: cst.BaseSuite) -> bool:
+    """A call of the builtin `input(...)` anywhere in the loop body."""
+    return any(
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value == "input"
+        for node in _walk(body)
+    )
+
+
+def _mapping_keys(target: cst.BaseExpression, iterable: cst.BaseExpression) -> set[str]:
+    """`key` of `for key, value in data.items()` / `for key in data.keys()`."""
+    if not (
+        isinstance(iterable, cst.Call)
+        and isinstance(iterable.func, cst.Attribute)
+        and iterable.func.attr.value in ("items", "keys")
+        and not iterable.args
+    ):
+        return set()
+    if iterable.func.attr.value == "keys":
+        return {target.value} if isinstance(target, cst.Name) else set()
+    if isinstance(target, (cst.Tuple, cst.List)) and target.elements:
+        first = target.elements[0].value
+        return {first.value} if isinstance(first, cst.Name) else set()
+    return set()
 
 
 def _callee(call: cst.Call) -> str:
