@@ -174,3 +174,26 @@ def test_init_fills_start_after_with_the_newest_migration(repo: Path, run_cli) -
     _git(repo, "commit", "-qm", "new migration")
     found = _scan(run_cli, repo)["findings"]
     assert [f["path"] for f in found] == ["db/migrations/000004_more.up.sql"]
+
+
+def test_index_on_a_table_the_change_creates_is_not_reported_in_diff_mode(
+    repo: Path,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    _git(repo, "checkout", "-qb", "feature")
+    (repo / "db/migrations/000004_invoices.up.sql").write_text(
+        "CREATE TABLE invoices (id bigint PRIMARY KEY, number text);\n", "utf-8"
+    )
+    indexes = (
+        "CREATE INDEX invoices_number_idx ON invoices (number);\n"
+        "CREATE INDEX orders_note_idx ON orders (note);\n"
+    )
+    (repo / "db/migrations/000005_indexes.up.sql").write_text(indexes, "utf-8")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "invoices")
+    # The change creates `invoices` (empty until it deploys); `orders` holds rows already.
+    found = _scan(run_cli, repo, "--diff", "main")["findings"]
+    assert [(f["path"], f["line"]) for f in found] == [("db/migrations/000005_indexes.up.sql", 2)]
+    # Without the change to compare against, `invoices` may hold rows: both are reported.
+    found = _scan(run_cli, repo, "--all-migrations")["findings"]
+    assert [f["line"] for f in found if f["path"].endswith("000005_indexes.up.sql")] == [1, 2]

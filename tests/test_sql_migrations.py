@@ -213,3 +213,23 @@ def test_schema_rules_point_at_the_alembic_type_and_report_a_column_once() -> No
     assert (finding.path, finding.line) == ("alembic/versions/a1_shift.py", 7)
     line = first.split("\n")[6]
     assert line[finding.column - 1 : finding.end_column - 1] == "sa.DateTime()"
+
+
+def test_index_advice_says_how_the_tool_runs_a_statement_outside_its_transaction() -> None:
+    """Alembic runs each revision in a transaction: literal SQL in `op.execute` gets the
+    autocommit block; goose gets its file marker."""
+    from tests.conftest import scan_texts
+
+    revision = (
+        'from alembic import op\nrevision = "c3"\ndown_revision = "b2"\n'
+        "def upgrade():\n"
+        '    op.execute("CREATE INDEX ix_orders_status ON orders (status)")\n'
+    )
+    goose = "-- +goose Up\nCREATE INDEX orders_status_idx ON orders (status);\n"
+    result = scan_texts(
+        {"alembic/versions/c3_index.py": revision, "db/migrations/00004_index.sql": goose},
+        ["index-without-concurrently"],
+    )
+    advice = {f.path: f.message for f in result.findings}
+    assert "op.get_context().autocommit_block()" in advice["alembic/versions/c3_index.py"]
+    assert "`-- +goose NO TRANSACTION`" in advice["db/migrations/00004_index.sql"]

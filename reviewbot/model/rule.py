@@ -38,6 +38,9 @@ class RawFinding:
     message: str
     suggestion: str | None = None
     redact: tuple[str, ...] = ()
+    # The table a finding assumes already holds rows (a lock while an index builds): a change
+    # that itself creates the table answers it (see scan/filtering.py).
+    existing_table: str | None = None
 
 
 class Rule:
@@ -245,8 +248,14 @@ class SqlRule(Rule):
                 if isinstance(node_type, type) and issubclass(node_type, exp.Expression):
                     yield node_type, name
 
-    def report(self, node: exp.Expression, message: str, suggestion: str | None = None) -> None:
-        self.context.report(self.id, node, message, suggestion)
+    def report(
+        self,
+        node: exp.Expression,
+        message: str,
+        suggestion: str | None = None,
+        existing_table: str | None = None,
+    ) -> None:
+        self.context.report(self.id, node, message, suggestion, existing_table)
 
 
 @dataclass(slots=True)
@@ -258,14 +267,25 @@ class SqlRuleContext:
     statement: SqlStatement | None = None
 
     def report(
-        self, rule_id: str, node: exp.Expression, message: str, suggestion: str | None
+        self,
+        rule_id: str,
+        node: exp.Expression,
+        message: str,
+        suggestion: str | None,
+        existing_table: str | None = None,
     ) -> None:
         assert self.statement is not None
         start, end = node_span(node, self.statement)
-        self.report_span(rule_id, start, end, message, suggestion)
+        self.report_span(rule_id, start, end, message, suggestion, existing_table)
 
     def report_span(
-        self, rule_id: str, start: int, end: int, message: str, suggestion: str | None = None
+        self,
+        rule_id: str,
+        start: int,
+        end: int,
+        message: str,
+        suggestion: str | None = None,
+        existing_table: str | None = None,
     ) -> None:
         line, col = self.document.host_position(start)
         end_line, end_col = self.document.host_position(max(end, start + 1) - 1)
@@ -279,6 +299,7 @@ class SqlRuleContext:
                 end_column=end_col + 1,
                 message=message,
                 suggestion=suggestion,
+                existing_table=existing_table,
             )
         )
 

@@ -30,7 +30,7 @@ from reviewbot.scan.parallel import (
 )
 from reviewbot.scan.suppressions import Directive, Suppressions, parse_suppressions
 from reviewbot.sql.extract import REVISION_FACT, AlembicRevision
-from reviewbot.sql.migrations import MigrationFile, alembic_ids, timeline_file
+from reviewbot.sql.migrations import MigrationFile, alembic_ids, migration_of, timeline_file
 from reviewbot.sql.source import SqlDocument
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.discovery import discover
@@ -266,6 +266,11 @@ class Scanner:
             for path, fact in self.facts.get(REVISION_FACT, ())
             if isinstance(fact, AlembicRevision)
         }
+        creates: dict[str, set[str]] = {}
+        for document in self.sql_documents:
+            migration = migration_of(document)
+            if migration is not None:
+                creates.setdefault(document.path, set()).update(migration.unit.created_tables)
         files: list[MigrationFile] = []
         for path, source in self.sources.items():
             text = source.text if path.endswith(".sql") else None
@@ -275,7 +280,7 @@ class Scanner:
                 ids = alembic_ids(source.text)
             found = timeline_file(path, text, ids)
             if found is not None:
-                files.append(found)
+                files.append(replace(found, creates=frozenset(creates.get(path, ()))))
         return files
 
     def _project_pass(self, project: Project) -> None:
@@ -384,6 +389,7 @@ class Scanner:
             suggestion=suggestion,
             checklist=self.checklist.get(item.rule, ()),
             snippet_clipped=clipped,
+            existing_table=item.existing_table,
         )
 
 

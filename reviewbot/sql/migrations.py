@@ -335,6 +335,8 @@ class MigrationFile:
     version: tuple[float, ...]
     revision: str | None = None  # Alembic
     down_revisions: tuple[str, ...] = ()
+    # Tables its up part creates (keys as `sql.names.table_key` gives them).
+    creates: frozenset[str] = frozenset()
 
 
 def timeline_file(
