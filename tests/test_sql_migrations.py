@@ -233,3 +233,17 @@ def test_index_advice_says_how_the_tool_runs_a_statement_outside_its_transaction
     advice = {f.path: f.message for f in result.findings}
     assert "op.get_context().autocommit_block()" in advice["alembic/versions/c3_index.py"]
     assert "`-- +goose NO TRANSACTION`" in advice["db/migrations/00004_index.sql"]
+
+
+def test_sql_the_rules_do_not_check_gives_no_parse_notice(tmp_path: Path) -> None:
+    """A MySQL dump under tests/, or SQL in another database's folder, is not checked by any
+    rule: what the Postgres parser cannot read there is no notice. The same SQL in the
+    product's own folder still gets one."""
+    dump = (
+        "CREATE TABLE audit (\n  id INTEGER NOT NULL,\n  duration INTERVAL DAY TO SECOND(6)\n);\n"
+    )
+    for folder in ("tests/testdata", "db/versions/mysql", "db/schema"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "dump.sql").write_text(dump, encoding="utf-8")
+    result = Scanner(Config(root=tmp_path), ["select-star"]).scan_paths([tmp_path])
+    assert [e.path for e in result.errors] == ["db/schema/dump.sql"]

@@ -30,6 +30,7 @@ from reviewbot.python.scopes import NameTable, ScopeEntry, ScopeExit
 from reviewbot.python.syntax import Syntax
 from reviewbot.python.traverse import walk
 from reviewbot.sql.extract import SqlExtractor
+from reviewbot.sql.migrations import unchecked
 from reviewbot.sql.source import SqlDocument, split_and_parse
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.guards import (
@@ -309,7 +310,8 @@ class Analyzer:
     def _sql(self, document: SqlDocument, outcome: FileOutcome) -> None:
         if not document.statements and not document.errors:
             split_and_parse(document)
-        outcome.errors.extend(document.errors)
+        if not unchecked(document):
+            outcome.errors.extend(document.errors)
         outcome.sql_documents.append(document)
         if not self.sql_rules:
             return

@@ -256,13 +256,18 @@ def dialect_of_path(path: str) -> str | None:
     return None
 
 
-def role_of(document: SqlDocument, statement: SqlStatement) -> Role | None:
-    """QUERY, UP or DOWN; None for SQL the rules do not check: test code, and SQL in a folder
-    for another database than the dialect it was parsed with."""
+def unchecked(document: SqlDocument) -> bool:
+    """SQL the rules do not check: test code, and SQL in a folder for another database than the
+    dialect it was parsed with (what the parser cannot read there is not worth a notice)."""
     if is_test_code(document):
-        return None
+        return True
     folder_dialect = dialect_of_path(document.path)
-    if folder_dialect is not None and folder_dialect != document.dialect:
+    return folder_dialect is not None and folder_dialect != document.dialect
+
+
+def role_of(document: SqlDocument, statement: SqlStatement) -> Role | None:
+    """QUERY, UP or DOWN; None for SQL the rules do not check (`unchecked`)."""
+    if unchecked(document):
         return None
     migration = migration_of(document)
     if migration is None:
