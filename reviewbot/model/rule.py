@@ -79,6 +79,9 @@ class PythonFile:
     _bindings: NameTable | None = None
     # Where the traversal is, for names whose meaning depends on the scope (see scopes.py).
     scope_path: ScopePath = field(default_factory=ScopePath)
+    # Where the file sits, when the scan knows more than its path and text say (a settings
+    # module only tests load); None: `file_context(path, text)`.
+    context: FileContext | None = None
 
     def add_fact(self, kind: str, value: Any) -> None:
         self.facts.setdefault(kind, []).append(value)
@@ -191,6 +194,8 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     @property
     def context(self) -> FileContext:
         """Where this file sits: migration, data migration, command, test code, settings."""
+        if self.file.context is not None:
+            return self.file.context
         return file_context(self.file.source.path, self.file.source.text)
 
     @classmethod

@@ -24,7 +24,7 @@ from reviewbot.model.rule import (
     SqlRule,
     SqlRuleContext,
 )
-from reviewbot.python.context import file_context
+from reviewbot.python.context import FileContext, Where, file_context
 from reviewbot.python.positions import positions as node_positions
 from reviewbot.python.scopes import NameTable, ScopeEntry, ScopeExit
 from reviewbot.python.syntax import Syntax
@@ -99,6 +99,15 @@ class Analyzer:
         # SQL inside Python (query strings, Alembic operations, Django RunSQL) is extracted by a
         # built-in visitor of the same traversal whenever any SQL rule is enabled.
         self.extract_sql = extract_sql
+        # Settings modules only tests or CI load (python/context.py), set by the scanner once it
+        # has read the files: they count as test code.
+        self.test_settings: frozenset[str] = frozenset()
+
+    def context_of(self, source: SourceFile) -> FileContext:
+        context = file_context(source.path, source.text)
+        if source.path in self.test_settings:
+            return context.adding(Where.TEST, Where.SETTINGS)
+        return context
 
     def analyze(self, source: SourceFile) -> FileOutcome:
         """The per-file pass; whatever goes wrong becomes an error entry of this file."""
@@ -155,7 +164,7 @@ class Analyzer:
             pass
 
     def _python(self, source: SourceFile, outcome: FileOutcome) -> None:
-        context = file_context(source.path, source.text)
+        context = self.context_of(source)
         active = [
             cls
             for cls in self.python_rules
@@ -223,6 +232,7 @@ class Analyzer:
         pyfile = PythonFile(
             source=source,
             module=module,
+            context=context,
             resolver=lambda: wrapper.resolve(QualifiedNameProvider),
             # CPython's tree, parsed once above; none when CPython refused the file.
             _bindings=syntax.names if syntax is not None else NameTable(ok=False),

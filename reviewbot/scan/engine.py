@@ -18,6 +18,7 @@ from reviewbot.model.findings import (
     clip_snippet,
 )
 from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
+from reviewbot.python.context import settings_only_tests_load
 from reviewbot.python.foreign import FOREIGN_FACT
 from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
 from reviewbot.scan.cache import Cache, cache_location
@@ -152,6 +153,8 @@ class Scanner:
     # -- whole scan ----------------------------------------------------------------------------
 
     def scan_sources(self, sources: Iterable[SourceFile]) -> ScanResult:
+        sources = list(sources)
+        self._know_places(sources)
         for source in sources:
             self._collect(source, self.analyzer.analyze(source))
         return self._finish(skipped=[])
@@ -165,12 +168,16 @@ class Scanner:
                 self.errors.append(source)
             else:
                 sources.append(source)
+        self._know_places(sources)
         outcomes: list[FileOutcome | None] = [None] * len(sources)
         keys: list[str] = [""] * len(sources)
         todo: list[int] = []
         for index, source in enumerate(sources):
             if self.cache is not None:
-                keys[index] = self.cache.key(source.path, source.text)
+                # A file's outcome also depends on where the project's configuration says it
+                # sits (a settings module only tests load).
+                where = "test-settings" if source.path in self.analyzer.test_settings else ""
+                keys[index] = self.cache.key(source.path, source.text, where)
                 cached = self.cache.get(keys[index], len(source.text))
                 if cached is not None:
                     outcomes[index] = cached.attach(source)
@@ -188,6 +195,13 @@ class Scanner:
             assert result is not None
             self._collect(source, result)
         return self._finish(skipped=found.skipped)
+
+    def _know_places(self, sources: list[SourceFile]) -> None:
+        """What the project's own configuration says about its files, before any is analysed."""
+        if any(s.language == "python" for s in sources):
+            self.analyzer.test_settings = settings_only_tests_load(
+                self.config.root, ((s.path, s.text) for s in sources)
+            )
 
     def _report_progress(self, done: int, total: int) -> None:
         if self.progress is not None:

@@ -735,7 +735,8 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         path = self.file.source.path
-        self.test_file = is_test_path(path) or is_test_settings_path(path)
+        # Test code and settings modules only tests or CI load (python/context.py).
+        self.test_file = self.context.test or is_test_path(path) or is_test_settings_path(path)
         # Enum and choices classes, whose members are labels (`SECRET = "secret"`).
         self.label_classes = 0
         self.done: set[int] = set()
