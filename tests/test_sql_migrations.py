@@ -247,3 +247,56 @@ def test_sql_the_rules_do_not_check_gives_no_parse_notice(tmp_path: Path) -> Non
         (tmp_path / folder / "dump.sql").write_text(dump, encoding="utf-8")
     result = Scanner(Config(root=tmp_path), ["select-star"]).scan_paths([tmp_path])
     assert [e.path for e in result.errors] == ["db/schema/dump.sql"]
+
+
+def test_template_expressions_in_sql_files_parse_and_keep_positions() -> None:
+    """Go-template migrations (`{{ index .Options "Namespace" }}.users`): the statements parse,
+    the table is `users`, and the caret still sits on the file's own text."""
+    from tests.conftest import scan_texts
+
+    up = (
+        "-- auth schema\n"
+        'CREATE TABLE IF NOT EXISTS {{ index .Options "Namespace" }}.users (\n'
+        "    id uuid PRIMARY KEY,\n"
+        "    seen_at timestamp without time zone\n"
+        ");\n"
+        "COMMENT ON TABLE {{ .Namespace }}.users IS 'Auth: {{ .Namespace }} users';\n"
+    )
+    result = scan_texts(
+        {"migrations/20240101000000_users.up.sql": up}, ["timestamp-without-time-zone"]
+    )
+    assert result.errors == []
+    [finding] = result.findings
+    assert "`seen_at` of `users`" in finding.message
+    line = up.split("\n")[finding.line - 1]
+    assert line[finding.column - 1 : finding.end_column - 1] == "timestamp without time zone"
+
+
+@pytest.mark.parametrize(
+    ("later", "keyless"),
+    [
+        (
+            "DO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM information_schema.table_constraints\n"
+            "                 WHERE constraint_name = 'claims_pk') THEN\n"
+            "    ALTER TABLE claims ADD CONSTRAINT claims_pk PRIMARY KEY (id);\n"
+            "  END IF;\nEND $$;\n",
+            False,
+        ),
+        ("DO $$\nBEGIN\n  RAISE NOTICE 'no key here';\nEND $$;\n", True),
+    ],
+)
+def test_primary_key_added_inside_a_do_block_counts(later: str, keyless: bool) -> None:
+    """Idempotent migrations add keys inside `DO $$ ... IF NOT EXISTS ...` (one command to
+    sqlglot): the catalog reads the `ALTER TABLE ... ADD ... PRIMARY KEY` in it."""
+    from tests.conftest import scan_texts
+
+    result = scan_texts(
+        {
+            "migrations/0001_claims.up.sql": "CREATE TABLE claims (id uuid NOT NULL, note text);\n",
+            "migrations/0002_claims_pk.up.sql": later,
+        },
+        ["table-without-primary-key"],
+    )
+    assert [f.path for f in result.findings] == (
+        ["migrations/0001_claims.up.sql"] if keyless else []
+    )

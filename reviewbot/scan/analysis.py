@@ -32,6 +32,7 @@ from reviewbot.python.traverse import walk
 from reviewbot.sql.extract import SqlExtractor
 from reviewbot.sql.migrations import unchecked
 from reviewbot.sql.source import SqlDocument, split_and_parse
+from reviewbot.sql.templates import expand_templates
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.guards import (
     SHALLOW_PYTHON_NESTING,
@@ -134,7 +135,10 @@ class Analyzer:
         if source.language == "python":
             self._python(source, outcome)
         elif source.language == "sql":
-            document = SqlDocument(host=source, text=source.text, dialect=self.config.sql_dialect)
+            text, segments = expand_templates(source.text, [(0, 0)])
+            document = SqlDocument(
+                host=source, text=text, dialect=self.config.sql_dialect, segments=segments
+            )
             self._sql(document, outcome)
         return outcome
 
