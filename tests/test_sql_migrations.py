@@ -300,3 +300,37 @@ def test_primary_key_added_inside_a_do_block_counts(later: str, keyless: bool) -
     assert [f.path for f in result.findings] == (
         ["migrations/0001_claims.up.sql"] if keyless else []
     )
+
+
+def _timestamp_folder(tables: int, aware: bool) -> dict[str, str]:
+    files = {}
+    for n in range(1, tables + 1):
+        kind = "timestamptz" if aware and n % 2 else "timestamp"
+        files[f"db/migrations/{n:04d}_t{n}.up.sql"] = (
+            f"CREATE TABLE t{n} (id bigint PRIMARY KEY, created_at {kind}, updated_at {kind});\n"
+        )
+    return files
+
+
+def test_naive_timestamps_as_a_schema_convention_are_one_finding() -> None:
+    """Seven applied migrations, every timestamp naive: one finding names the convention (at the
+    first), and the newest migration (not applied yet) still gets its own."""
+    from tests.conftest import scan_texts
+
+    files = _timestamp_folder(8, aware=False)
+    result = scan_texts(files, ["timestamp-without-time-zone"])
+    summary, new = sorted(result.findings, key=lambda f: f.path)
+    assert summary.path == "db/migrations/0001_t1.up.sql"
+    assert "convention" in summary.message and "14 of its 16 timestamp columns" in summary.message
+    assert new.path == "db/migrations/0008_t8.up.sql" and "`t8`" in new.message
+
+
+def test_naive_timestamps_in_a_mostly_aware_schema_are_each_reported() -> None:
+    from tests.conftest import scan_texts
+
+    files = _timestamp_folder(8, aware=True)
+    result = scan_texts(files, ["timestamp-without-time-zone"])
+    assert sorted(f.path for f in result.findings) == [
+        f"db/migrations/{n:04d}_t{n}.up.sql" for n in (2, 4, 6, 8)
+    ]
+    assert not any("convention" in f.message for f in result.findings)

@@ -30,8 +30,15 @@ from reviewbot.scan.parallel import (
     transient,
 )
 from reviewbot.scan.suppressions import Directive, Suppressions, parse_suppressions
+from reviewbot.scan.timeline import fresh_paths
 from reviewbot.sql.extract import REVISION_FACT, AlembicRevision
-from reviewbot.sql.migrations import MigrationFile, alembic_ids, migration_of, timeline_file
+from reviewbot.sql.migrations import (
+    MigrationFile,
+    Timeline,
+    alembic_ids,
+    migration_of,
+    timeline_file,
+)
 from reviewbot.sql.source import SqlDocument
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.discovery import discover
@@ -72,6 +79,8 @@ class Project:
     enabled: frozenset[str]
     # What a command lends its project rules beyond the files (`migrations verify`: the database).
     services: dict[str, Any] = field(default_factory=dict)
+    # Migration files that are history (scan/timeline.py): applied everywhere, never edited.
+    history: frozenset[str] = frozenset()
     findings: list[RawFinding] = field(default_factory=list)
     # Directives that silenced at least one finding: (path, line, column).
     used_directives: set[tuple[str, int, int]] = field(default_factory=set)
@@ -230,6 +239,7 @@ class Scanner:
 
     def _finish(self, skipped: list[tuple[str, str]]) -> ScanResult:
         suppressions = {path: parse_suppressions(src.text) for path, src in self.sources.items()}
+        migrations = self._migration_files()
         project = Project(
             config=self.config,
             sources=self.sources,
@@ -238,6 +248,7 @@ class Scanner:
             suppressions=suppressions,
             enabled=self.enabled,
             services=self.services,
+            history=self._history(migrations) if self.project_rules else frozenset(),
         )
         if self.project_rules:
             # Project rules walk the SQL of every file, including statements parsed on a large
@@ -270,9 +281,15 @@ class Scanner:
             summary=summary,
             skipped=skipped,
             rules=self.metas,
-            migrations=self._migration_files(),
+            migrations=migrations,
             suppressed=silenced,
         )
+
+    def _history(self, migrations: list[MigrationFile]) -> frozenset[str]:
+        if not migrations:
+            return frozenset()
+        fresh = fresh_paths(self.config.root) if self.config.root.is_dir() else frozenset()
+        return Timeline.build(migrations, self.config.start_after, fresh).history
 
     def _migration_files(self) -> list[MigrationFile]:
         revisions = {
