@@ -99,6 +99,29 @@ def _is_cleanup_call(statement: cst.BaseStatement) -> bool:
     return name in CLEANUP_METHODS or name.startswith(("close", "remove", "delete"))
 
 
+# Metric updates (`counter.labels(...).inc()`, `histogram.observe(t)`): instrumentation must
+# never fail the work it measures, so dropping its errors is the point.
+METRIC_METHODS = frozenset({"inc", "dec", "observe", "incr", "decr", "gauge", "timing"})
+
+
+def _is_metric_call(statement: cst.BaseStatement) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return False
+    call = small.value
+    if method_name(call) not in METRIC_METHODS or not isinstance(call.func, cst.Attribute):
+        return False
+    receiver = call.func.value
+    # `x.labels(...).inc()`, `statsd.incr(...)`, `metrics.timing(...)`: not `self.counter.inc()`
+    # on an object of the application's own.
+    return (isinstance(receiver, cst.Call) and method_name(receiver) == "labels") or (
+        isinstance(receiver, (cst.Name, cst.Attribute))
+        and (dotted(receiver) or "").rsplit(".", 1)[-1] in ("statsd", "metrics", "stats")
+    )
+
+
 def _only_cleanup(body: cst.BaseSuite) -> bool:
     """`conn.close()`, or `if conn is not None: conn.close()`, and nothing else."""
     if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1:
@@ -179,6 +202,9 @@ class SwallowedException(PythonRule):
 
     def visit_Try(self, node: cst.Try) -> None:
         if _only_cleanup(node.body):
+            return
+        body = node.body
+        if isinstance(body, cst.IndentedBlock) and all(_is_metric_call(s) for s in body.body):
             return
         for handler in node.handlers:
             if not _is_broad(handler):
