@@ -197,3 +197,32 @@ def test_index_on_a_table_the_change_creates_is_not_reported_in_diff_mode(
     # Without the change to compare against, `invoices` may hold rows: both are reported.
     found = _scan(run_cli, repo, "--all-migrations")["findings"]
     assert [f["line"] for f in found if f["path"].endswith("000005_indexes.up.sql")] == [1, 2]
+
+
+def test_swallowed_errors_in_applied_data_migrations_are_held_back(
+    make_repo,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    """A broad `except: pass` around a data step matters before the revision runs; in one
+    applied everywhere it has no fix left."""
+    step = (
+        "from alembic import op\n"
+        'revision = "{rev}"\ndown_revision = {down}\n\n\n'
+        "def upgrade():\n"
+        "    try:\n"
+        "        op.execute(\"UPDATE orders SET note = ''\")\n"
+        "    except Exception:\n"
+        "        pass\n"
+    )
+    root = make_repo(
+        {
+            "alembic/versions/a1_first.py": step.format(rev="a1", down="None"),
+            "alembic/versions/b2_second.py": step.format(rev="b2", down='"a1"'),
+        }
+    )
+    run = run_cli(
+        "scan", str(root), "--no-cache", "--quiet", "--format", "json",
+        "--select", "swallowed-exception", cwd=root,
+    )  # fmt: skip
+    found = json.loads(run.out)["findings"]
+    assert [f["path"] for f in found] == ["alembic/versions/b2_second.py"]

@@ -328,6 +328,10 @@ def is_synthesized(document: SqlDocument) -> str | None:
 # Catalog tag of the rules about *applying* a migration (locks, rewrites, drops, reversibility):
 # their findings matter only for migrations that have not run yet.
 TIMELINE_TAG = "migrations"
+# Catalog tag of rules whose findings in a data migration (a `RunPython` function, an Alembic
+# revision's data step) are worth a comment only until it has run: a swallowed error or a missing
+# rollback in a revision applied everywhere has no fix left. Held back in history like the above.
+DATA_MIGRATION_TAG = "data-migrations"
 _DJANGO_MIGRATION = re.compile(r"^\d{4}_\w*\.py$")
 
 
