@@ -122,11 +122,22 @@ def _is_metric_call(statement: cst.BaseStatement) -> bool:
     )
 
 
+def _is_plain_assignment(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Assign)
+    )
+
+
 def _only_cleanup(body: cst.BaseSuite) -> bool:
-    """`conn.close()`, or `if conn is not None: conn.close()`, and nothing else."""
-    if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1:
+    """`conn.close()`, or `if conn is not None: conn.close()`, after at most the assignments
+    that name what is released (`path = Path(...)`), and nothing else."""
+    if not isinstance(body, cst.IndentedBlock) or not body.body:
         return False
-    statement = body.body[0]
+    *before, statement = body.body
+    if not all(_is_plain_assignment(s) for s in before):
+        return False
     if isinstance(statement, cst.If) and statement.orelse is None:
         inner = statement.body
         return isinstance(inner, cst.IndentedBlock) and all(_is_cleanup_call(s) for s in inner.body)
