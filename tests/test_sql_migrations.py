@@ -334,3 +334,13 @@ def test_naive_timestamps_in_a_mostly_aware_schema_are_each_reported() -> None:
         f"db/migrations/{n:04d}_t{n}.up.sql" for n in (2, 4, 6, 8)
     ]
     assert not any("convention" in f.message for f in result.findings)
+
+
+def test_psql_meta_commands_are_not_sql(tmp_path: Path) -> None:
+    """A psql script's `\\connect db` line is no statement: no parse notice, and the statement
+    after it is still checked where it stands."""
+    script = "\\connect {datastoredb}\n\nSELECT * FROM package;\n"
+    (tmp_path / "set_permissions.sql").write_text(script, encoding="utf-8")
+    result = Scanner(Config(root=tmp_path), ["select-star"]).scan_paths([tmp_path])
+    assert result.errors == []
+    assert [(f.line, f.column) for f in result.findings] == [(3, 8)]
