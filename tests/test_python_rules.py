@@ -165,3 +165,20 @@ def test_weak_django_hashers_in_test_code_are_not_reported() -> None:
     )
     found = scan_texts({"accounts/passwords.py": code}, ["weak-password-hash"]).findings
     assert [f.rule for f in found] == ["weak-password-hash"]
+
+
+def test_sql_injection_advice_for_a_setting_names_set_config() -> None:
+    """`SET LOCAL statement_timeout TO {timeout}` cannot take a bind parameter: the advice says
+    what works instead; a query keeps the usual advice."""
+    code = (
+        "from sqlalchemy import text\n\n\n"
+        "def run(conn, timeout, name):\n"
+        '    conn.execute(text(f"SET LOCAL statement_timeout TO {timeout}"))\n'
+        "    conn.execute(text(f\"SELECT id FROM users WHERE name = '{name}'\"))\n"
+    )
+    result = scan_texts({"app/queries.py": code}, ["sql-injection"])
+    setting, query = sorted(result.findings, key=lambda f: f.line)
+    assert (
+        "set_config(" in setting.message and "query parameters (placeholders" not in setting.message
+    )
+    assert "query parameters (placeholders" in query.message and "set_config" not in query.message

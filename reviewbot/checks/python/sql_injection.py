@@ -91,6 +91,8 @@ def _ast_sql_argument(call: ast.Call) -> ast.expr | None:
     return None
 
 
+# `SET [LOCAL|SESSION] name = ...` / `TO ...`: a run-time setting, which takes no parameters.
+_SETTING = re.compile(r"SET\s+(?:LOCAL\s+|SESSION\s+)?[\w.]+\s*(?:=|TO\b)")
 # Keyword arguments whose `text(...)` is a fragment of a table's definition (SQLAlchemy
 # `Column`, `Index`, `CheckConstraint`), emitted once by DDL, never run with request data.
 DDL_FRAGMENT_ARGS = frozenset(
@@ -209,11 +211,21 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
             if self.context.command
             else ""
         )
+        first = built.fragments[0].lstrip().upper() if built.fragments else ""
+        if _SETTING.match(first):
+            # Postgres takes no bind parameters in SET: the usual advice would not run.
+            fix = (
+                "`SET` takes no query parameters: use `SELECT set_config('name', :value, true)` "
+                "(true: for this transaction only) with the value passed separately"
+            )
+        else:
+            fix = (
+                "pass values as query parameters (placeholders plus a separate argument) instead "
+                "of formatting them into the SQL text"
+            )
         self.report(
             argument,
-            f"SQL passed to `{sink}` is built with {how} from {parts}; pass values as "
-            "query parameters (placeholders plus a separate argument) instead of formatting them "
-            f"into the SQL text.{where}",
+            f"SQL passed to `{sink}` is built with {how} from {parts}; {fix}.{where}",
         )
 
     def _sink_name(self, node: cst.Call) -> str | None:
