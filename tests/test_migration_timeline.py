@@ -174,3 +174,55 @@ def test_init_fills_start_after_with_the_newest_migration(repo: Path, run_cli) -
     _git(repo, "commit", "-qm", "new migration")
     found = _scan(run_cli, repo)["findings"]
     assert [f["path"] for f in found] == ["db/migrations/000004_more.up.sql"]
+
+
+def test_index_on_a_table_the_change_creates_is_not_reported_in_diff_mode(
+    repo: Path,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    _git(repo, "checkout", "-qb", "feature")
+    (repo / "db/migrations/000004_invoices.up.sql").write_text(
+        "CREATE TABLE invoices (id bigint PRIMARY KEY, number text);\n", "utf-8"
+    )
+    indexes = (
+        "CREATE INDEX invoices_number_idx ON invoices (number);\n"
+        "CREATE INDEX orders_note_idx ON orders (note);\n"
+    )
+    (repo / "db/migrations/000005_indexes.up.sql").write_text(indexes, "utf-8")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "invoices")
+    # The change creates `invoices` (empty until it deploys); `orders` holds rows already.
+    found = _scan(run_cli, repo, "--diff", "main")["findings"]
+    assert [(f["path"], f["line"]) for f in found] == [("db/migrations/000005_indexes.up.sql", 2)]
+    # Without the change to compare against, `invoices` may hold rows: both are reported.
+    found = _scan(run_cli, repo, "--all-migrations")["findings"]
+    assert [f["line"] for f in found if f["path"].endswith("000005_indexes.up.sql")] == [1, 2]
+
+
+def test_swallowed_errors_in_applied_data_migrations_are_held_back(
+    make_repo,
+    run_cli,  # type: ignore[no-untyped-def]
+) -> None:
+    """A broad `except: pass` around a data step matters before the revision runs; in one
+    applied everywhere it has no fix left."""
+    step = (
+        "from alembic import op\n"
+        'revision = "{rev}"\ndown_revision = {down}\n\n\n'
+        "def upgrade():\n"
+        "    try:\n"
+        "        op.execute(\"UPDATE orders SET note = ''\")\n"
+        "    except Exception:\n"
+        "        pass\n"
+    )
+    root = make_repo(
+        {
+            "alembic/versions/a1_first.py": step.format(rev="a1", down="None"),
+            "alembic/versions/b2_second.py": step.format(rev="b2", down='"a1"'),
+        }
+    )
+    run = run_cli(
+        "scan", str(root), "--no-cache", "--quiet", "--format", "json",
+        "--select", "swallowed-exception", cwd=root,
+    )  # fmt: skip
+    found = json.loads(run.out)["findings"]
+    assert [f["path"] for f in found] == ["alembic/versions/b2_second.py"]

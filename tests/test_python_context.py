@@ -134,3 +134,67 @@ def test_rules_skip_or_explain_by_context(tmp_path: Path) -> None:
     assert "scheduled run" in command["request-without-timeout"]
     assert "In a command" not in views["n-plus-one"]
     assert "tying up a worker" in views["request-without-timeout"]
+
+
+SETTINGS_WITH_SECRET = 'SECRET_KEY = "q8Zt3vN1xR7pL0sK4mW9bY2cH6dF5gJ"\nDEBUG = True\n'
+
+
+def _secret_paths(root: Path) -> list[str]:
+    result = Scanner(Config(root=root), ["hardcoded-secret", "debug-mode-enabled"]).scan_paths(
+        [root]
+    )
+    return sorted({f.path for f in result.findings})
+
+
+@pytest.mark.parametrize(
+    ("config_file", "text"),
+    [
+        ("pytest.ini", "[pytest]\nDJANGO_SETTINGS_MODULE = sandbox.settings\n"),
+        ("setup.cfg", "[tool:pytest]\naddopts = --ds=sandbox.settings -q\n"),
+        (
+            "pyproject.toml",
+            '[tool.pytest.ini_options]\nDJANGO_SETTINGS_MODULE = "sandbox.settings"\n',
+        ),
+        ("tox.ini", "[testenv]\nsetenv =\n    DJANGO_SETTINGS_MODULE = sandbox.settings\n"),
+        (
+            "tests/conftest.py",
+            'import os\n\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "sandbox.settings")\n',
+        ),
+    ],
+)
+def test_settings_named_only_by_test_configuration_count_as_tests(
+    make_repo,  # type: ignore[no-untyped-def]
+    config_file: str,
+    text: str,
+) -> None:
+    """`sandbox/settings.py` says nothing about tests by its name: the test configuration
+    naming it as DJANGO_SETTINGS_MODULE does. The settings `manage.py` starts with stay
+    production settings."""
+    manage = 'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")\n'
+    root = make_repo(
+        {
+            config_file: text,
+            "manage.py": manage,
+            "sandbox/settings.py": SETTINGS_WITH_SECRET,
+            "shop/settings.py": SETTINGS_WITH_SECRET,
+        }
+    )
+    assert _secret_paths(root) == ["shop/settings.py"]
+
+
+def test_settings_the_application_also_starts_with_stay_production_settings(
+    make_repo,  # type: ignore[no-untyped-def]
+) -> None:
+    """pytest.ini naming the main settings module does not make it test code: `wsgi.py`
+    (outside the scanned folder) names it too."""
+    root = make_repo(
+        {
+            "pytest.ini": "[pytest]\nDJANGO_SETTINGS_MODULE = shop.settings\n",
+            "deploy/shop/wsgi.py": (
+                'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")\n'
+            ),
+            "src/shop/settings.py": SETTINGS_WITH_SECRET,
+        }
+    )
+    result = Scanner(Config(root=root), ["hardcoded-secret"]).scan_paths([root / "src"])
+    assert [f.path for f in result.findings] == ["src/shop/settings.py"]

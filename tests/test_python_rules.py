@@ -242,3 +242,20 @@ def test_exception_cause_dropped_reports_from_none_and_plain_raise_differently()
     assert [f.line for f in result.findings] == [5, 11]
     assert "throws away the original exception" in result.findings[0].message
     assert "from err" in result.findings[1].message
+
+
+def test_sql_injection_advice_for_a_setting_names_set_config() -> None:
+    """`SET LOCAL statement_timeout TO {timeout}` cannot take a bind parameter: the advice says
+    what works instead; a query keeps the usual advice."""
+    code = (
+        "from sqlalchemy import text\n\n\n"
+        "def run(conn, timeout, name):\n"
+        '    conn.execute(text(f"SET LOCAL statement_timeout TO {timeout}"))\n'
+        "    conn.execute(text(f\"SELECT id FROM users WHERE name = '{name}'\"))\n"
+    )
+    result = scan_texts({"app/queries.py": code}, ["sql-injection"])
+    setting, query = sorted(result.findings, key=lambda f: f.line)
+    assert (
+        "set_config(" in setting.message and "query parameters (placeholders" not in setting.message
+    )
+    assert "query parameters (placeholders" in query.message and "set_config" not in query.message

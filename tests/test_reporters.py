@@ -179,3 +179,23 @@ def test_text_colour_only_when_asked() -> None:
     assert "\x1b[" not in plain
     coloured = REPORTERS["text"](fixed_result(), ReportContext(color=True))
     assert "\x1b[31merror\x1b[0m" in coloured
+
+
+def test_text_report_collapses_a_files_parse_notices_into_one() -> None:
+    """A dump in another dialect gives one notice per statement: the text report shows each
+    file's first with a count; the JSON report keeps every one."""
+    result = fixed_result()
+    dump = [
+        ScanError(ErrorKind.PARSE_ERROR, "db/dump.sql", f"statement skipped ({n})", line=n)
+        for n in (3, 9, 20)
+    ]
+    result.errors = [*result.errors, *dump]
+    text = REPORTERS["text"](result, CONTEXT)
+    dump_lines = [line for line in text.splitlines() if line.startswith("db/dump.sql")]
+    assert dump_lines == [
+        "db/dump.sql:3: notice parse-error statement skipped (3) "
+        "[and 2 more statements in this file; `--format json` lists each]"
+    ]
+    assert "3 could not be checked (see notices)" in text  # files, not statements
+    assert "app/broken.py:3:5: notice parse-error" in text  # other files' notices unchanged
+    assert len(json.loads(REPORTERS["json"](result, CONTEXT))["errors"]) == len(result.errors)

@@ -213,3 +213,134 @@ def test_schema_rules_point_at_the_alembic_type_and_report_a_column_once() -> No
     assert (finding.path, finding.line) == ("alembic/versions/a1_shift.py", 7)
     line = first.split("\n")[6]
     assert line[finding.column - 1 : finding.end_column - 1] == "sa.DateTime()"
+
+
+def test_index_advice_says_how_the_tool_runs_a_statement_outside_its_transaction() -> None:
+    """Alembic runs each revision in a transaction: literal SQL in `op.execute` gets the
+    autocommit block; goose gets its file marker."""
+    from tests.conftest import scan_texts
+
+    revision = (
+        'from alembic import op\nrevision = "c3"\ndown_revision = "b2"\n'
+        "def upgrade():\n"
+        '    op.execute("CREATE INDEX ix_orders_status ON orders (status)")\n'
+    )
+    goose = "-- +goose Up\nCREATE INDEX orders_status_idx ON orders (status);\n"
+    result = scan_texts(
+        {"alembic/versions/c3_index.py": revision, "db/migrations/00004_index.sql": goose},
+        ["index-without-concurrently"],
+    )
+    advice = {f.path: f.message for f in result.findings}
+    assert "op.get_context().autocommit_block()" in advice["alembic/versions/c3_index.py"]
+    assert "`-- +goose NO TRANSACTION`" in advice["db/migrations/00004_index.sql"]
+
+
+def test_sql_the_rules_do_not_check_gives_no_parse_notice(tmp_path: Path) -> None:
+    """A MySQL dump under tests/, or SQL in another database's folder, is not checked by any
+    rule: what the Postgres parser cannot read there is no notice. The same SQL in the
+    product's own folder still gets one."""
+    dump = (
+        "CREATE TABLE audit (\n  id INTEGER NOT NULL,\n  duration INTERVAL DAY TO SECOND(6)\n);\n"
+    )
+    for folder in ("tests/testdata", "db/versions/mysql", "db/schema"):
+        (tmp_path / folder).mkdir(parents=True)
+        (tmp_path / folder / "dump.sql").write_text(dump, encoding="utf-8")
+    result = Scanner(Config(root=tmp_path), ["select-star"]).scan_paths([tmp_path])
+    assert [e.path for e in result.errors] == ["db/schema/dump.sql"]
+
+
+def test_template_expressions_in_sql_files_parse_and_keep_positions() -> None:
+    """Go-template migrations (`{{ index .Options "Namespace" }}.users`): the statements parse,
+    the table is `users`, and the caret still sits on the file's own text."""
+    from tests.conftest import scan_texts
+
+    up = (
+        "-- auth schema\n"
+        'CREATE TABLE IF NOT EXISTS {{ index .Options "Namespace" }}.users (\n'
+        "    id uuid PRIMARY KEY,\n"
+        "    seen_at timestamp without time zone\n"
+        ");\n"
+        "COMMENT ON TABLE {{ .Namespace }}.users IS 'Auth: {{ .Namespace }} users';\n"
+    )
+    result = scan_texts(
+        {"migrations/20240101000000_users.up.sql": up}, ["timestamp-without-time-zone"]
+    )
+    assert result.errors == []
+    [finding] = result.findings
+    assert "`seen_at` of `users`" in finding.message
+    line = up.split("\n")[finding.line - 1]
+    assert line[finding.column - 1 : finding.end_column - 1] == "timestamp without time zone"
+
+
+@pytest.mark.parametrize(
+    ("later", "keyless"),
+    [
+        (
+            "DO $$\nBEGIN\n  IF NOT EXISTS (SELECT 1 FROM information_schema.table_constraints\n"
+            "                 WHERE constraint_name = 'claims_pk') THEN\n"
+            "    ALTER TABLE claims ADD CONSTRAINT claims_pk PRIMARY KEY (id);\n"
+            "  END IF;\nEND $$;\n",
+            False,
+        ),
+        ("DO $$\nBEGIN\n  RAISE NOTICE 'no key here';\nEND $$;\n", True),
+    ],
+)
+def test_primary_key_added_inside_a_do_block_counts(later: str, keyless: bool) -> None:
+    """Idempotent migrations add keys inside `DO $$ ... IF NOT EXISTS ...` (one command to
+    sqlglot): the catalog reads the `ALTER TABLE ... ADD ... PRIMARY KEY` in it."""
+    from tests.conftest import scan_texts
+
+    result = scan_texts(
+        {
+            "migrations/0001_claims.up.sql": "CREATE TABLE claims (id uuid NOT NULL, note text);\n",
+            "migrations/0002_claims_pk.up.sql": later,
+        },
+        ["table-without-primary-key"],
+    )
+    assert [f.path for f in result.findings] == (
+        ["migrations/0001_claims.up.sql"] if keyless else []
+    )
+
+
+def _timestamp_folder(tables: int, aware: bool) -> dict[str, str]:
+    files = {}
+    for n in range(1, tables + 1):
+        kind = "timestamptz" if aware and n % 2 else "timestamp"
+        files[f"db/migrations/{n:04d}_t{n}.up.sql"] = (
+            f"CREATE TABLE t{n} (id bigint PRIMARY KEY, created_at {kind}, updated_at {kind});\n"
+        )
+    return files
+
+
+def test_naive_timestamps_as_a_schema_convention_are_one_finding() -> None:
+    """Seven applied migrations, every timestamp naive: one finding names the convention (at the
+    first), and the newest migration (not applied yet) still gets its own."""
+    from tests.conftest import scan_texts
+
+    files = _timestamp_folder(8, aware=False)
+    result = scan_texts(files, ["timestamp-without-time-zone"])
+    summary, new = sorted(result.findings, key=lambda f: f.path)
+    assert summary.path == "db/migrations/0001_t1.up.sql"
+    assert "convention" in summary.message and "14 of its 16 timestamp columns" in summary.message
+    assert new.path == "db/migrations/0008_t8.up.sql" and "`t8`" in new.message
+
+
+def test_naive_timestamps_in_a_mostly_aware_schema_are_each_reported() -> None:
+    from tests.conftest import scan_texts
+
+    files = _timestamp_folder(8, aware=True)
+    result = scan_texts(files, ["timestamp-without-time-zone"])
+    assert sorted(f.path for f in result.findings) == [
+        f"db/migrations/{n:04d}_t{n}.up.sql" for n in (2, 4, 6, 8)
+    ]
+    assert not any("convention" in f.message for f in result.findings)
+
+
+def test_psql_meta_commands_are_not_sql(tmp_path: Path) -> None:
+    """A psql script's `\\connect db` line is no statement: no parse notice, and the statement
+    after it is still checked where it stands."""
+    script = "\\connect {datastoredb}\n\nSELECT * FROM package;\n"
+    (tmp_path / "set_permissions.sql").write_text(script, encoding="utf-8")
+    result = Scanner(Config(root=tmp_path), ["select-star"]).scan_paths([tmp_path])
+    assert result.errors == []
+    assert [(f.line, f.column) for f in result.findings] == [(3, 8)]

@@ -93,6 +93,9 @@ class Finding:
     # For a finding an inline directive silenced (JSON `suppressed`, SARIF `suppressions`):
     # {"kind": "ignore" | "ignore-file", "line": N, "reason": "..." or None}.
     suppression: dict[str, Any] | None = None
+    # The table the finding assumes already holds rows (RawFinding.existing_table); not
+    # serialized: only the diff filter reads it.
+    existing_table: str | None = None
 
     def with_fingerprint(self, occurrence: int) -> Finding:
         """Fingerprint from rule, path and the flagged code's text, never its line number."""

@@ -38,6 +38,9 @@ class RawFinding:
     message: str
     suggestion: str | None = None
     redact: tuple[str, ...] = ()
+    # The table a finding assumes already holds rows (a lock while an index builds): a change
+    # that itself creates the table answers it (see scan/filtering.py).
+    existing_table: str | None = None
 
 
 class Rule:
@@ -76,6 +79,9 @@ class PythonFile:
     _bindings: NameTable | None = None
     # Where the traversal is, for names whose meaning depends on the scope (see scopes.py).
     scope_path: ScopePath = field(default_factory=ScopePath)
+    # Where the file sits, when the scan knows more than its path and text say (a settings
+    # module only tests load); None: `file_context(path, text)`.
+    context: FileContext | None = None
 
     def add_fact(self, kind: str, value: Any) -> None:
         self.facts.setdefault(kind, []).append(value)
@@ -188,6 +194,8 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
     @property
     def context(self) -> FileContext:
         """Where this file sits: migration, data migration, command, test code, settings."""
+        if self.file.context is not None:
+            return self.file.context
         return file_context(self.file.source.path, self.file.source.text)
 
     @classmethod
@@ -245,8 +253,14 @@ class SqlRule(Rule):
                 if isinstance(node_type, type) and issubclass(node_type, exp.Expression):
                     yield node_type, name
 
-    def report(self, node: exp.Expression, message: str, suggestion: str | None = None) -> None:
-        self.context.report(self.id, node, message, suggestion)
+    def report(
+        self,
+        node: exp.Expression,
+        message: str,
+        suggestion: str | None = None,
+        existing_table: str | None = None,
+    ) -> None:
+        self.context.report(self.id, node, message, suggestion, existing_table)
 
 
 @dataclass(slots=True)
@@ -258,14 +272,25 @@ class SqlRuleContext:
     statement: SqlStatement | None = None
 
     def report(
-        self, rule_id: str, node: exp.Expression, message: str, suggestion: str | None
+        self,
+        rule_id: str,
+        node: exp.Expression,
+        message: str,
+        suggestion: str | None,
+        existing_table: str | None = None,
     ) -> None:
         assert self.statement is not None
         start, end = node_span(node, self.statement)
-        self.report_span(rule_id, start, end, message, suggestion)
+        self.report_span(rule_id, start, end, message, suggestion, existing_table)
 
     def report_span(
-        self, rule_id: str, start: int, end: int, message: str, suggestion: str | None = None
+        self,
+        rule_id: str,
+        start: int,
+        end: int,
+        message: str,
+        suggestion: str | None = None,
+        existing_table: str | None = None,
     ) -> None:
         line, col = self.document.host_position(start)
         end_line, end_col = self.document.host_position(max(end, start + 1) - 1)
@@ -279,6 +304,7 @@ class SqlRuleContext:
                 end_column=end_col + 1,
                 message=message,
                 suggestion=suggestion,
+                existing_table=existing_table,
             )
         )
 

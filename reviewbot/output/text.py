@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from reviewbot.model.findings import Finding, Severity, snippet_window
+from reviewbot.model.findings import ErrorKind, Finding, ScanError, Severity, snippet_window
 from reviewbot.output.context import ReportContext
 from reviewbot.output.escape import no_commands, printable
 
@@ -89,6 +89,22 @@ def render_concise(result: ScanResult, context: ReportContext) -> str:
     return no_commands("\n".join(lines) + "\n") if lines else ""
 
 
+def collapse_notices(errors: list[ScanError]) -> list[tuple[ScanError, int]]:
+    """One parse notice per file (its first), with how many more statements the parser skipped
+    there: a dump in another database's dialect must not bury the report."""
+    shown: list[tuple[ScanError, int]] = []
+    first: dict[str, int] = {}
+    for error in errors:
+        if error.kind is ErrorKind.PARSE_ERROR:
+            at = first.get(error.path)
+            if at is not None:
+                shown[at] = (shown[at][0], shown[at][1] + 1)
+                continue
+            first[error.path] = len(shown)
+        shown.append((error, 0))
+    return shown
+
+
 def render(result: ScanResult, context: ReportContext) -> str:
     color = context.color
     out: list[str] = []
@@ -106,12 +122,16 @@ def render(result: ScanResult, context: ReportContext) -> str:
         if len(f.checklist) > 3:
             out.append(f"  = and {len(f.checklist) - 3} more checklist items")
         out.append("")
-    for e in result.errors:
+    for e, more in collapse_notices(result.errors):
         where = printable(context.display_path(e.path))
         if e.line:
             where += f":{e.line}" + (f":{e.column}" if e.column else "")
         notice = _paint("notice", "35", color)
-        out.append(f"{where}: {notice} {e.kind} {printable(e.message)}")
+        tail = ""
+        if more:
+            noun = "statement" if more == 1 else "statements"
+            tail = f" [and {more} more {noun} in this file; `--format json` lists each]"
+        out.append(f"{where}: {notice} {e.kind} {printable(e.message)}{tail}")
     for path, reason in result.skipped:
         shown = printable(context.display_path(path))
         out.append(f"{shown}: {_paint('notice', '35', color)} skipped: {printable(reason)}")
@@ -136,7 +156,8 @@ def render(result: ScanResult, context: ReportContext) -> str:
         headline = f"No findings in {files} files."
     extras = []
     if result.errors:
-        extras.append(f"{len(result.errors)} could not be checked (see notices)")
+        files_with_notices = len({e.path for e in result.errors})
+        extras.append(f"{files_with_notices} could not be checked (see notices)")
     if result.summary.suppressed:
         foreign = result.summary.foreign_suppressed
         by_foreign = f" ({foreign} by `# noqa`/`# nosec` codes)" if foreign else ""

@@ -99,10 +99,10 @@ class Bindings(cst.BatchableCSTVisitor):
         elif (
             isinstance(target, cst.Attribute)
             and isinstance(target.value, cst.Name)
-            and target.value.value == "self"
+            and target.value.value in ("self", "cls")
             and self.class_scopes
         ):
-            self.class_scopes[-1].record("self." + target.attr.value, op, value)
+            self.class_scopes[-1].record(f"{target.value.value}.{target.attr.value}", op, value)
         elif isinstance(target, (cst.Tuple, cst.List)):
             values = value.elements if isinstance(value, (cst.Tuple, cst.List)) else None
             for index, element in enumerate(target.elements):
@@ -115,7 +115,7 @@ class Bindings(cst.BatchableCSTVisitor):
     # -- queries -------------------------------------------------------------------------------
 
     def bindings_of(self, node: cst.BaseExpression) -> list[Binding] | None:
-        """Bindings of a name (function scope first, then module) or of `self.attr`."""
+        """Bindings of a name (function scope first, then module) or of `self.attr` / `cls.attr`."""
         if isinstance(node, cst.Name):
             if node.value in self.scopes[-1].values:
                 return self.scopes[-1].values[node.value]
@@ -125,10 +125,10 @@ class Bindings(cst.BatchableCSTVisitor):
         if (
             isinstance(node, cst.Attribute)
             and isinstance(node.value, cst.Name)
-            and node.value.value == "self"
+            and node.value.value in ("self", "cls")
             and self.class_scopes
         ):
-            return self.class_scopes[-1].values.get("self." + node.attr.value)
+            return self.class_scopes[-1].values.get(f"{node.value.value}.{node.attr.value}")
         return None
 
     def origins(self, node: cst.BaseExpression, depth: int = 0) -> Iterator[cst.BaseExpression]:

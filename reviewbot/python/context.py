@@ -8,13 +8,15 @@ places where its findings are not worth a comment (`PythonRule.skip_in`), and as
 
 from __future__ import annotations
 
+import os
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
-from reviewbot.python.vocabulary import is_cli_path, is_test_path
+from reviewbot.python.vocabulary import is_cli_path, is_test_path, is_test_settings_path
 
 
 class Where(Enum):
@@ -97,6 +99,9 @@ class FileContext:
     def settings(self) -> bool:
         return Where.SETTINGS in self.places
 
+    def adding(self, *places: Where) -> FileContext:
+        return replace(self, places=self.places | frozenset(places))
+
 
 @lru_cache(maxsize=256)
 def file_context(path: str, text: str) -> FileContext:
@@ -104,7 +109,7 @@ def file_context(path: str, text: str) -> FileContext:
     pure = PurePosixPath(path)
     parts = [p.lower() for p in pure.parts[:-1]]
     places: set[Where] = set()
-    if is_test_path(path):
+    if is_test_path(path) or is_test_settings_path(path):
         places.add(Where.TEST)
     django = "migrations" in parts and (
         _DJANGO_MIGRATION_NAME.match(pure.name) is not None
@@ -136,3 +141,107 @@ def file_context(path: str, text: str) -> FileContext:
     if "settings" in stem or any(p in _SETTINGS_PARTS for p in parts[-1:]):
         places.add(Where.SETTINGS)
     return FileContext(frozenset(places))
+
+
+# -- settings modules only tests and CI load ---------------------------------------------------
+
+# `DJANGO_SETTINGS_MODULE = x.settings_ci` (pytest.ini, setup.cfg, tox.ini, pyproject), the
+# `DJANGO_SETTINGS_MODULE: x` of a CI workflow, pytest-django's `--ds=x` / `--ds x`.
+_SETTINGS_NAMED = re.compile(
+    r"""\bDJANGO_SETTINGS_MODULE\b["']?\s*[=:]\s*["']?(?P<a>[A-Za-z_][\w.]*)"""
+    r"""|--ds[= ]\s*["']?(?P<b>[A-Za-z_][\w.]*)"""
+)
+# In Python: `os.environ.setdefault("DJANGO_SETTINGS_MODULE", "x")`,
+# `os.environ["DJANGO_SETTINGS_MODULE"] = "x"`, `os.environ.update(DJANGO_SETTINGS_MODULE="x")`.
+_SETTINGS_IN_PYTHON = re.compile(
+    r"""DJANGO_SETTINGS_MODULE["']?\s*(?:,|\]\s*=|=)\s*["'](?P<a>[A-Za-z_][\w.]*)["']"""
+)
+# Test configuration read from the scan root (and the folders holding a conftest.py).
+_TEST_CONFIG_FILES = ("pytest.ini", "setup.cfg", "tox.ini", "pyproject.toml", ".pytest.ini")
+_CI_FOLDERS = (".github/workflows",)
+_CI_FILES = (".gitlab-ci.yml", ".travis.yml", "bitbucket-pipelines.yml", ".circleci/config.yml")
+# Files that start the application: the settings they name are loaded in production.
+_ENTRY_POINTS = frozenset({"manage.py", "wsgi.py", "asgi.py", "celery.py", "gunicorn.conf.py"})
+_CONFIG_BYTES = 1_000_000
+_NOT_WALKED = frozenset({"node_modules", "venv", "build", "dist", "__pycache__", "site-packages"})
+
+
+def _read(path: Path) -> str:
+    try:
+        if not path.is_file() or path.stat().st_size > _CONFIG_BYTES:
+            return ""
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _names(pattern: re.Pattern[str], text: str) -> set[str]:
+    if "DJANGO_SETTINGS_MODULE" not in text and "--ds" not in text:
+        return set()
+    return {m.group("a") or m.group("b") for m in pattern.finditer(text)} - {""}
+
+
+def _entry_points(root: Path, depth: int = 3) -> Iterable[Path]:
+    """`manage.py`, `wsgi.py`... in the first levels below the root, scanned or not (a scan of
+    a subfolder must still know the settings the application starts with)."""
+    for folder, dirs, files in os.walk(root):
+        level = len(Path(folder).relative_to(root).parts)
+        dirs[:] = (
+            []
+            if level >= depth
+            else [d for d in dirs if not d.startswith(".") and d not in _NOT_WALKED]
+        )
+        for name in files:
+            if name in _ENTRY_POINTS:
+                yield Path(folder) / name
+
+
+def settings_only_tests_load(root: Path, sources: Iterable[tuple[str, str]]) -> frozenset[str]:
+    """Paths of the settings modules that only tests or CI load: named as
+    `DJANGO_SETTINGS_MODULE` by test configuration (pytest/tox/setup.cfg/pyproject, a
+    conftest.py, a CI workflow) and never by code that starts the application (`manage.py`,
+    `wsgi.py` or any other module outside tests). `sources`: (path, text) of scanned files,
+    paths relative to `root`."""
+    files = list(sources)
+    folders = {""} | {
+        PurePosixPath(p).parent.as_posix()
+        for p, _ in files
+        if PurePosixPath(p).name == "conftest.py"
+    }
+    named: set[str] = set()
+    for folder in folders:
+        base = root / folder if folder not in ("", ".") else root
+        for name in _TEST_CONFIG_FILES:
+            named |= _names(_SETTINGS_NAMED, _read(base / name))
+    for name in _CI_FILES:
+        named |= _names(_SETTINGS_NAMED, _read(root / name))
+    for folder_name in _CI_FOLDERS:
+        workflows = root / folder_name
+        if workflows.is_dir():
+            for workflow in sorted(workflows.glob("*.y*ml"))[:100]:
+                named |= _names(_SETTINGS_NAMED, _read(workflow))
+    production: set[str] = set()
+    for path, text in files:
+        if not path.endswith(".py"):
+            continue
+        found = _names(_SETTINGS_IN_PYTHON, text)
+        if is_test_path(path):
+            named |= found
+        else:
+            production |= found
+    if not named:
+        return frozenset()
+    for entry in _entry_points(root):
+        production |= _names(_SETTINGS_IN_PYTHON, _read(entry))
+    wanted = named - production
+    if not wanted:
+        return frozenset()
+    found_paths: set[str] = set()
+    for path, _ in files:
+        if not path.endswith(".py"):
+            continue
+        dotted = path[: -len(".py")].removesuffix("/__init__").replace("/", ".")
+        for module in wanted:
+            if dotted == module or dotted.endswith("." + module):
+                found_paths.add(path)
+    return frozenset(found_paths)

@@ -177,6 +177,10 @@ class StringTracker(Bindings):
                 _CONSTANT_NAME.match(attr) and attr not in REQUEST_DATA_ATTRIBUTES
             ):
                 return Built()
+            if _inherited_class_attribute(node) and not self.bindings_of(node):
+                # `cls._threshold` in a classmethod, set by no code of this file: a class
+                # attribute of a base class (configuration), not a value a request supplies.
+                return Built()
             return Built(dynamic=(_code(node),))
         if isinstance(node, cst.Call):
             return self._follow_call(node, depth)
@@ -308,6 +312,10 @@ _LITERALS = (
     cst.List,
     cst.Set,
 )
+
+
+def _inherited_class_attribute(node: cst.Attribute) -> bool:
+    return isinstance(node.value, cst.Name) and node.value.value == "cls"
 
 
 def _class_literals(node: cst.ClassDef) -> dict[str, cst.BaseExpression]:

@@ -24,13 +24,15 @@ from reviewbot.model.rule import (
     SqlRule,
     SqlRuleContext,
 )
-from reviewbot.python.context import file_context
+from reviewbot.python.context import FileContext, Where, file_context
 from reviewbot.python.positions import positions as node_positions
 from reviewbot.python.scopes import NameTable, ScopeEntry, ScopeExit
 from reviewbot.python.syntax import Syntax
 from reviewbot.python.traverse import walk
 from reviewbot.sql.extract import SqlExtractor
+from reviewbot.sql.migrations import unchecked
 from reviewbot.sql.source import SqlDocument, split_and_parse
+from reviewbot.sql.templates import expand_templates
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.guards import (
     SHALLOW_PYTHON_NESTING,
@@ -98,6 +100,15 @@ class Analyzer:
         # SQL inside Python (query strings, Alembic operations, Django RunSQL) is extracted by a
         # built-in visitor of the same traversal whenever any SQL rule is enabled.
         self.extract_sql = extract_sql
+        # Settings modules only tests or CI load (python/context.py), set by the scanner once it
+        # has read the files: they count as test code.
+        self.test_settings: frozenset[str] = frozenset()
+
+    def context_of(self, source: SourceFile) -> FileContext:
+        context = file_context(source.path, source.text)
+        if source.path in self.test_settings:
+            return context.adding(Where.TEST, Where.SETTINGS)
+        return context
 
     def analyze(self, source: SourceFile) -> FileOutcome:
         """The per-file pass; whatever goes wrong becomes an error entry of this file."""
@@ -124,7 +135,10 @@ class Analyzer:
         if source.language == "python":
             self._python(source, outcome)
         elif source.language == "sql":
-            document = SqlDocument(host=source, text=source.text, dialect=self.config.sql_dialect)
+            text, segments = expand_templates(source.text, [(0, 0)])
+            document = SqlDocument(
+                host=source, text=text, dialect=self.config.sql_dialect, segments=segments
+            )
             self._sql(document, outcome)
         return outcome
 
@@ -154,7 +168,7 @@ class Analyzer:
             pass
 
     def _python(self, source: SourceFile, outcome: FileOutcome) -> None:
-        context = file_context(source.path, source.text)
+        context = self.context_of(source)
         active = [
             cls
             for cls in self.python_rules
@@ -222,6 +236,7 @@ class Analyzer:
         pyfile = PythonFile(
             source=source,
             module=module,
+            context=context,
             resolver=lambda: wrapper.resolve(QualifiedNameProvider),
             # CPython's tree, parsed once above; none when CPython refused the file.
             _bindings=syntax.names if syntax is not None else NameTable(ok=False),
@@ -309,7 +324,8 @@ class Analyzer:
     def _sql(self, document: SqlDocument, outcome: FileOutcome) -> None:
         if not document.statements and not document.errors:
             split_and_parse(document)
-        outcome.errors.extend(document.errors)
+        if not unchecked(document):
+            outcome.errors.extend(document.errors)
         outcome.sql_documents.append(document)
         if not self.sql_rules:
             return

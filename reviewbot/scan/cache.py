@@ -174,11 +174,14 @@ class Cache:
     def _mac(self, key: str, data: bytes) -> bytes:
         return hmac.new(self._key, key.encode() + b"\0" + data, hashlib.sha256).digest()
 
-    def key(self, path: str, text: str) -> str:
+    def key(self, path: str, text: str, where: str = "") -> str:
+        """`where`: what the project says about the file beyond its text (see engine)."""
         digest = hashlib.sha256(self.salt)
         digest.update(path.encode("utf-8", "surrogateescape"))
         digest.update(b"\0")
         digest.update(text.encode("utf-8", "surrogateescape"))
+        if where:
+            digest.update(b"\0" + where.encode("utf-8"))
         return digest.hexdigest()
 
     def _entry(self, key: str) -> Path:

@@ -18,6 +18,7 @@ from reviewbot.model.findings import (
     clip_snippet,
 )
 from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
+from reviewbot.python.context import settings_only_tests_load
 from reviewbot.python.foreign import FOREIGN_FACT
 from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
 from reviewbot.scan.cache import Cache, cache_location
@@ -29,8 +30,15 @@ from reviewbot.scan.parallel import (
     transient,
 )
 from reviewbot.scan.suppressions import Directive, Suppressions, parse_suppressions
+from reviewbot.scan.timeline import fresh_paths
 from reviewbot.sql.extract import REVISION_FACT, AlembicRevision
-from reviewbot.sql.migrations import MigrationFile, alembic_ids, timeline_file
+from reviewbot.sql.migrations import (
+    MigrationFile,
+    Timeline,
+    alembic_ids,
+    migration_of,
+    timeline_file,
+)
 from reviewbot.sql.source import SqlDocument
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.discovery import discover
@@ -71,6 +79,8 @@ class Project:
     enabled: frozenset[str]
     # What a command lends its project rules beyond the files (`migrations verify`: the database).
     services: dict[str, Any] = field(default_factory=dict)
+    # Migration files that are history (scan/timeline.py): applied everywhere, never edited.
+    history: frozenset[str] = frozenset()
     findings: list[RawFinding] = field(default_factory=list)
     # Directives that silenced at least one finding: (path, line, column).
     used_directives: set[tuple[str, int, int]] = field(default_factory=set)
@@ -152,6 +162,8 @@ class Scanner:
     # -- whole scan ----------------------------------------------------------------------------
 
     def scan_sources(self, sources: Iterable[SourceFile]) -> ScanResult:
+        sources = list(sources)
+        self._know_places(sources)
         for source in sources:
             self._collect(source, self.analyzer.analyze(source))
         return self._finish(skipped=[])
@@ -165,12 +177,16 @@ class Scanner:
                 self.errors.append(source)
             else:
                 sources.append(source)
+        self._know_places(sources)
         outcomes: list[FileOutcome | None] = [None] * len(sources)
         keys: list[str] = [""] * len(sources)
         todo: list[int] = []
         for index, source in enumerate(sources):
             if self.cache is not None:
-                keys[index] = self.cache.key(source.path, source.text)
+                # A file's outcome also depends on where the project's configuration says it
+                # sits (a settings module only tests load).
+                where = "test-settings" if source.path in self.analyzer.test_settings else ""
+                keys[index] = self.cache.key(source.path, source.text, where)
                 cached = self.cache.get(keys[index], len(source.text))
                 if cached is not None:
                     outcomes[index] = cached.attach(source)
@@ -188,6 +204,13 @@ class Scanner:
             assert result is not None
             self._collect(source, result)
         return self._finish(skipped=found.skipped)
+
+    def _know_places(self, sources: list[SourceFile]) -> None:
+        """What the project's own configuration says about its files, before any is analysed."""
+        if any(s.language == "python" for s in sources):
+            self.analyzer.test_settings = settings_only_tests_load(
+                self.config.root, ((s.path, s.text) for s in sources)
+            )
 
     def _report_progress(self, done: int, total: int) -> None:
         if self.progress is not None:
@@ -216,6 +239,7 @@ class Scanner:
 
     def _finish(self, skipped: list[tuple[str, str]]) -> ScanResult:
         suppressions = {path: parse_suppressions(src.text) for path, src in self.sources.items()}
+        migrations = self._migration_files()
         project = Project(
             config=self.config,
             sources=self.sources,
@@ -224,6 +248,7 @@ class Scanner:
             suppressions=suppressions,
             enabled=self.enabled,
             services=self.services,
+            history=self._history(migrations) if self.project_rules else frozenset(),
         )
         if self.project_rules:
             # Project rules walk the SQL of every file, including statements parsed on a large
@@ -256,9 +281,15 @@ class Scanner:
             summary=summary,
             skipped=skipped,
             rules=self.metas,
-            migrations=self._migration_files(),
+            migrations=migrations,
             suppressed=silenced,
         )
+
+    def _history(self, migrations: list[MigrationFile]) -> frozenset[str]:
+        if not migrations:
+            return frozenset()
+        fresh = fresh_paths(self.config.root) if self.config.root.is_dir() else frozenset()
+        return Timeline.build(migrations, self.config.start_after, fresh).history
 
     def _migration_files(self) -> list[MigrationFile]:
         revisions = {
@@ -266,6 +297,11 @@ class Scanner:
             for path, fact in self.facts.get(REVISION_FACT, ())
             if isinstance(fact, AlembicRevision)
         }
+        creates: dict[str, set[str]] = {}
+        for document in self.sql_documents:
+            migration = migration_of(document)
+            if migration is not None:
+                creates.setdefault(document.path, set()).update(migration.unit.created_tables)
         files: list[MigrationFile] = []
         for path, source in self.sources.items():
             text = source.text if path.endswith(".sql") else None
@@ -275,7 +311,7 @@ class Scanner:
                 ids = alembic_ids(source.text)
             found = timeline_file(path, text, ids)
             if found is not None:
-                files.append(found)
+                files.append(replace(found, creates=frozenset(creates.get(path, ()))))
         return files
 
     def _project_pass(self, project: Project) -> None:
@@ -384,6 +420,7 @@ class Scanner:
             suggestion=suggestion,
             checklist=self.checklist.get(item.rule, ()),
             snippet_clipped=clipped,
+            existing_table=item.existing_table,
         )
 
 

@@ -13,6 +13,7 @@ from reviewbot.workspace.diff import FileDiff, FileStatus
 
 if TYPE_CHECKING:
     from reviewbot.scan.runner import ScanOutcome
+    from reviewbot.sql.migrations import MigrationFile
 
 
 class FilterMode(enum.StrEnum):
@@ -130,6 +131,32 @@ def describe_dropped(mode: FilterMode, label: str, kept: int, total: int) -> str
     )
 
 
+def drop_new_tables(
+    findings: list[Finding],
+    migrations: list[MigrationFile],
+    changes: ChangeSet,
+    repo_prefix: str = "",
+) -> list[Finding]:
+    """Findings about locking a table that holds rows, dropped where the table is created by a
+    migration the change adds, in the same folder: it is empty until the change deploys."""
+    new: dict[str, set[str]] = {}
+    stream_of: dict[str, str] = {}
+    for migration in migrations:
+        stream_of[migration.path] = migration.stream
+        diff = changes.get(repo_prefix + migration.path)
+        if diff is not None and diff.status is FileStatus.ADDED and migration.creates:
+            new.setdefault(migration.stream, set()).update(migration.creates)
+    if not new:
+        return findings
+    return [
+        f
+        for f in findings
+        if f.existing_table is None
+        or f.path not in stream_of
+        or f.existing_table not in new.get(stream_of[f.path], ())
+    ]
+
+
 def filter_outcome(outcome: ScanOutcome, changes: ChangeSet, mode: FilterMode) -> None:
     """Narrow a finished scan to the change. Rules saw the whole repository; only what is
     reported (and what decides the exit status) is filtered."""
@@ -147,6 +174,7 @@ def filter_outcome(outcome: ScanOutcome, changes: ChangeSet, mode: FilterMode) -
         from reviewbot.scan.timeline import NOTE_PREFIX as TIMELINE_NOTE
 
         outcome.notes[:] = [n for n in outcome.notes if not n.startswith(TIMELINE_NOTE)]
+    result.findings = drop_new_tables(result.findings, result.migrations, changes, prefix)
     total = len(result.findings)
     result.findings = filter_findings(result.findings, changes, mode, prefix)
     result.errors = filter_errors(result.errors, changes, mode, prefix)

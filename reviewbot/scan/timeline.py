@@ -11,7 +11,7 @@ from pathlib import Path
 
 from reviewbot.model.catalog import RuleMeta
 from reviewbot.model.findings import Finding
-from reviewbot.sql.migrations import TIMELINE_TAG, MigrationFile, Timeline
+from reviewbot.sql.migrations import DATA_MIGRATION_TAG, TIMELINE_TAG, MigrationFile, Timeline
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.diff import uncommitted_paths
 
@@ -20,12 +20,14 @@ SETTING = "`migrations: start-after:` in .reviewbot.yml"
 
 
 def timeline_rules(metas: dict[str, RuleMeta]) -> frozenset[str]:
-    """Rules about applying a migration: the catalog tags them `migrations`. Rules measured on a
+    """Rules about applying a migration (catalog tag `migrations`), and rules whose findings in a
+    data migration matter only before it runs (`data-migrations`). Rules measured on a
     database (`reviewbot migrations verify`) choose the migrations they run themselves."""
     return frozenset(
         rid
         for rid, meta in metas.items()
-        if TIMELINE_TAG in meta.tags and meta.language != "database"
+        if (TIMELINE_TAG in meta.tags or DATA_MIGRATION_TAG in meta.tags)
+        and meta.language != "database"
     )
 
 

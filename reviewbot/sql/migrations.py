@@ -256,13 +256,18 @@ def dialect_of_path(path: str) -> str | None:
     return None
 
 
-def role_of(document: SqlDocument, statement: SqlStatement) -> Role | None:
-    """QUERY, UP or DOWN; None for SQL the rules do not check: test code, and SQL in a folder
-    for another database than the dialect it was parsed with."""
+def unchecked(document: SqlDocument) -> bool:
+    """SQL the rules do not check: test code, and SQL in a folder for another database than the
+    dialect it was parsed with (what the parser cannot read there is not worth a notice)."""
     if is_test_code(document):
-        return None
+        return True
     folder_dialect = dialect_of_path(document.path)
-    if folder_dialect is not None and folder_dialect != document.dialect:
+    return folder_dialect is not None and folder_dialect != document.dialect
+
+
+def role_of(document: SqlDocument, statement: SqlStatement) -> Role | None:
+    """QUERY, UP or DOWN; None for SQL the rules do not check (`unchecked`)."""
+    if unchecked(document):
         return None
     migration = migration_of(document)
     if migration is None:
@@ -323,6 +328,10 @@ def is_synthesized(document: SqlDocument) -> str | None:
 # Catalog tag of the rules about *applying* a migration (locks, rewrites, drops, reversibility):
 # their findings matter only for migrations that have not run yet.
 TIMELINE_TAG = "migrations"
+# Catalog tag of rules whose findings in a data migration (a `RunPython` function, an Alembic
+# revision's data step) are worth a comment only until it has run: a swallowed error or a missing
+# rollback in a revision applied everywhere has no fix left. Held back in history like the above.
+DATA_MIGRATION_TAG = "data-migrations"
 _DJANGO_MIGRATION = re.compile(r"^\d{4}_\w*\.py$")
 
 
@@ -335,6 +344,8 @@ class MigrationFile:
     version: tuple[float, ...]
     revision: str | None = None  # Alembic
     down_revisions: tuple[str, ...] = ()
+    # Tables its up part creates (keys as `sql.names.table_key` gives them).
+    creates: frozenset[str] = frozenset()
 
 
 def timeline_file(

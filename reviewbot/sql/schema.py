@@ -685,6 +685,9 @@ class _Builder:
     # -- statements sqlglot keeps as commands -------------------------------------------------
 
     def _command(self, document: SqlDocument, statement: SqlStatement) -> None:
+        if _DO.match(statement.text):
+            self._do_block(document, statement)
+            return
         words = command_words(document, statement)
         if len(words) < 3:
             return
@@ -702,6 +705,55 @@ class _Builder:
         elif first == "RENAME" and words[1].upper == "TABLE":
             for old, new in rename_pairs(words, document.dialect):
                 self._rename_table(old, new)
+
+    def _do_block(self, document: SqlDocument, statement: SqlStatement) -> None:
+        """Keys and indexes an idempotent migration adds inside `DO $$ ... IF NOT EXISTS ...`
+        (sqlglot reads the block as one command): without them, a table whose primary key is
+        added that way reads as keyless."""
+        text = statement.text
+        site = Site.of(document, statement.start, statement.end)
+        for match in _DO_PRIMARY_KEY.finditer(text):
+            key = _name_key(match.group("table"), document.dialect)
+            table = self.tables.get(key) if key else None
+            columns = _column_list(match.group("columns"))
+            if table is not None and columns:
+                label = match.group("name") or f"{table.name}_pkey"
+                self._add_index(table, label.strip('"'), columns, True, "primary key", site)
+        for match in _DO_INDEX.finditer(text):
+            key = _name_key(match.group("table"), document.dialect)
+            table = self.tables.get(key) if key else None
+            columns = _column_list(match.group("columns"))
+            if table is not None and columns:
+                unique = bool(match.group("unique"))
+                self._add_index(table, None, columns, unique, "index", site)
+
+
+_DO = re.compile(r"\s*DO\b", re.IGNORECASE)
+_NAME = r'[\w"]+(?:\s*\.\s*[\w"]+)?'
+_DO_PRIMARY_KEY = re.compile(
+    r"\bALTER\s+TABLE\s+(?:IF\s+EXISTS\s+)?(?:ONLY\s+)?(?P<table>" + _NAME + r")\s+ADD\s+"
+    r'(?:CONSTRAINT\s+(?P<name>[\w"]+)\s+)?PRIMARY\s+KEY\s*\((?P<columns>[^)]*)\)',
+    re.IGNORECASE,
+)
+_DO_INDEX = re.compile(
+    r"\bCREATE\s+(?P<unique>UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?"
+    r'(?:[\w"]+\s+)?ON\s+(?:ONLY\s+)?(?P<table>' + _NAME + r")\s*(?:USING\s+\w+\s*)?"
+    r"\((?P<columns>[^)]*)\)",
+    re.IGNORECASE,
+)
+
+
+def _name_key(name: str, dialect: str) -> str | None:
+    parts = [p.strip().strip('"').lower() for p in name.split(".")]
+    return command_table_key([p for p in parts if p], dialect)
+
+
+def _column_list(text: str) -> tuple[str, ...]:
+    """`a, "b"` -> ("a", "b"); an expression (`lower(a)`) is no plain column: ()."""
+    columns = tuple(p.strip().strip('"').lower() for p in text.split(","))
+    if not columns or not all(c.replace("_", "").isalnum() for c in columns):
+        return ()
+    return columns
 
 
 def rls_change(words: list[Word], document: SqlDocument) -> tuple[str, bool, list[Word]] | None:

@@ -18,6 +18,24 @@ def is_naive_timestamp(dtype: exp.DataType | None) -> bool:
     return isinstance(dtype, exp.DataType) and dtype.this == exp.DataType.Type.TIMESTAMP
 
 
+def is_aware_timestamp(dtype: exp.DataType | None) -> bool:
+    return isinstance(dtype, exp.DataType) and dtype.this in (
+        exp.DataType.Type.TIMESTAMPTZ,
+        exp.DataType.Type.TIMESTAMPLTZ,
+    )
+
+
+# A schema whose applied migrations define at least this many naive timestamp groups (a table's
+# columns one migration defines), and mostly naive ones, has naive timestamps as its convention.
+CONVENTION_GROUPS = 6
+CONVENTION_SHARE = 0.75
+
+
+def _is_convention(applied: list[tuple[str, list[Column]]], aware: int) -> bool:
+    naive = sum(len(columns) for _, columns in applied)
+    return len(applied) >= CONVENTION_GROUPS and naive >= CONVENTION_SHARE * (naive + aware)
+
+
 class TimestampWithoutTimeZone(ProjectRule):
     """Judges the schema as it stands: each column once, where its type was last set, and not
     at all when a later migration made it `timestamptz`."""
@@ -25,19 +43,55 @@ class TimestampWithoutTimeZone(ProjectRule):
     id = "timestamp-without-time-zone"
 
     def check(self) -> None:
+        groups: list[tuple[str, list[Column]]] = []
+        aware = 0
         for table in catalog_of(self.project).tables.values():
             # Only Postgres: MySQL's TIMESTAMP is stored in UTC, SQLite has no timestamp type.
             if table.dialect != "postgres":
                 continue
             # Columns one migration defines together (`created_at`, `updated_at`) are one
             # comment on that migration, not one each; a diff still sees its own columns.
-            groups: dict[str, list[Column]] = {}
+            by_path: dict[str, list[Column]] = {}
             for column in table.columns.values():
                 if column.document is not None and is_naive_timestamp(column.dtype):
-                    groups.setdefault(column.site.path, []).append(column)
-            for columns in groups.values():
+                    by_path.setdefault(column.site.path, []).append(column)
+                elif column.document is not None and is_aware_timestamp(column.dtype):
+                    aware += 1
+            for columns in by_path.values():
                 columns.sort(key=lambda c: (c.site.line, c.site.column))
-                self._report(table.name, columns)
+                groups.append((table.name, columns))
+        history = self.project.history
+        applied = [g for g in groups if g[1][0].site.path in history]
+        if _is_convention(applied, aware):
+            # A mature schema that stores naive timestamps everywhere: one comment on the
+            # convention, not one per table; columns that are not history yet are still each
+            # worth one (a pull request adding one gets its comment).
+            self._report_convention(applied, sum(len(c) for _, c in groups) + aware)
+            groups = [g for g in groups if g[1][0].site.path not in history]
+        for name, columns in groups:
+            self._report(name, columns)
+
+    def _report_convention(self, applied: list[tuple[str, list[Column]]], total: int) -> None:
+        applied.sort(key=lambda g: (g[1][0].site.path, g[1][0].site.line))
+        naive = sum(len(columns) for _, columns in applied)
+        tables = sorted({name for name, _ in applied})
+        examples = ", ".join(f"`{name}.{columns[0].name}`" for name, columns in applied[:3])
+        first = applied[0][1][0]
+        assert first.document is not None
+        fix = (
+            "`sa.DateTime(timezone=True)`"
+            if is_synthesized(first.document) == "alembic"
+            else "`timestamptz`"
+        )
+        report_site(
+            self,
+            first.type_site or first.site,
+            f"Naive timestamps are this schema's convention: applied migrations define {naive} "
+            f"of its {total} timestamp columns, in {len(tables)} tables ({examples}, ...), as "
+            "`timestamp` without time zone. If the application writes UTC everywhere, say so "
+            "once by suppressing this finding; if not, values from different time zones cannot "
+            f"be compared: move them to {fix}. New naive columns are still reported one by one.",
+        )
 
     def _report(self, table: str, columns: list[Column]) -> None:
         first = columns[0]

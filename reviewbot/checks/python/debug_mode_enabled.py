@@ -158,7 +158,10 @@ class DebugModeEnabled(ForeignSuppressions, Bindings, PythonRule):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.depth = 0
-        self.settings_module = is_production_settings(self.file.source.path)
+        # Not a settings module only tests or CI load (python/context.py).
+        self.settings_module = (
+            is_production_settings(self.file.source.path) and not self.context.test
+        )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         super().visit_FunctionDef(node)

@@ -491,8 +491,30 @@ def named_secret(name: str, secret: str) -> tuple[str, str | None] | None:
     return f"Hardcoded {what} in `{name}`", None
 
 
+# A password set to (or compared with) the authority that authenticates the user instead
+# (`password="LDAP"` for a directory account): a marker no login can match, not a credential.
+AUTH_SOURCES = frozenset(
+    {
+        "ldap",
+        "oidc",
+        "openid",
+        "saml",
+        "sso",
+        "oauth",
+        "oauth2",
+        "kerberos",
+        "radius",
+        "pam",
+        "external",
+        "remote",
+    }
+)
+
+
 def _credential(value: str, name: str, kind: SecretKind) -> bool:
     if is_placeholder(value) or is_label(value) or value.lower() == name.lower():
+        return False
+    if value.lower() in AUTH_SOURCES:
         return False
     if kind is not SecretKind.PASSWORD and value.isalpha() and value.islower():
         return False  # `ACTIVATION_TOKEN = "activation"`: a key is not one lowercase word
@@ -523,7 +545,12 @@ def compared_secret(name: str, value: str) -> tuple[str, str | None] | None:
     if qualified_secret_kind(name) is not SecretKind.PASSWORD:
         return None
     lowered = value.lower()
-    if len(value) < 4 or lowered in COMPARISON_SENTINELS or lowered == name.lower():
+    if (
+        len(value) < 4
+        or lowered in COMPARISON_SENTINELS
+        or lowered in AUTH_SOURCES
+        or lowered == name.lower()
+    ):
         return None
     # Not `is_label`: `password == "admin_pass"` accepts that password, whatever it looks like.
     if lowered in LABELS or is_prose(value) or any(w in lowered for w in PLACEHOLDER_WORDS):
@@ -735,7 +762,8 @@ class HardcodedSecret(ForeignSuppressions, PythonRule):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         path = self.file.source.path
-        self.test_file = is_test_path(path) or is_test_settings_path(path)
+        # Test code and settings modules only tests or CI load (python/context.py).
+        self.test_file = self.context.test or is_test_path(path) or is_test_settings_path(path)
         # Enum and choices classes, whose members are labels (`SECRET = "secret"`).
         self.label_classes = 0
         self.done: set[int] = set()

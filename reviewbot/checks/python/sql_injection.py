@@ -91,6 +91,15 @@ def _ast_sql_argument(call: ast.Call) -> ast.expr | None:
     return None
 
 
+# `SET [LOCAL|SESSION] name = ...` / `TO ...`: a run-time setting, which takes no parameters.
+_SETTING = re.compile(r"SET\s+(?:LOCAL\s+|SESSION\s+)?[\w.]+\s*(?:=|TO\b)")
+# Keyword arguments whose `text(...)` is a fragment of a table's definition (SQLAlchemy
+# `Column`, `Index`, `CheckConstraint`), emitted once by DDL, never run with request data.
+DDL_FRAGMENT_ARGS = frozenset(
+    {"server_default", "server_onupdate", "postgresql_where", "sqlite_where", "sqltext"}
+)
+
+
 class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
     id = "sql-injection"
     FOREIGN_CODES = frozenset({"B608", "S608"})
@@ -126,6 +135,17 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
         super().__init__(*args, **kwargs)
         # Parameter names of the enclosing functions: values that come from the caller.
         self.params: list[set[str]] = [set()]
+        # Inside a schema definition's SQL fragment (`Column(server_default=text(...))`).
+        self.ddl_fragments = 0
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None and node.keyword.value in DDL_FRAGMENT_ARGS:
+            self.ddl_fragments += 1
+
+    def leave_Arg(self, original_node: cst.Arg) -> None:
+        keyword = original_node.keyword
+        if keyword is not None and keyword.value in DDL_FRAGMENT_ARGS:
+            self.ddl_fragments -= 1
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         super().visit_FunctionDef(node)
@@ -153,7 +173,9 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
             self._check_extra(node)
             return
         sink = self._sink_name(node)
-        if sink is None:
+        if sink is None or (self.ddl_fragments and not sink.startswith(".")):
+            # `text(...)` as a column default or index predicate is table DDL the code writes,
+            # not a query a request reaches.
             return
         argument = self._sql_argument(node)
         if argument is None:
@@ -189,11 +211,21 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
             if self.context.command
             else ""
         )
+        first = built.fragments[0].lstrip().upper() if built.fragments else ""
+        if _SETTING.match(first):
+            # Postgres takes no bind parameters in SET: the usual advice would not run.
+            fix = (
+                "`SET` takes no query parameters: use `SELECT set_config('name', :value, true)` "
+                "(true: for this transaction only) with the value passed separately"
+            )
+        else:
+            fix = (
+                "pass values as query parameters (placeholders plus a separate argument) instead "
+                "of formatting them into the SQL text"
+            )
         self.report(
             argument,
-            f"SQL passed to `{sink}` is built with {how} from {parts}; pass values as "
-            "query parameters (placeholders plus a separate argument) instead of formatting them "
-            f"into the SQL text.{where}",
+            f"SQL passed to `{sink}` is built with {how} from {parts}; {fix}.{where}",
         )
 
     def _sink_name(self, node: cst.Call) -> str | None:

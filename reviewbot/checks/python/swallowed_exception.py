@@ -99,11 +99,45 @@ def _is_cleanup_call(statement: cst.BaseStatement) -> bool:
     return name in CLEANUP_METHODS or name.startswith(("close", "remove", "delete"))
 
 
-def _only_cleanup(body: cst.BaseSuite) -> bool:
-    """`conn.close()`, or `if conn is not None: conn.close()`, and nothing else."""
-    if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1:
+# Metric updates (`counter.labels(...).inc()`, `histogram.observe(t)`): instrumentation must
+# never fail the work it measures, so dropping its errors is the point.
+METRIC_METHODS = frozenset({"inc", "dec", "observe", "incr", "decr", "gauge", "timing"})
+
+
+def _is_metric_call(statement: cst.BaseStatement) -> bool:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
         return False
-    statement = body.body[0]
+    small = statement.body[0]
+    if not isinstance(small, cst.Expr) or not isinstance(small.value, cst.Call):
+        return False
+    call = small.value
+    if method_name(call) not in METRIC_METHODS or not isinstance(call.func, cst.Attribute):
+        return False
+    receiver = call.func.value
+    # `x.labels(...).inc()`, `statsd.incr(...)`, `metrics.timing(...)`: not `self.counter.inc()`
+    # on an object of the application's own.
+    return (isinstance(receiver, cst.Call) and method_name(receiver) == "labels") or (
+        isinstance(receiver, (cst.Name, cst.Attribute))
+        and (dotted(receiver) or "").rsplit(".", 1)[-1] in ("statsd", "metrics", "stats")
+    )
+
+
+def _is_plain_assignment(statement: cst.BaseStatement) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Assign)
+    )
+
+
+def _only_cleanup(body: cst.BaseSuite) -> bool:
+    """`conn.close()`, or `if conn is not None: conn.close()`, after at most the assignments
+    that name what is released (`path = Path(...)`), and nothing else."""
+    if not isinstance(body, cst.IndentedBlock) or not body.body:
+        return False
+    *before, statement = body.body
+    if not all(_is_plain_assignment(s) for s in before):
+        return False
     if isinstance(statement, cst.If) and statement.orelse is None:
         inner = statement.body
         return isinstance(inner, cst.IndentedBlock) and all(_is_cleanup_call(s) for s in inner.body)
@@ -179,6 +213,9 @@ class SwallowedException(PythonRule):
 
     def visit_Try(self, node: cst.Try) -> None:
         if _only_cleanup(node.body):
+            return
+        body = node.body
+        if isinstance(body, cst.IndentedBlock) and all(_is_metric_call(s) for s in body.body):
             return
         for handler in node.handlers:
             if not _is_broad(handler):

@@ -37,6 +37,7 @@ class IndexWithoutConcurrently(SqlRule):
             node,
             f"`CREATE INDEX` on `{display(key)}` blocks writes to the table until the index is "
             f"built; {self._how('create')}",
+            existing_table=key,
         )
 
     def visit_Drop(self, node: exp.Drop) -> None:
@@ -76,6 +77,7 @@ class IndexWithoutConcurrently(SqlRule):
 _GENERIC = "run it on its own, outside the transaction your migration tool wraps the file in"
 # How each tool runs one migration outside a transaction (it wraps each file in one otherwise).
 OUTSIDE_TRANSACTION = {
+    "alembic": "run it inside `with op.get_context().autocommit_block():`",
     "dbmate": "start the file with `-- migrate:up transaction:false`",
     "goose": "add `-- +goose NO TRANSACTION` at the top of the file",
     "sql-migrate": "use `-- +migrate Up notransaction`",
