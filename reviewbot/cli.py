@@ -128,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rules.add_argument(
+        "--test",
+        action="store_true",
+        help="run the examples of the project rules in .reviewbot/rules/ (exit 1 if one fails)",
+    )
 
     explain = commands.add_parser("explain", help="show a rule's documentation and examples")
     explain.add_argument("rule")
@@ -322,6 +327,17 @@ def rules_markdown() -> str:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from reviewbot.project_rules.install import install_for
+
+    specs = install_for(Path.cwd())
+    if args.test:
+        if not specs:
+            raise UsageError("no project rules to test: none in .reviewbot/rules/")
+        from reviewbot.project_rules.selftest import run as run_tests
+
+        report, passed = run_tests(specs)
+        sys.stdout.write(terminal_safe(report))
+        return EXIT_OK if passed else EXIT_FINDINGS
     catalog = load_catalog()
     rows = [_rule_row(m) for m in catalog.values()]
     if args.format == "json":
@@ -390,6 +406,9 @@ def explain_text(meta: RuleMeta) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from reviewbot.project_rules.install import install_for
+
+    install_for(Path.cwd())
     catalog = load_catalog()
     if args.rule not in catalog:
         raise UsageError(
@@ -407,6 +426,9 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     missing: list[tuple[str, str]] = []
     if args.documents:
+        from reviewbot.project_rules.install import install_for
+
+        install_for(cwd)  # the repository's own rules enforce items too
         found = documents.named(list(args.documents), cwd)
         missing = [(arg, "no such file, folder or match") for arg in found.unmatched]
     else:

@@ -62,3 +62,12 @@ def _mapping_changed() -> None:
 def digests(rule_ids: frozenset[str]) -> dict[str, str]:
     """The content of the enabled project rules, for the cache key."""
     return {rid: INSTALLED[rid].digest for rid in sorted(rule_ids) if rid in INSTALLED}
+
+
+def install_for(start: Path) -> list[RuleSpec]:
+    """Project rules of the repository `start` is in: next to its config, else at its top."""
+    from reviewbot.workspace.config import find_config_file, git_toplevel
+
+    start = start.resolve()
+    found = find_config_file(start)
+    return install(found.parent if found is not None else git_toplevel(start) or start)

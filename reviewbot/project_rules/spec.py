@@ -224,6 +224,15 @@ def _match(raw: Any, file: str) -> MatchSpec:
         _fail(file, "match.inside", "applies to `python` patterns only")
     if spec.where and spec.schema is not None:
         _fail(file, "match.where", "applies to `python` and `sql` patterns only")
+    for index, where in enumerate(spec.where):
+        if not any(
+            re.search(re.escape(where.metavariable) + r"\b", p) for p in spec.python + spec.sql
+        ):
+            _fail(
+                file,
+                f"match.where[{index}].metavariable",
+                f"`{where.metavariable}` does not occur in the pattern",
+            )
     return spec
 
 
