@@ -169,9 +169,13 @@ class PythonPatternRule(PythonRule):
             return
 
     def _in_context(self) -> bool:
-        for index, pattern in enumerate(self.inside):
-            if not any(self._holds(index, pattern, outer) for outer in self.stack):
-                return False
+        # Inside any one of the `inside` patterns, and inside none of the `not-inside` ones.
+        if self.inside and not any(
+            self._holds(index, pattern, outer)
+            for index, pattern in enumerate(self.inside)
+            for outer in self.stack
+        ):
+            return False
         offset = len(self.inside)
         for index, pattern in enumerate(self.not_inside):
             if any(self._holds(offset + index, pattern, outer) for outer in self.stack):
