@@ -5,12 +5,8 @@ back-reference) is refused when the rule is read, and the text it is applied to 
 from __future__ import annotations
 
 import re
+from re import _parser as sre_parse  # type: ignore[attr-defined]  # 3.11+: sre_parse's home
 from typing import Any
-
-try:  # Python 3.11+: the parser moved to re._parser
-    from re import _parser as sre_parse  # type: ignore[attr-defined]
-except ImportError:  # pragma: no cover
-    import sre_parse  # type: ignore[no-redef]
 
 MAX_REGEX_CHARS = 500
 # A metavariable's text longer than this is cut before a regex sees it.

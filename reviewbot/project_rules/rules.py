@@ -19,7 +19,6 @@ from sqlglot import exp
 
 from reviewbot.model.rule import REGISTRY, ProjectRule, PythonFile, PythonRule, Rule, SqlRule
 from reviewbot.project_rules.python_patterns import (
-    Env,
     Matcher,
     PatternError,
     PythonPattern,
@@ -217,7 +216,7 @@ class SqlPatternRule(SqlRule):
         for pattern in self.patterns(document.dialect):
             if type(pattern.node) is not type(node):
                 continue
-            env: Env | Any = SqlMatcher().match(pattern.node, node)
+            env = SqlMatcher().match(pattern.node, node)
             if env is None:
                 continue
             names = {name: text_of(bound) for name, bound in env.items()}
@@ -238,10 +237,11 @@ class SchemaRule(ProjectRule):
         assert condition is not None
         dialect = self.project.config.sql_dialect
         for hit in schema_hits(condition, catalog_of(self.project), dialect):
-            if hit.column is not None and condition.column is not None:
-                site = hit.column.type_site or hit.column.site
-            else:
-                site = hit.table.created
+            site = (
+                hit.column.type_site or hit.column.site
+                if hit.column is not None and condition.column is not None
+                else hit.table.created
+            )
             if site is None or not path_ok(self.spec, site.path):
                 continue
             report_site(self, site, render(self.spec.message, hit.message_names))

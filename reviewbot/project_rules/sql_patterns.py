@@ -13,6 +13,7 @@ import fnmatch
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import cast
 
 import sqlglot
 from sqlglot import exp
@@ -25,6 +26,17 @@ _MV_TEXT = re.compile(r"\$([A-Z_][A-Z0-9_]*)")
 _ANY_LIST = re.compile(r"\(\s*\.\.\.\s*\)")
 MAX_STEPS = 20_000
 Env = dict[str, exp.Expression]
+STATEMENTS = (
+    exp.Query,
+    exp.DDL,
+    exp.DML,
+    exp.Alter,
+    exp.Drop,
+    exp.Grant,
+    exp.Comment,
+    exp.Set,
+    exp.TruncateTable,
+)
 
 
 class SqlPatternError(ValueError):
@@ -53,13 +65,17 @@ def compile_sql(text: str, dialect: str) -> SqlPattern:
     if len(found) != 1:
         raise SqlPatternError("must be exactly one SQL statement")
     node = found[0]
-    if isinstance(node, exp.Command):
+    if not isinstance(node, exp.Expression) or isinstance(node, exp.Command):
         raise SqlPatternError(
             "is a statement sqlglot does not parse into a tree; say it another way"
         )
     if _metavariable(node) is not None:
         raise SqlPatternError("matches every statement; say what to look for")
-    return SqlPattern(text=text, node=node)
+    if not isinstance(node, STATEMENTS):
+        raise SqlPatternError(
+            f"reads as `{node.sql()}`, not a statement (CREATE, ALTER, DROP, INSERT, ...)"
+        )
+    return SqlPattern(text=text, node=cast(exp.Expression, node))
 
 
 def _metavariable(node: exp.Expression) -> str | None:
