@@ -581,6 +581,15 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
     found = f" with agents: {', '.join(agents)}" if agents else ""
     print(f"Wrote {target}{found}. Edit it, then run `reviewbot scan`.")
+    from reviewbot.project_rules.starter import write_example
+
+    try:
+        example = write_example(target.parent)
+    except OSError as exc:
+        print(f"reviewbot: could not write an example project rule: {exc}", file=sys.stderr)
+    else:
+        if example is not None:
+            print(f"Wrote {example}: a commented example of your own rule (README: Project rules).")
     ignore = target.parent / ".gitignore"
     try:
         existing = ignore.read_text(encoding="utf-8") if ignore.exists() else ""

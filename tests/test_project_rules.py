@@ -439,3 +439,20 @@ def test_the_example_repository_trips_each_of_its_rules(
     assert run.code == 1
     for rule_id in INSTALLED:
         assert f'"rule": "{rule_id}"' in run.out, rule_id
+
+
+def test_init_writes_a_commented_example_that_works_uncommented(
+    tmp_path: Path, run_cli: Callable[..., CliRun]
+) -> None:
+    (tmp_path / ".git").mkdir()
+    assert run_cli("init", cwd=tmp_path).code == 0
+    example = tmp_path / ".reviewbot" / "rules" / "no-utcnow.yml"
+    text = example.read_text(encoding="utf-8")
+    assert run_cli("rules", "--test", cwd=tmp_path).code == 2  # comments only: no rule yet
+    head, _, body = text.partition("#\n")
+    example.write_text(
+        "\n".join(line[2:] for line in body.splitlines()) + "\n", encoding="utf-8"
+    )
+    run = run_cli("rules", "--test", cwd=tmp_path)
+    assert run.code == 0, run.out + run.err
+    assert "ok   no-utcnow" in run.out

@@ -348,6 +348,8 @@ def read_rules(root: Path, builtin: frozenset[str]) -> list[RuleSpec]:
             raise ConfigError(
                 f"{shown}: invalid YAML{at}: {getattr(exc, 'problem', None) or exc}"
             ) from exc
+        if raw is None:
+            continue  # comments only (`reviewbot init`'s example): defines nothing
         digest = hashlib.sha256(data).hexdigest()
         specs.append(parse_rule(raw, shown, path.stem, digest, builtin))
     return specs
