@@ -165,6 +165,15 @@ def _validate_scan_args(args: argparse.Namespace) -> None:
             f"--format must be one of {', '.join(REPORTERS)}, not `{args.format}`"
             f"{closest(args.format, list(REPORTERS))}"
         )
+    if args.select or args.ignore or args.extend_select:
+        # The ids may name the repository's own rules: they join the catalog first.
+        from reviewbot.project_rules.install import install, install_for
+
+        if args.config is not None and args.config.is_file():
+            install(args.config.resolve().parent)
+        else:
+            first = args.paths[0] if args.paths and str(args.paths[0]) != "-" else Path(".")
+            install_for(first if first.is_dir() else first.parent)
     for rule_id in args.select or ():
         check_rule_id(rule_id, "--select", allow_selectors=True)
     for rule_id in args.ignore:

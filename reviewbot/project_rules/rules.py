@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any, ClassVar
 
 import libcst as cst
@@ -49,7 +51,24 @@ MAX_SHOWN = 60
 CompiledWhere = tuple[Where, re.Pattern[str] | None, re.Pattern[str] | None]
 
 
-def render(message: str, names: dict[str, str]) -> str:
+class Texts(dict[str, str]):
+    """The code each metavariable matched, computed on first use (printing a node costs)."""
+
+    def __init__(self, env: Mapping[str, Any], show: Callable[[Any], str]) -> None:
+        super().__init__()
+        self.env = env
+        self.show = show
+
+    def __missing__(self, name: str) -> str:
+        value = self.show(self.env[name])
+        self[name] = value
+        return value
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self[name] if name in self.env else default
+
+
+def render(message: str, names: Mapping[str, str]) -> str:
     def one(found: re.Match[str]) -> str:
         value = names.get(found.group(0))
         if value is None:
@@ -79,7 +98,7 @@ def _where(spec: RuleSpec) -> tuple[CompiledWhere, ...]:
 
 
 def _where_ok(
-    conditions: tuple[CompiledWhere, ...], names: dict[str, str], literals: dict[str, bool]
+    conditions: tuple[CompiledWhere, ...], names: Mapping[str, str], literal: Callable[[str], bool]
 ) -> bool:
     for where, regex, not_regex in conditions:
         text = names.get(where.metavariable)
@@ -89,9 +108,23 @@ def _where_ok(
             return False
         if not_regex is not None and search(not_regex, text):
             return False
-        if where.is_literal is not None and literals[where.metavariable] != where.is_literal:
+        if where.is_literal is not None and literal(where.metavariable) != where.is_literal:
             return False
     return True
+
+
+def _literal(env: Mapping[str, Any], test: Callable[[Any], bool], name: str) -> bool:
+    return test(env[name])
+
+
+def show_python(node: cst.CSTNode) -> str:
+    """A matched node as text: names and strings directly, anything else printed by libcst."""
+    dotted = _dotted(node)
+    if dotted is not None:
+        return dotted
+    if isinstance(node, cst.SimpleString):
+        return node.value
+    return code_of(node).strip()
 
 
 class PythonPatternRule(PythonRule):
@@ -160,9 +193,8 @@ class PythonPatternRule(PythonRule):
                 continue
             if not self._in_context():
                 return
-            names = {name: code_of(bound).strip() for name, bound in env.items()}
-            literals = {name: is_literal(bound) for name, bound in env.items()}
-            if not _where_ok(self.conditions, names, literals):
+            names = Texts(env, show_python)
+            if not _where_ok(self.conditions, names, partial(_literal, env, is_literal)):
                 continue
             self.report(node, render(self.spec.message, names))
             return
@@ -219,9 +251,8 @@ class SqlPatternRule(SqlRule):
             env = SqlMatcher().match(pattern.node, node)
             if env is None:
                 continue
-            names = {name: text_of(bound) for name, bound in env.items()}
-            literals = {name: sql_literal(bound) for name, bound in env.items()}
-            if not _where_ok(self.conditions, names, literals):
+            names = Texts(env, text_of)
+            if not _where_ok(self.conditions, names, partial(_literal, env, sql_literal)):
                 continue
             self.report(node, render(self.spec.message, names))
             return
