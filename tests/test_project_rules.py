@@ -394,7 +394,7 @@ def test_rules_explain_scan_and_checklist_see_project_rules(
     assert "no-print" in run_cli("rules", cwd=root).out
     assert "print() call" in run_cli("explain", "no-print", cwd=root).out
     checklist = run_cli("checklist", cwd=root)
-    assert "-> no-print" in checklist.out
+    assert "-> no-print (project rule)" in checklist.out
     scan = run_cli("scan", "--no-cache", "--format", "json", ".", cwd=root)
     assert scan.code == 1 and '"rule": "no-print"' in scan.out
     assert "No print statements in the code." in scan.out  # the finding cites the item
@@ -449,10 +449,8 @@ def test_init_writes_a_commented_example_that_works_uncommented(
     example = tmp_path / ".reviewbot" / "rules" / "no-utcnow.yml"
     text = example.read_text(encoding="utf-8")
     assert run_cli("rules", "--test", cwd=tmp_path).code == 2  # comments only: no rule yet
-    head, _, body = text.partition("#\n")
-    example.write_text(
-        "\n".join(line[2:] for line in body.splitlines()) + "\n", encoding="utf-8"
-    )
+    _, _, body = text.partition("#\n")
+    example.write_text("\n".join(line[2:] for line in body.splitlines()) + "\n", encoding="utf-8")
     run = run_cli("rules", "--test", cwd=tmp_path)
     assert run.code == 0, run.out + run.err
     assert "ok   no-utcnow" in run.out
