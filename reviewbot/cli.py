@@ -385,6 +385,8 @@ def explain_text(meta: RuleMeta) -> str:
         f"tags: {', '.join(meta.tags)}",
         "",
     ]
+    if meta.source.startswith(".reviewbot/"):
+        lines[-1:-1] = [f"project rule: {meta.source}"]
     if meta.summary:
         lines += [meta.summary, ""]
     if meta.docs:
