@@ -393,7 +393,9 @@ def test_rules_explain_scan_and_checklist_see_project_rules(
     )
     assert "no-print" in run_cli("rules", cwd=root).out
     explained = run_cli("explain", "no-print", cwd=root).out
-    assert "print() call" in explained and "project rule: .reviewbot/rules/no-print.yml" in explained
+    assert (
+        "print() call" in explained and "project rule: .reviewbot/rules/no-print.yml" in explained
+    )
     checklist = run_cli("checklist", cwd=root)
     assert "-> no-print (project rule)" in checklist.out
     scan = run_cli("scan", "--no-cache", "--format", "json", ".", cwd=root)
