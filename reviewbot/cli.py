@@ -128,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    rules.add_argument(
+        "--test",
+        action="store_true",
+        help="run the examples of the project rules in .reviewbot/rules/ (exit 1 if one fails)",
+    )
 
     explain = commands.add_parser("explain", help="show a rule's documentation and examples")
     explain.add_argument("rule")
@@ -160,6 +165,15 @@ def _validate_scan_args(args: argparse.Namespace) -> None:
             f"--format must be one of {', '.join(REPORTERS)}, not `{args.format}`"
             f"{closest(args.format, list(REPORTERS))}"
         )
+    if args.select or args.ignore or args.extend_select:
+        # The ids may name the repository's own rules: they join the catalog first.
+        from reviewbot.project_rules.install import install, install_for
+
+        if args.config is not None and args.config.is_file():
+            install(args.config.resolve().parent)
+        else:
+            first = args.paths[0] if args.paths and str(args.paths[0]) != "-" else Path(".")
+            install_for(first if first.is_dir() else first.parent)
     for rule_id in args.select or ():
         check_rule_id(rule_id, "--select", allow_selectors=True)
     for rule_id in args.ignore:
@@ -322,6 +336,17 @@ def rules_markdown() -> str:
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
+    from reviewbot.project_rules.install import install_for
+
+    specs = install_for(Path.cwd())
+    if args.test:
+        if not specs:
+            raise UsageError("no project rules to test: none in .reviewbot/rules/")
+        from reviewbot.project_rules.selftest import run as run_tests
+
+        report, passed = run_tests(specs)
+        sys.stdout.write(terminal_safe(report))
+        return EXIT_OK if passed else EXIT_FINDINGS
     catalog = load_catalog()
     rows = [_rule_row(m) for m in catalog.values()]
     if args.format == "json":
@@ -360,6 +385,8 @@ def explain_text(meta: RuleMeta) -> str:
         f"tags: {', '.join(meta.tags)}",
         "",
     ]
+    if meta.source.startswith(".reviewbot/"):
+        lines[-1:-1] = [f"project rule: {meta.source}"]
     if meta.summary:
         lines += [meta.summary, ""]
     if meta.docs:
@@ -390,6 +417,9 @@ def explain_text(meta: RuleMeta) -> str:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
+    from reviewbot.project_rules.install import install_for
+
+    install_for(Path.cwd())
     catalog = load_catalog()
     if args.rule not in catalog:
         raise UsageError(
@@ -407,6 +437,9 @@ def cmd_checklist(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     missing: list[tuple[str, str]] = []
     if args.documents:
+        from reviewbot.project_rules.install import install_for
+
+        install_for(cwd)  # the repository's own rules enforce items too
         found = documents.named(list(args.documents), cwd)
         missing = [(arg, "no such file, folder or match") for arg in found.unmatched]
     else:
@@ -559,6 +592,15 @@ def cmd_init(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {target}: {exc.strerror}") from exc
     found = f" with agents: {', '.join(agents)}" if agents else ""
     print(f"Wrote {target}{found}. Edit it, then run `reviewbot scan`.")
+    from reviewbot.project_rules.starter import write_example
+
+    try:
+        example = write_example(target.parent)
+    except OSError as exc:
+        print(f"reviewbot: could not write an example project rule: {exc}", file=sys.stderr)
+    else:
+        if example is not None:
+            print(f"Wrote {example}: a commented example of your own rule (README: Project rules).")
     ignore = target.parent / ".gitignore"
     try:
         existing = ignore.read_text(encoding="utf-8") if ignore.exists() else ""

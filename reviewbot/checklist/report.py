@@ -49,7 +49,11 @@ def build(located: list[Located], mapper: Mapper) -> ChecklistReport:
 
 def _rule_label(rule: str, catalog: dict[str, RuleMeta]) -> str:
     meta = catalog.get(rule)
-    return f"{rule} (planned)" if meta is not None and meta.planned else rule
+    if meta is not None and meta.planned:
+        return f"{rule} (planned)"
+    if meta is not None and meta.source.startswith(".reviewbot/"):
+        return f"{rule} (project rule)"  # the repository's own, `.reviewbot/rules/`
+    return rule
 
 
 def _totals(report: ChecklistReport, catalog: dict[str, RuleMeta]) -> dict[str, Any]:

@@ -172,13 +172,31 @@ def _parse_rule(path: Path) -> RuleMeta:
 
 
 @functools.cache
-def load_catalog(directory: Path | None = None) -> dict[str, RuleMeta]:
-    """Every catalog entry by id, sorted by id."""
+def bundled_catalog(directory: Path | None = None) -> dict[str, RuleMeta]:
+    """Every catalog entry shipped with reviewbot, by id, sorted by id."""
     folder = directory or data_dir("rules")
     if not folder.is_dir():
         raise CatalogError(f"rule catalog not found at {folder}")
     rules = [_parse_rule(p) for p in sorted(folder.glob("*.yml"))]
     return {meta.id: meta for meta in sorted(rules, key=lambda m: m.id)}
+
+
+# The scanned repository's own rules (`.reviewbot/rules/`, see reviewbot/project_rules/),
+# installed beside the bundled ones when its config is loaded.
+_PROJECT_RULES: dict[str, RuleMeta] = {}
+
+
+def set_project_rules(metas: dict[str, RuleMeta]) -> None:
+    _PROJECT_RULES.clear()
+    _PROJECT_RULES.update(metas)
+
+
+def load_catalog(directory: Path | None = None) -> dict[str, RuleMeta]:
+    """Every catalog entry by id, sorted by id: the bundled ones and the project's own."""
+    bundled = bundled_catalog(directory)
+    if directory is not None or not _PROJECT_RULES:
+        return bundled
+    return dict(sorted({**bundled, **_PROJECT_RULES}.items()))
 
 
 def active_catalog() -> dict[str, RuleMeta]:

@@ -18,6 +18,7 @@ from reviewbot.model.findings import (
     clip_snippet,
 )
 from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
+from reviewbot.project_rules.install import digests as project_rule_digests
 from reviewbot.python.context import settings_only_tests_load
 from reviewbot.python.foreign import FOREIGN_FACT
 from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
@@ -147,6 +148,7 @@ class Scanner:
                     "options": self.options,
                     "dialect": config.sql_dialect,
                     "extract_sql": extract_sql,
+                    "project_rules": project_rule_digests(self.enabled),
                 },
             )
             if cache

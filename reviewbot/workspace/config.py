@@ -325,11 +325,23 @@ def load_config(start: Path, explicit: Path | None = None) -> Config:
         if not explicit.is_file():
             raise ConfigError(f"--config {explicit}: no such file")
         path = explicit.resolve()
+        _project_rules(path.parent)
         return validate(_read_file(path), path.parent, path)
     found = find_config_file(start)
     if found is None:
-        return Config(root=git_toplevel(start) or start)
+        root = git_toplevel(start) or start
+        _project_rules(root)
+        return Config(root=root)
+    _project_rules(found.parent)
     return validate(_read_file(found), found.parent, found)
+
+
+def _project_rules(root: Path) -> None:
+    """The repository's own rules (`.reviewbot/rules/` at the config's root) join the catalog
+    before the config names them (reviewbot/project_rules/)."""
+    from reviewbot.project_rules.install import install
+
+    install(root)
 
 
 # Rules that check reviewbot's own suppression comments: they run whatever the selection says
