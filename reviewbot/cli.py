@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 from reviewbot import __version__
 from reviewbot.checklist import documents
 from reviewbot.database import command as migrations_command
-from reviewbot.model.catalog import CatalogError, RuleMeta, load_catalog
+from reviewbot.model.catalog import FIX_LABELS, CatalogError, RuleMeta, load_catalog
 from reviewbot.output import REPORTERS
 from reviewbot.output import text as text_report
 from reviewbot.output.escape import json_safe, printable, terminal_safe
@@ -387,6 +387,7 @@ def _rule_row(meta: RuleMeta) -> dict[str, object]:
         "tags": list(meta.tags),
         "default": meta.default,
         "status": meta.status,
+        "fix": meta.fix,
         "title": meta.title,
     }
 
@@ -394,13 +395,14 @@ def _rule_row(meta: RuleMeta) -> dict[str, object]:
 def rules_markdown() -> str:
     """The README's rule table, generated from the catalog so the two cannot drift apart."""
     lines = [
-        "| id | language | severity | default | what it reports |",
-        "|---|---|---|---|---|",
+        "| id | language | severity | default | fix | what it reports |",
+        "|---|---|---|---|---|---|",
     ]
     for meta in load_catalog().values():
         enabled = "planned" if meta.planned else ("on" if meta.default else "opt-in")
         lines.append(
-            f"| `{meta.id}` | {meta.language} | {meta.severity.label} | {enabled} | {meta.title} |"
+            f"| `{meta.id}` | {meta.language} | {meta.severity.label} | {enabled} "
+            f"| {FIX_LABELS[meta.fix]} | {meta.title} |"
         )
     return "\n".join(lines) + "\n"
 
