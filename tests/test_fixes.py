@@ -191,7 +191,7 @@ def test_fix_rewrites_in_place_keeps_comments_and_crlf(tmp_path: Path, run_cli) 
     data = target.read_bytes()
     assert b"return yaml.safe_load(stream)  # the config file\r\n" in data
     assert b"\n" not in data.replace(b"\r\n", b"")
-    assert "conf.py:7: unsafe-deserialization: Use yaml.safe_load" in run.err
+    assert "conf.py:7: unsafe-deserialization: Use `yaml.safe_load`" in run.err
     assert json.loads(run.out)["findings"] == []
     assert run.code == 0
     again = run_cli("scan", "--no-cache", "--fix-only", str(tmp_path))

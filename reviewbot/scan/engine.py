@@ -21,6 +21,7 @@ from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
 from reviewbot.python.foreign import FOREIGN_FACT
 from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
 from reviewbot.scan.cache import Cache, cache_location
+from reviewbot.scan.fixer import fix_diff, span_replacement
 from reviewbot.scan.parallel import (
     DEFAULT_FILE_TIMEOUT,
     PARALLEL_MIN_BYTES,
@@ -382,6 +383,13 @@ class Scanner:
             message = message.replace(secret, masked)
             if suggestion is not None:
                 suggestion = suggestion.replace(secret, masked)
+        diff = ""
+        if item.fix is not None and not item.redact:
+            diff = fix_diff(item.fix, self._text_of)
+            if suggestion is None and source is not None:
+                suggestion = span_replacement(
+                    item.fix, source, item.line, item.column, item.end_line, item.end_column
+                )
         lines, clipped = clip_snippet(lines, item.column)
         snippet = "\n".join(lines)
         return Finding(
@@ -398,7 +406,13 @@ class Scanner:
             checklist=self.checklist.get(item.rule, ()),
             snippet_clipped=clipped,
             fix=item.fix,
+            fix_diff=diff,
         )
+
+    def _text_of(self, path: str) -> str | None:
+        """A file's text as scanned (None: not scanned, e.g. a file a fix creates)."""
+        source = self.sources.get(path)
+        return source.text if source is not None else None
 
 
 def redact(secret: str) -> str:

@@ -243,6 +243,56 @@ def _sql_errors(path: str, text: str, dialect: str) -> int:
     return len(document.errors)
 
 
+# -- showing a fix on one finding ---------------------------------------------------------------
+
+
+def span_replacement(
+    fix: Fix, source: SourceFile, line: int, column: int, end_line: int, end_column: int
+) -> str | None:
+    """The text that replaces the finding's own span when its fix touches only the finding's
+    lines (what a GitHub suggestion block on those lines applies); None otherwise."""
+    starts = source.line_starts
+    if not 1 <= line <= end_line <= len(starts):
+        return None
+    first = starts[line - 1]
+    last = starts[end_line] - 1 if end_line < len(starts) else len(source.text)
+    if any(e.path != source.path or e.start < first or e.end > last for e in fix.edits):
+        return None
+    try:
+        new = apply_edits(
+            source.text[first:last],
+            [Edit(e.path, e.start - first, e.end - first, e.text) for e in fix.edits],
+        )
+    except ValueError:
+        return None
+    head = source.text[first : first + column - 1]
+    tail_start = starts[end_line - 1] + end_column - 1
+    tail = source.text[tail_start:last]
+    if len(new) < len(head) + len(tail) or not (new.startswith(head) and new.endswith(tail)):
+        return None
+    return new[len(head) : len(new) - len(tail)]
+
+
+def fix_diff(fix: Fix, text_of: Callable[[str], str | None], context: int = 1) -> str:
+    """The fix as a unified diff of the files it changes (a new file from /dev/null)."""
+    out: list[str] = []
+    for path in dict.fromkeys(e.path for e in fix.edits):
+        before = text_of(path)
+        try:
+            after = apply_edits(before or "", [e for e in fix.edits if e.path == path])
+        except ValueError:
+            return ""
+        for line in difflib.unified_diff(
+            (before or "").splitlines(keepends=True),
+            after.splitlines(keepends=True),
+            fromfile="/dev/null" if before is None else f"a/{path}",
+            tofile=f"b/{path}",
+            n=context,
+        ):
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
 # -- writing -----------------------------------------------------------------------------------
 
 

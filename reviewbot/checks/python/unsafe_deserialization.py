@@ -107,4 +107,4 @@ class UnsafeDeserialization(ForeignSuppressions, StringTracker, PythonRule):
             edits = (self.edit(func, local), *([added] if added else []))
         else:
             return None
-        return Fix(title=f"Use yaml.{safe}", edits=edits, safe=True)
+        return Fix(title=f"Use `yaml.{safe}`", edits=edits, safe=True)
