@@ -210,3 +210,141 @@ def test_fix_rewrites_in_place_keeps_comments_and_crlf(tmp_path: Path, run_cli) 
 def test_fix_options_that_do_not_combine(tmp_path: Path, run_cli, args, message) -> None:
     run = run_cli("scan", *args, str(tmp_path))
     assert run.code == 2 and message in run.err
+
+
+# -- the Python fixes, shape by shape -----------------------------------------------------------
+
+
+def _fix_one(source: str, rule: str, **options: object) -> str | None:
+    """`source` with the one fix of `rule`'s first finding applied (None: no fix offered)."""
+    config = {"options": {rule: options}} if options else {}
+    findings = [
+        f for f in scan_texts({"app/q.py": source}, [rule], **config).findings if f.rule == rule
+    ]
+    assert findings, f"{rule} did not report:\n{source}"
+    fix = findings[0].fix
+    if fix is None:
+        return None
+    assert {e.path for e in fix.edits} == {"app/q.py"}
+    return apply_edits(source, list(fix.edits))
+
+
+SQL_HEAD = "import psycopg2\n\n\ndef q(cur, name, uid, rows, table, cond):\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        # Quotes around a value go (the driver quotes); `%` in the text is doubled for `%s`.
+        (
+            "cur.execute(f\"SELECT 1 FROM t WHERE a LIKE 'x%' AND n = '{name}'\")",
+            "cur.execute(\"SELECT 1 FROM t WHERE a LIKE 'x%%' AND n = %s\", (name,))",
+        ),
+        (
+            'cur.execute("DELETE FROM t WHERE id IN (%s, %s)" % (uid, rows[0]))',
+            'cur.execute("DELETE FROM t WHERE id IN (%s, %s)", (uid, rows[0]))',
+        ),
+        (
+            'cur.execute("INSERT INTO t VALUES (\'" + name + "\', " + str(uid) + ")")',
+            'cur.execute("INSERT INTO t VALUES (%s, %s)", (name, str(uid)))',
+        ),
+        # Identifiers and clauses cannot be parameters: no fix.
+        ('cur.execute(f"SELECT id FROM {table} WHERE id = {uid}")', None),
+        ('cur.execute(f"SELECT id FROM t WHERE {cond}")', None),
+        ('cur.execute(f"SELECT id FROM t ORDER BY {name}")', None),
+        ('cur.execute(f"SELECT id, {name} FROM t")', None),
+        # A value inside a longer literal, a cast glued on, a conversion: no fix.
+        ("cur.execute(f\"SELECT id FROM t WHERE n LIKE '%{name}%'\")", None),
+        ('cur.execute(f"SELECT id FROM t WHERE n = {uid}::int")', None),
+        ('cur.execute(f"SELECT id FROM t WHERE n = {name!r}")', None),
+        # Parameters passed already: the call is left alone.
+        ('cur.execute(f"SELECT id FROM t WHERE n = {uid} AND m = %s", (name,))', None),
+    ],
+)
+def test_sql_injection_fix_shapes(line: str, fixed: str | None) -> None:
+    result = _fix_one(f"{SQL_HEAD}    {line}\n", "sql-injection")
+    assert result == (f"{SQL_HEAD}    {fixed}\n" if fixed is not None else None)
+
+
+def test_sql_injection_fix_follows_the_driver_or_the_option() -> None:
+    body = "\n\ndef q(cur, uid):\n    cur.execute(f'SELECT a FROM t WHERE id = {uid}')\n"
+    assert _fix_one("import sqlite3" + body, "sql-injection").endswith(
+        "cur.execute('SELECT a FROM t WHERE id = ?', (uid,))\n"
+    )
+    # Two drivers (or none): which placeholder is unknown, so no fix, unless the option says.
+    assert _fix_one("import sqlite3\nimport psycopg2" + body, "sql-injection") is None
+    assert _fix_one(body, "sql-injection") is None
+    assert _fix_one(body, "sql-injection", **{"fix-paramstyle": "format"}).endswith(
+        "cur.execute('SELECT a FROM t WHERE id = %s', (uid,))\n"
+    )
+    # asyncpg numbers its placeholders and takes the values as arguments; a repeated value
+    # keeps its number.
+    asyncpg = (
+        "import asyncpg\n\n\nasync def q(conn, uid):\n"
+        "    return await conn.fetch(f'SELECT a FROM t WHERE id = {uid} OR parent = {uid}')\n"
+    )
+    assert _fix_one(asyncpg, "sql-injection").endswith(
+        "conn.fetch('SELECT a FROM t WHERE id = $1 OR parent = $1', uid)\n"
+    )
+
+
+def test_sql_injection_fix_for_sqlalchemy_text_binds_names() -> None:
+    source = (
+        "from sqlalchemy import text\n\n\ndef q(s, user):\n"
+        "    return s.execute(text(f\"SELECT a FROM t WHERE id = {user.id} AND n = '{user.name}'\"))\n"
+    )
+    assert _fix_one(source, "sql-injection").endswith(
+        's.execute(text("SELECT a FROM t WHERE id = :id AND n = :name")'
+        ".bindparams(id=user.id, name=user.name))\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "fixed"),
+    [
+        ("random.choice(ALPHABET)", "secrets.choice(ALPHABET)"),
+        ("random.getrandbits(128)", "secrets.randbits(128)"),
+        ("random.randbytes(16)", "secrets.token_bytes(16)"),
+        ("random.randrange(10**6)", "secrets.randbelow(10**6)"),
+        ("random.randint(0, 999999)", "secrets.randbelow(1000000)"),
+        ("random.randint(100000, 999999)", "(100000 + secrets.randbelow(900000))"),
+        ("random.randint(1, n)", "(1 + secrets.randbelow(n))"),
+        ("random.randint(low, high)", "(low + secrets.randbelow(high - low + 1))"),
+        # No `secrets` twin, or arguments evaluated twice: no fix.
+        ("random.choices(ALPHABET, k=n)", None),
+        ("random.randint(low(), high)", None),
+        ("random.choice(ALPHABET, *rest)", None),
+    ],
+)
+def test_insecure_token_random_fix(call: str, fixed: str | None) -> None:
+    head = '"""Tokens."""\n\nimport random\n\nALPHABET = "ab"\n\n\ndef make_token(n, low, high):\n'
+    result = _fix_one(f"{head}    return {call}\n", "insecure-token-random")
+    if fixed is None:
+        assert result is None
+        return
+    expected_head = head.replace("import random\n", "import random\nimport secrets\n")
+    assert result == f"{expected_head}    return {fixed}\n"
+
+
+def test_insecure_token_random_no_fix_when_secrets_is_taken() -> None:
+    source = "import random\n\n\ndef make_token(secrets):\n    return random.choice(secrets)\n"
+    assert _fix_one(source, "insecure-token-random") is None
+
+
+def test_request_timeout_fix_uses_the_option() -> None:
+    source = "import requests\n\n\ndef f(url):\n    return requests.get(url)\n"
+    assert _fix_one(source, "request-without-timeout") == source.replace(
+        "get(url)", "get(url, timeout=10)"
+    )
+    assert _fix_one(source, "request-without-timeout", **{"fix-timeout": 30}) == source.replace(
+        "get(url)", "get(url, timeout=30)"
+    )
+    empty = "import requests\n\n\ndef f(s):\n    return requests.Session().send()\n"
+    assert _fix_one(empty, "request-without-timeout") == empty.replace("send()", "send(timeout=10)")
+
+
+def test_yaml_fix_leaves_an_explicit_loader_alone() -> None:
+    explicit = "import yaml\n\n\ndef f(s):\n    return yaml.load(s, Loader=yaml.Loader)\n"
+    assert _fix_one(explicit, "unsafe-deserialization") is None
+    aliased = "import yaml as y\n\n\ndef f(s):\n    return y.load(s)\n"
+    assert _fix_one(aliased, "unsafe-deserialization") == aliased.replace("y.load", "y.safe_load")
