@@ -348,3 +348,35 @@ def test_yaml_fix_leaves_an_explicit_loader_alone() -> None:
     assert _fix_one(explicit, "unsafe-deserialization") is None
     aliased = "import yaml as y\n\n\ndef f(s):\n    return y.load(s)\n"
     assert _fix_one(aliased, "unsafe-deserialization") == aliased.replace("y.load", "y.safe_load")
+
+
+@pytest.mark.parametrize(
+    ("source", "fixed"),
+    [
+        (
+            'import jwt\n\n\ndef f(t, k):\n    return jwt.decode(t, k, algorithms=["none", "HS256"])\n',
+            'import jwt\n\n\ndef f(t, k):\n    return jwt.decode(t, k, algorithms=["HS256"])\n',
+        ),
+        ('import jwt\n\n\ndef f(t, k):\n    return jwt.decode(t, k, algorithms=["none"])\n', None),
+        # The file signs with PyJWT's default: HS256 pinned.
+        (
+            "import jwt\n\n\ndef g(k):\n    return jwt.encode({}, k)\n\n\n"
+            "def f(t, k):\n    return jwt.decode(t, k)\n",
+            "import jwt\n\n\ndef g(k):\n    return jwt.encode({}, k)\n\n\n"
+            'def f(t, k):\n    return jwt.decode(t, k, algorithms=["HS256"])\n',
+        ),
+        # Signs two ways, or with an algorithm it reads from somewhere: which to pin is unknown.
+        (
+            'import jwt\n\n\ndef g(k):\n    return jwt.encode({}, k, algorithm="RS256"), '
+            "jwt.encode({}, k)\n\n\ndef f(t, k):\n    return jwt.decode(t, k)\n",
+            None,
+        ),
+        (
+            "import jwt\n\n\ndef g(k, alg):\n    return jwt.encode({}, k, algorithm=alg)\n\n\n"
+            "def f(t, k):\n    return jwt.decode(t, k)\n",
+            None,
+        ),
+    ],
+)
+def test_jwt_fixes(source: str, fixed: str | None) -> None:
+    assert _fix_one(source, "jwt-without-verification") == fixed
