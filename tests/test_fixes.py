@@ -380,3 +380,50 @@ def test_yaml_fix_leaves_an_explicit_loader_alone() -> None:
 )
 def test_jwt_fixes(source: str, fixed: str | None) -> None:
     assert _fix_one(source, "jwt-without-verification") == fixed
+
+
+def test_a_fix_may_create_a_file_and_write_creates_it(tmp_path: Path) -> None:
+    from reviewbot.scan.fixer import write
+
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "001.up.sql").write_text("CREATE TABLE t (id int);\n")
+    create = Fix(
+        "Write the down migration",
+        (Edit("db/001.down.sql", 0, 0, "DROP TABLE t;\n"),),
+        safe=True,
+    )
+    seen: list[dict[str, str]] = []
+
+    def scan(overlay: dict[str, str]) -> list[Finding]:
+        seen.append(overlay)
+        if "db/001.down.sql" in overlay:
+            return []
+        return [_finding(1, create, path="db/001.up.sql", rule="missing-down-migration")]
+
+    run, left = run_fixes(scan, tmp_path, unsafe=False)
+    assert left == [] and run.changed == ["db/001.down.sql"]
+    assert run.originals["db/001.down.sql"] is None
+    assert seen[-1] == {"db/001.down.sql": "DROP TABLE t;\n"}  # re-scanned before writing
+    assert write(run) == []
+    assert (tmp_path / "db" / "001.down.sql").read_text() == "DROP TABLE t;\n"
+
+
+def test_fixes_survive_the_worker_and_cache_pickles() -> None:
+    import pickle
+
+    from reviewbot.scan.analysis import Analyzer
+    from reviewbot.workspace.config import Config
+    from reviewbot.workspace.sources import SourceFile
+
+    rule = "unsafe-deserialization"
+    meta = CATALOG[rule]
+    analyzer = Analyzer(
+        Config(root=Path("/x")), frozenset({rule}), {rule: meta.option_defaults()}, False
+    )
+    source = SourceFile("a.py", "import yaml\n\n\ndef f(s):\n    return yaml.load(s)\n", "python")
+    outcome = pickle.loads(pickle.dumps(analyzer.analyze(source).detach()))
+    (raw,) = outcome.raw
+    assert raw.fix is not None and raw.fix.safe
+    assert raw.fix.edits == (
+        Edit("a.py", source.text.index("load(s)"), source.text.rindex("(s)"), "safe_load"),
+    )
