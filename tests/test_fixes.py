@@ -339,6 +339,15 @@ def test_request_timeout_fix_uses_the_option() -> None:
     assert _fix_one(source, "request-without-timeout", **{"fix-timeout": 30}) == source.replace(
         "get(url)", "get(url, timeout=30)"
     )
+    # After a parenthesized last argument, not inside its parentheses (redash's couchbase.py).
+    auth = "import requests\n\n\ndef f(url, u, p):\n    return requests.post(url, auth=(u, p))\n"
+    assert _fix_one(auth, "request-without-timeout") == auth.replace(
+        "auth=(u, p))", "auth=(u, p), timeout=10)"
+    )
+    nested = "import requests\n\n\ndef f(url):\n    return requests.get(((url)) )\n"
+    assert _fix_one(nested, "request-without-timeout") == nested.replace(
+        "((url)) )", "((url)), timeout=10 )"
+    )
     empty = "import requests\n\n\ndef f(s):\n    return requests.Session().send()\n"
     assert _fix_one(empty, "request-without-timeout") == empty.replace("send()", "send(timeout=10)")
 

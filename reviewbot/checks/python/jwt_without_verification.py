@@ -9,6 +9,7 @@ import libcst as cst
 from reviewbot.model.findings import Edit, Fix
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.bindings import Bindings
+from reviewbot.python.fixes import end_of
 from reviewbot.python.jwt_calls import DECODE, ENCODE, JWT_PREFILTER
 from reviewbot.python.names import (
     argument,
@@ -82,6 +83,8 @@ class JwtWithoutVerification(Bindings, PythonRule):
         """`["HS256", "none"]` -> `["HS256"]`. Safe: only unsigned tokens are refused now."""
         if len(elements) < 2:
             return None  # nothing left to verify with: the author must name the algorithm
+        if any(getattr(e.value, "lpar", ()) for e in elements):
+            return None
         if index > 0:
             _, start = self.file.span(elements[index - 1].value)
             _, end = self.file.span(elements[index].value)
@@ -101,8 +104,7 @@ class JwtWithoutVerification(Bindings, PythonRule):
         (algorithm,) = issued
         text = f"algorithms=[{json.dumps(algorithm)}]"
         if node.args:
-            _, end = self.file.span(node.args[-1].value)
-            edit = self.insert(end, f", {text}")
+            edit = self.insert(end_of(self.file, node.args[-1].value), f", {text}")
         else:
             return None
         return Fix(f"Pin `{text}` (what this file signs with)", (edit,), safe=False)
