@@ -436,3 +436,20 @@ def test_fixes_survive_the_worker_and_cache_pickles() -> None:
     assert raw.fix.edits == (
         Edit("a.py", source.text.index("load(s)"), source.text.rindex("(s)"), "safe_load"),
     )
+
+
+def test_sql_rule_edits_are_in_host_file_offsets() -> None:
+    from reviewbot.model.rule import SqlRuleContext
+    from reviewbot.sql.source import SqlDocument
+    from reviewbot.workspace.sources import SourceFile
+
+    host = SourceFile("app/m.py", 'op.execute("CREATE INDEX i ON t (a)")\n', "python")
+    sql = "CREATE INDEX i ON t (a)"
+    start = host.text.index(sql)
+    document = SqlDocument(host=host, text=sql, dialect="postgres", segments=[(0, start)])
+    context = SqlRuleContext(document=document, sink=lambda finding: None)
+    edit = context.edit(len("CREATE INDEX"), len("CREATE INDEX"), " CONCURRENTLY")
+    assert edit.path == "app/m.py"
+    assert apply_edits(host.text, [edit]) == (
+        'op.execute("CREATE INDEX CONCURRENTLY i ON t (a)")\n'
+    )
