@@ -453,3 +453,20 @@ def test_sql_rule_edits_are_in_host_file_offsets() -> None:
     assert apply_edits(host.text, [edit]) == (
         'op.execute("CREATE INDEX CONCURRENTLY i ON t (a)")\n'
     )
+
+
+def test_a_fix_is_applied_in_all_its_files_or_in_none() -> None:
+    files = {"a.py": "x = 1\n", "b.py": "y = 2\n"}
+    half = Fix(
+        "two files",
+        (Edit("a.py", 0, 1, "z"), Edit("b.py", 0, 1, "def")),  # b.py would not parse
+        safe=True,
+    )
+    other = Fix("fine", (Edit("b.py", 4, 5, "3"),), safe=True)
+
+    def scan(overlay: dict[str, str]) -> list[Finding]:
+        return [] if overlay else [_finding(1, half), _finding(1, other, path="b.py")]
+
+    run, _ = run_fixes(scan, Path("/x"), unsafe=False, read=files.get)
+    assert run.texts == {"b.py": "y = 3\n"}  # a.py untouched: the fix was refused whole
+    assert [a.title for a in run.applied] == ["fine"]
