@@ -257,6 +257,10 @@ SQL_HEAD = "import psycopg2\n\n\ndef q(cur, name, uid, rows, table, cond):\n"
         ("cur.execute(f\"SELECT id FROM t WHERE n LIKE '%{name}%'\")", None),
         ('cur.execute(f"SELECT id FROM t WHERE n = {uid}::int")', None),
         ('cur.execute(f"SELECT id FROM t WHERE n = {name!r}")', None),
+        # Statements PostgreSQL binds no parameters in (mealie: `SET pg_trgm.... = {threshold}`).
+        ('cur.execute(f"SET pg_trgm.word_similarity_threshold = {uid}")', None),
+        ('cur.execute(f"SET LOCAL statement_timeout TO {uid}")', None),
+        ('cur.execute(f"ALTER TABLE t ALTER c SET DEFAULT {uid}")', None),
         # Parameters passed already: the call is left alone.
         ('cur.execute(f"SELECT id FROM t WHERE n = {uid} AND m = %s", (name,))', None),
     ],
