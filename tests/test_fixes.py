@@ -474,3 +474,14 @@ def test_a_fix_is_applied_in_all_its_files_or_in_none() -> None:
     run, _ = run_fixes(scan, Path("/x"), unsafe=False, read=files.get)
     assert run.texts == {"b.py": "y = 3\n"}  # a.py untouched: the fix was refused whole
     assert [a.title for a in run.applied] == ["fine"]
+
+
+def test_an_added_import_goes_before_a_decorated_first_statement() -> None:
+    source = (
+        "#!/usr/bin/env python\n# header\n\n@app.route('/')\ndef make_token():\n"
+        "    import random\n    return random.getrandbits(64)\n"
+    )
+    assert _fix_one(source, "insecure-token-random") == (
+        "#!/usr/bin/env python\n# header\n\nimport secrets\n@app.route('/')\ndef make_token():\n"
+        "    import random\n    return secrets.randbits(64)\n"
+    )

@@ -69,10 +69,10 @@ def import_offset(file: PythonFile) -> int:
     if last is not None:
         _, end = _statement_span(file, last)
         return end
-    if body:
-        start, _ = _statement_span(file, body[0])
-        return start
-    return len(file.source.text)
+    # Before the first statement, its decorators and comments: right after the module's header
+    # (shebang, coding line, license comments), which libcst keeps apart.
+    header = cst.Module(body=[], header=file.module.header).code
+    return len(header) if file.source.text.startswith(header) else 0
 
 
 def _statement_span(file: PythonFile, statement: cst.CSTNode) -> tuple[int, int]:
