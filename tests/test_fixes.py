@@ -485,3 +485,16 @@ def test_an_added_import_goes_before_a_decorated_first_statement() -> None:
         "#!/usr/bin/env python\n# header\n\nimport secrets\n@app.route('/')\ndef make_token():\n"
         "    import random\n    return secrets.randbits(64)\n"
     )
+
+
+def test_a_name_imported_inside_another_function_is_not_reused() -> None:
+    source = (
+        "import random\n\n\ndef a():\n    import secrets\n    return secrets.token_hex()\n\n\n"
+        "def make_token():\n    return random.getrandbits(64)\n"
+    )
+    # `secrets` is bound in a() only: using it in make_token() would raise NameError.
+    assert _fix_one(source, "insecure-token-random") is None
+    aliased = "import random\nimport secrets as s\n\n\ndef make_token():\n    return random.choice('ab')\n"
+    assert _fix_one(aliased, "insecure-token-random") == aliased.replace(
+        "random.choice('ab')", "s.choice('ab')"
+    )

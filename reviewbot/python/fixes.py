@@ -33,14 +33,48 @@ def bind(file: PythonFile, module: str, name: str | None = None) -> tuple[str, E
     if table is None:
         raise NoImport(module)
     target = f"{module}.{name}" if name else module
+    top = _top_level_imports(file.module)
     for local, targets in table.imports.items():
-        if targets == {target} and local not in table.other and local not in table.ambiguous:
+        if (
+            targets == {target}
+            and top.get(local) == target
+            and local not in table.other
+            and local not in table.ambiguous
+        ):
             return local, None
     local = name or module.split(".")[0]
     if local in table.imports or local in table.other:
         raise NoImport(local)
     line = f"from {module} import {name}\n" if name else f"import {module}\n"
     return local, Edit(file.source.path, import_offset(file), import_offset(file), line)
+
+
+def _top_level_imports(module: cst.Module) -> dict[str, str]:
+    """Local name -> what the module's own top-level `import` lines bind it to (an import
+    inside a function binds the name there only: a fix elsewhere cannot use it)."""
+    bound: dict[str, str] = {}
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    dotted = code(alias.name)
+                    local = code(alias.asname.name) if alias.asname else dotted.split(".")[0]
+                    bound[local] = dotted if alias.asname else local
+            elif (
+                isinstance(small, cst.ImportFrom)
+                and small.module is not None
+                and not small.relative
+            ):
+                if isinstance(small.names, cst.ImportStar):
+                    continue
+                source = code(small.module)
+                for alias in small.names:
+                    name = code(alias.name)
+                    local = code(alias.asname.name) if alias.asname else name
+                    bound[local] = f"{source}.{name}"
+    return bound
 
 
 def end_of(file: PythonFile, node: cst.BaseExpression) -> int:
