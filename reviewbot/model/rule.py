@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import libcst as cst
 from sqlglot import exp
 
+from reviewbot.model.findings import Edit, Fix
 from reviewbot.python.context import FileContext, Where, file_context
+from reviewbot.python.positions import offsets
 from reviewbot.python.scopes import NameTable, ScopePath
 from reviewbot.sql.source import SqlDocument, SqlStatement, node_span
 
@@ -41,6 +43,19 @@ class RawFinding:
     # The table a finding assumes already holds rows (a lock while an index builds): a change
     # that itself creates the table answers it (see scan/filtering.py).
     existing_table: str | None = None
+    fix: Fix | None = None
+
+
+@dataclass(slots=True)
+class Pending:
+    """A Python rule's report during the traversal: positions are resolved afterwards."""
+
+    rule: str
+    node: cst.CSTNode
+    message: str
+    suggestion: str | None = None
+    redact: tuple[str, ...] = ()
+    fix: Fix | None = None
 
 
 class Rule:
@@ -68,9 +83,7 @@ class PythonFile:
     facts: dict[str, list[Any]] = field(default_factory=dict)
     # SQL found in strings of this file; run through the SQL rules after the traversal.
     embedded_sql: list[SqlDocument] = field(default_factory=list)
-    pending: list[tuple[str, cst.CSTNode, str, str | None, tuple[str, ...]]] = field(
-        default_factory=list
-    )
+    pending: list[Pending] = field(default_factory=list)
     # Qualified names by node id, shared by the rules: most ask about the same call targets.
     qualified: dict[int, set[str]] = field(default_factory=dict)
     # Computes libcst's QualifiedNameProvider for the module; called at most once, on demand.
@@ -85,6 +98,14 @@ class PythonFile:
 
     def add_fact(self, kind: str, value: Any) -> None:
         self.facts.setdefault(kind, []).append(value)
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Character offsets of `node` in the file's text, for a fix's edits. Each call is one
+        code-generation pass (positions.offsets): rules ask only for nodes they report on."""
+        found = offsets(self.module, self.source, [node])
+        if node not in found:
+            raise LookupError("node is not part of this module")
+        return found[node]
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         """Names `node` refers to, with imports and aliases resolved (`h` -> `hashlib.md5`).
@@ -217,13 +238,23 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
         message: str,
         suggestion: str | None = None,
         redact: tuple[str, ...] = (),
+        *,
+        fix: Fix | None = None,
     ) -> None:
         # Positions are resolved after the traversal and only for files with reports: computing
         # libcst's PositionProvider for every file costs more than all the rules together.
-        self.file.pending.append((self.id, node, message, suggestion, redact))
+        self.file.pending.append(Pending(self.id, node, message, suggestion, redact, fix))
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         return self.file.qualified_names(node)
+
+    def edit(self, node: cst.CSTNode, text: str) -> Edit:
+        """An edit replacing `node`'s code (its syntactic range) with `text`."""
+        start, end = self.file.span(node)
+        return Edit(self.file.source.path, start, end, text)
+
+    def insert(self, offset: int, text: str) -> Edit:
+        return Edit(self.file.source.path, offset, offset, text)
 
     def get_visitors(self) -> Mapping[str, Any]:
         # libcst finds visit_/leave_ methods with inspect.getmembers on every instance, i.e.
@@ -259,8 +290,10 @@ class SqlRule(Rule):
         message: str,
         suggestion: str | None = None,
         existing_table: str | None = None,
+        *,
+        fix: Fix | None = None,
     ) -> None:
-        self.context.report(self.id, node, message, suggestion, existing_table)
+        self.context.report(self.id, node, message, suggestion, existing_table, fix=fix)
 
 
 @dataclass(slots=True)
@@ -278,10 +311,21 @@ class SqlRuleContext:
         message: str,
         suggestion: str | None,
         existing_table: str | None = None,
+        *,
+        fix: Fix | None = None,
     ) -> None:
         assert self.statement is not None
         start, end = node_span(node, self.statement)
-        self.report_span(rule_id, start, end, message, suggestion, existing_table)
+        self.report_span(rule_id, start, end, message, suggestion, existing_table, fix=fix)
+
+    def edit(self, start: int, end: int, text: str) -> Edit:
+        """An edit of document offsets `[start, end)`, in host-file offsets (the same for a
+        `.sql` file; inside a Python string the document's offsets are mapped to the host's).
+        `text` goes into the host as it is: inside a Python literal it must be escaped for it."""
+        host = self.document.host
+        return Edit(
+            host.path, self.document.host_offset(start), self.document.host_offset(end), text
+        )
 
     def report_span(
         self,
@@ -291,7 +335,11 @@ class SqlRuleContext:
         message: str,
         suggestion: str | None = None,
         existing_table: str | None = None,
+        *,
+        fix: Fix | None = None,
     ) -> None:
+        """`start`/`end` are offsets into the document; a `fix`'s edits are offsets into the
+        host file (`document.host_offset` maps one to the other for SQL inside Python)."""
         line, col = self.document.host_position(start)
         end_line, end_col = self.document.host_position(max(end, start + 1) - 1)
         self.sink(
@@ -305,6 +353,7 @@ class SqlRuleContext:
                 message=message,
                 suggestion=suggestion,
                 existing_table=existing_table,
+                fix=fix,
             )
         )
 
@@ -328,6 +377,8 @@ class ProjectRule(Rule):
         end_line: int | None = None,
         end_column: int | None = None,
         suggestion: str | None = None,
+        *,
+        fix: Fix | None = None,
     ) -> None:
         self.project.add(
             RawFinding(
@@ -339,5 +390,6 @@ class ProjectRule(Rule):
                 end_column=end_column or column,
                 message=message,
                 suggestion=suggestion,
+                fix=fix,
             )
         )

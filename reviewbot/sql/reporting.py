@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from reviewbot.model.findings import Fix
 from reviewbot.model.rule import ProjectRule
 from reviewbot.sql.schema import Site
 
 
-def report_site(rule: ProjectRule, site: Site, message: str) -> None:
+def report_site(rule: ProjectRule, site: Site, message: str, *, fix: Fix | None = None) -> None:
     rule.report_at(
         site.path,
         site.line,
@@ -14,4 +15,5 @@ def report_site(rule: ProjectRule, site: Site, message: str) -> None:
         column=site.column,
         end_line=site.end_line,
         end_column=site.end_column,
+        fix=fix,
     )
