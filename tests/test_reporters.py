@@ -16,8 +16,10 @@ import pytest
 from reviewbot.model.catalog import Example, RuleMeta
 from reviewbot.model.findings import (
     ChecklistRef,
+    Edit,
     ErrorKind,
     Finding,
+    Fix,
     ScanError,
     ScanSummary,
     Severity,
@@ -67,6 +69,18 @@ def fixed_result() -> ScanResult:
             snippet="    cursor.execute(f\"SELECT id FROM users WHERE name = '{name}'\")",
             checklist=(ref,),
             fingerprint="0123456789abcdef0123456789abcdef",
+            fix=Fix(
+                title="Pass the values as query parameters",
+                edits=(
+                    Edit(
+                        "app/db.py",
+                        301,
+                        342,
+                        '"SELECT id FROM users WHERE name = %s", (name,)',
+                    ),
+                ),
+                safe=True,
+            ),
         ),
         Finding(
             rule="select-star",

@@ -70,6 +70,45 @@ def clip_snippet(lines: list[str], column: int) -> tuple[list[str], bool]:
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """One replacement in one file: `text` replaces `[start, end)` of the file's decoded text.
+
+    `path` is posix and relative to the scan root, as `Finding.path`; a path that does not
+    exist means "create this file" (start == end == 0). Offsets are 0-based `str` indices into
+    the text the scan read; `start == end` inserts.
+    """
+
+    path: str
+    start: int
+    end: int
+    text: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "start": self.start, "end": self.end, "text": self.text}
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A finding's proposed change: edits applied together or not at all.
+
+    `safe`: the program means the same with the edits, only the defect goes, so `scan --fix`
+    applies it; an unsafe fix is a judgement call (a timeout value, a changed behaviour) and is
+    applied only with `--unsafe-fixes`.
+    """
+
+    title: str
+    edits: tuple[Edit, ...]
+    safe: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "title": self.title,
+            "safe": self.safe,
+            "edits": [edit.to_dict() for edit in self.edits],
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Finding:
     """One rule violation. Positions are 1-based; `path` is posix and relative to the scan root.
 
@@ -93,6 +132,7 @@ class Finding:
     # For a finding an inline directive silenced (JSON `suppressed`, SARIF `suppressions`):
     # {"kind": "ignore" | "ignore-file", "line": N, "reason": "..." or None}.
     suppression: dict[str, Any] | None = None
+    fix: Fix | None = None
 
     def with_fingerprint(self, occurrence: int) -> Finding:
         """Fingerprint from rule, path and the flagged code's text, never its line number."""
@@ -113,6 +153,7 @@ class Finding:
             "end_column": self.end_column,
             "message": self.message,
             "suggestion": self.suggestion,
+            "fix": self.fix.to_dict() if self.fix is not None else None,
             "fingerprint": self.fingerprint,
             "checklist": [ref.to_dict() for ref in self.checklist],
             **({"suppression": dict(self.suppression)} if self.suppression is not None else {}),

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from libcst.metadata import QualifiedName
 
     from reviewbot.model.catalog import RuleMeta
+    from reviewbot.model.findings import Fix
     from reviewbot.python.syntax import Syntax
     from reviewbot.workspace.sources import SourceFile
 
@@ -38,6 +39,19 @@ class RawFinding:
     message: str
     suggestion: str | None = None
     redact: tuple[str, ...] = ()
+    fix: Fix | None = None
+
+
+@dataclass(slots=True)
+class Pending:
+    """A Python rule's report during the traversal: positions are resolved afterwards."""
+
+    rule: str
+    node: cst.CSTNode
+    message: str
+    suggestion: str | None = None
+    redact: tuple[str, ...] = ()
+    fix: Fix | None = None
 
 
 class Rule:
@@ -65,9 +79,7 @@ class PythonFile:
     facts: dict[str, list[Any]] = field(default_factory=dict)
     # SQL found in strings of this file; run through the SQL rules after the traversal.
     embedded_sql: list[SqlDocument] = field(default_factory=list)
-    pending: list[tuple[str, cst.CSTNode, str, str | None, tuple[str, ...]]] = field(
-        default_factory=list
-    )
+    pending: list[Pending] = field(default_factory=list)
     # Qualified names by node id, shared by the rules: most ask about the same call targets.
     qualified: dict[int, set[str]] = field(default_factory=dict)
     # Computes libcst's QualifiedNameProvider for the module; called at most once, on demand.
@@ -209,10 +221,12 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
         message: str,
         suggestion: str | None = None,
         redact: tuple[str, ...] = (),
+        *,
+        fix: Fix | None = None,
     ) -> None:
         # Positions are resolved after the traversal and only for files with reports: computing
         # libcst's PositionProvider for every file costs more than all the rules together.
-        self.file.pending.append((self.id, node, message, suggestion, redact))
+        self.file.pending.append(Pending(self.id, node, message, suggestion, redact, fix))
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         return self.file.qualified_names(node)
@@ -245,8 +259,15 @@ class SqlRule(Rule):
                 if isinstance(node_type, type) and issubclass(node_type, exp.Expression):
                     yield node_type, name
 
-    def report(self, node: exp.Expression, message: str, suggestion: str | None = None) -> None:
-        self.context.report(self.id, node, message, suggestion)
+    def report(
+        self,
+        node: exp.Expression,
+        message: str,
+        suggestion: str | None = None,
+        *,
+        fix: Fix | None = None,
+    ) -> None:
+        self.context.report(self.id, node, message, suggestion, fix=fix)
 
 
 @dataclass(slots=True)
@@ -258,15 +279,30 @@ class SqlRuleContext:
     statement: SqlStatement | None = None
 
     def report(
-        self, rule_id: str, node: exp.Expression, message: str, suggestion: str | None
+        self,
+        rule_id: str,
+        node: exp.Expression,
+        message: str,
+        suggestion: str | None,
+        *,
+        fix: Fix | None = None,
     ) -> None:
         assert self.statement is not None
         start, end = node_span(node, self.statement)
-        self.report_span(rule_id, start, end, message, suggestion)
+        self.report_span(rule_id, start, end, message, suggestion, fix=fix)
 
     def report_span(
-        self, rule_id: str, start: int, end: int, message: str, suggestion: str | None = None
+        self,
+        rule_id: str,
+        start: int,
+        end: int,
+        message: str,
+        suggestion: str | None = None,
+        *,
+        fix: Fix | None = None,
     ) -> None:
+        """`start`/`end` are offsets into the document; a `fix`'s edits are offsets into the
+        host file (`document.host_offset` maps one to the other for SQL inside Python)."""
         line, col = self.document.host_position(start)
         end_line, end_col = self.document.host_position(max(end, start + 1) - 1)
         self.sink(
@@ -279,6 +315,7 @@ class SqlRuleContext:
                 end_column=end_col + 1,
                 message=message,
                 suggestion=suggestion,
+                fix=fix,
             )
         )
 
@@ -302,6 +339,8 @@ class ProjectRule(Rule):
         end_line: int | None = None,
         end_column: int | None = None,
         suggestion: str | None = None,
+        *,
+        fix: Fix | None = None,
     ) -> None:
         self.project.add(
             RawFinding(
@@ -313,5 +352,6 @@ class ProjectRule(Rule):
                 end_column=end_column or column,
                 message=message,
                 suggestion=suggestion,
+                fix=fix,
             )
         )

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewbot import __version__
 from reviewbot.model.catalog import RuleMeta
-from reviewbot.model.findings import Severity
+from reviewbot.model.findings import Fix, Severity
 from reviewbot.model.rule_docs import rule_doc_url
 from reviewbot.output.context import ReportContext
 from reviewbot.output.escape import json_safe
@@ -39,6 +39,29 @@ def _rule(meta: RuleMeta) -> dict[str, Any]:
     # stay in the help text.
     rule["helpUri"] = rule_doc_url(meta.id)
     return rule
+
+
+def _fix(fix: Fix, context: ReportContext) -> dict[str, Any]:
+    """SARIF `fixes`: one artifactChange per file, its replacements in character offsets."""
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for edit in fix.edits:
+        changes.setdefault(edit.path, []).append(
+            {
+                "deletedRegion": {"charOffset": edit.start, "charLength": edit.end - edit.start},
+                "insertedContent": {"text": edit.text},
+            }
+        )
+    return {
+        "description": {"text": fix.title + ("" if fix.safe else " (unsafe fix: review it)")},
+        "artifactChanges": [
+            {
+                "artifactLocation": {"uri": context.repo_path(path), "uriBaseId": "%SRCROOT%"},
+                "replacements": replacements,
+            }
+            for path, replacements in changes.items()
+        ],
+        "properties": {"safe": fix.safe},
+    }
 
 
 def render(result: ScanResult, context: ReportContext) -> str:
@@ -78,6 +101,8 @@ def render(result: ScanResult, context: ReportContext) -> str:
             item["ruleIndex"] = index[f.rule]
         if f.checklist:
             item["properties"] = {"checklist": [ref.to_dict() for ref in f.checklist]}
+        if f.fix is not None:
+            item["fixes"] = [_fix(f.fix, context)]
         if f.suppression is not None:
             suppression: dict[str, Any] = {"kind": "inSource", "status": "accepted"}
             if f.suppression.get("reason"):

@@ -264,7 +264,7 @@ class Analyzer:
             # Positions cost as much as the parse: computed once, only for files that reported
             # something or hold SQL, and only for the nodes reported or holding SQL.
             if not resolved:
-                wanted = [node for _, node, *_ in pyfile.pending]
+                wanted = [item.node for item in pyfile.pending]
                 if extractor is not None:
                     wanted.extend(extractor.needed_nodes())
                 try:
@@ -284,21 +284,22 @@ class Analyzer:
                 outcome.errors.append(_too_deep(source.path))
             except Exception as exc:
                 outcome.errors.append(rule_crash(SqlExtractor.name, source.path, exc))
-        for rule_id, node, message, suggestion, redact in pyfile.pending:
-            code_range = positions().get(node)
+        for item in pyfile.pending:
+            code_range = positions().get(item.node)
             if code_range is None:
                 continue
             outcome.raw.append(
                 RawFinding(
-                    rule=rule_id,
+                    rule=item.rule,
                     path=source.path,
                     line=code_range.start.line,
                     column=code_range.start.column + 1,
                     end_line=code_range.end.line,
                     end_column=code_range.end.column + 1,
-                    message=message,
-                    suggestion=suggestion,
-                    redact=redact,
+                    message=item.message,
+                    suggestion=item.suggestion,
+                    redact=item.redact,
+                    fix=item.fix,
                 )
             )
         for fact_kind, values in pyfile.facts.items():

@@ -384,6 +384,7 @@ class Scanner:
             suggestion=suggestion,
             checklist=self.checklist.get(item.rule, ()),
             snippet_clipped=clipped,
+            fix=item.fix,
         )
 
 

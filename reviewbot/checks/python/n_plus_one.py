@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from reviewbot.model.findings import Fix
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.bindings import Bindings
 from reviewbot.python.context import Where
@@ -320,6 +321,8 @@ class NPlusOne(Bindings, PythonRule):
         message: str,
         suggestion: str | None = None,
         redact: tuple[str, ...] = (),
+        *,
+        fix: Fix | None = None,
     ) -> None:
         if self.context.command:
             # Worth a comment there too: a command usually walks a whole table, and is rerun.
@@ -327,7 +330,7 @@ class NPlusOne(Bindings, PythonRule):
                 " In a command this runs over every row of the table on each run, so the "
                 "query count grows with the data."
             )
-        super().report(node, message, suggestion, redact)
+        super().report(node, message, suggestion, redact, fix=fix)
 
     def visit_If(self, node: cst.If) -> None:
         suite = _cache_miss_suite(node)
