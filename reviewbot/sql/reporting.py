@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from reviewbot.model.rule import ProjectRule
 from reviewbot.sql.schema import Site
 
+if TYPE_CHECKING:
+    from reviewbot.model.findings import Fix
 
-def report_site(rule: ProjectRule, site: Site, message: str) -> None:
+
+def report_site(rule: ProjectRule, site: Site, message: str, *, fix: Fix | None = None) -> None:
     rule.report_at(
         site.path,
         site.line,
@@ -14,4 +19,5 @@ def report_site(rule: ProjectRule, site: Site, message: str) -> None:
         column=site.column,
         end_line=site.end_line,
         end_column=site.end_column,
+        fix=fix,
     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from reviewbot.model.findings import Fix
 from reviewbot.model.rule import ProjectRule
+from reviewbot.sql.fixes import timestamptz_fix
 from reviewbot.sql.migrations import is_synthesized
 from reviewbot.sql.reporting import report_site
-from reviewbot.sql.schema import Column, catalog_of
+from reviewbot.sql.schema import Column, Table, catalog_of
 
 
 def is_naive_timestamp(dtype: exp.DataType | None) -> bool:
@@ -37,9 +39,10 @@ class TimestampWithoutTimeZone(ProjectRule):
                     groups.setdefault(column.site.path, []).append(column)
             for columns in groups.values():
                 columns.sort(key=lambda c: (c.site.line, c.site.column))
-                self._report(table.name, columns)
+                self._report(table, columns)
 
-    def _report(self, table: str, columns: list[Column]) -> None:
+    def _report(self, schema_table: Table, columns: list[Column]) -> None:
+        table = schema_table.name
         first = columns[0]
         assert first.document is not None
         fix = (
@@ -57,4 +60,15 @@ class TimestampWithoutTimeZone(ProjectRule):
             first.type_site or first.site,
             f"{what}: wall-clock time with no offset, so values written from different time "
             f"zones cannot be compared; {fix}.",
+            fix=_fix_all(schema_table, columns),
         )
+
+
+def _fix_all(table: Table, columns: list[Column]) -> Fix | None:
+    """One fix for the columns of one finding, only when each of them can be fixed (a column of
+    a table that already exists keeps its finding and gets no fix)."""
+    fixes = [timestamptz_fix(table, column) for column in columns]
+    if not fixes or any(f is None for f in fixes):
+        return None
+    edits = tuple(edit for f in fixes if f is not None for edit in f.edits)
+    return Fix("Use timestamptz", edits, safe=all(f.safe for f in fixes if f is not None))
