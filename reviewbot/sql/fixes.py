@@ -248,6 +248,8 @@ def _in_create_table(table: Table, column: Column) -> bool:
     site = column.type_site or column.site
     if created is None or column.document is None or column.document is not table.created_in:
         return False
+    if column.document.attributes.get("synthesized") == "alembic":
+        return True  # each Alembic operation is a document of its own
     return (created.path, created.line, created.column) <= (site.path, site.line, site.column) and (
         site.end_line,
         site.end_column,

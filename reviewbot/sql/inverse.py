@@ -100,6 +100,8 @@ class _Inverter:
 
     def invert(self, statement: SqlStatement) -> list[DownStep]:
         node = statement.expression
+        if _NOTHING_TO_UNDO.match(" ".join(statement.text.split())):
+            return []
         if node is None:
             return [_stub(statement, "the SQL parser could not read it")]
         if isinstance(node, exp.Create):
@@ -278,7 +280,9 @@ class _Inverter:
                 if isinstance(inner, exp.Constraint) and ident(inner.this):
                     steps.insert(0, DownStep(sql=f"{head} DROP CONSTRAINT {self.name(inner.this)}"))
                 elif isinstance(inner, exp.PrimaryKey) and self.dialect == "postgres":
-                    default = exp.to_identifier(f"{table.name}_pkey")
+                    # Postgres names it `<table>_pkey`, in the table name's case.
+                    quoted = isinstance(table.this, exp.Identifier) and table.this.quoted
+                    default = exp.to_identifier(f"{table.name}_pkey", quoted=quoted)
                     steps.insert(0, DownStep(sql=f"{head} DROP CONSTRAINT {self.name(default)}"))
                 elif not new_table:
                     steps.insert(
@@ -320,6 +324,7 @@ class _Inverter:
             old = self.prior_type(statement, ident(action.this)) if self.prior_type else None
             if old is None:
                 return [_stub(statement, "the column's type before this migration is not known")]
+            old = _storage_type(old)
             old_sql = old.sql(dialect=self.dialect)
             if self.dialect == "postgres":
                 return [
@@ -374,9 +379,45 @@ class _Inverter:
         if match:
             verb = "DISABLE" if match["verb"].upper() == "ENABLE" else "ENABLE"
             return [DownStep(sql=f"ALTER TABLE {match['name']} {verb} ROW LEVEL SECURITY")]
-        if re.match(r"(BEGIN|COMMIT|END|SET|RESET)\b", text, re.I):
-            return []
+        for pattern, why in _COMMAND_REASONS:
+            if pattern.match(text):
+                return [_stub(statement, why)]
         return [_stub(statement, "no exact inverse is known for this statement")]
+
+
+# Statements that leave the schema as it was: session settings, locks, statistics, and
+# `VALIDATE CONSTRAINT` (the constraint held before, now it is also checked on old rows).
+_NOTHING_TO_UNDO = re.compile(
+    r"(BEGIN|COMMIT|END|SET|RESET|LOCK|ANALYZE|VACUUM|REFRESH\s+MATERIALIZED\s+VIEW)\b"
+    r"|ALTER\s+TABLE\s+.*\bVALIDATE\s+CONSTRAINT\s+[\w\"$]+$",
+    re.I,
+)
+_COMMAND_REASONS = (
+    (
+        re.compile(r"CREATE\s+OR\s+REPLACE\b", re.I),
+        "`OR REPLACE`: the definition it replaced is not known",
+    ),
+    (
+        re.compile(r"ALTER\s+TYPE\s+.*\bADD\s+VALUE\b", re.I),
+        "PostgreSQL cannot drop an enum value: recreate the type without it, or leave it",
+    ),
+    (re.compile(r"TRUNCATE\b", re.I), "a data change: write what restores the rows"),
+    (re.compile(r"DO\b", re.I), "an anonymous code block: undo what it does"),
+    (re.compile(r"(GRANT|REVOKE)\b", re.I), "the privileges before it are not known"),
+)
+
+# `serial` is a column shorthand (an integer with a sequence default), not a type ALTER accepts.
+_SERIAL = {
+    exp.DataType.Type.SMALLSERIAL: exp.DataType.Type.SMALLINT,
+    exp.DataType.Type.SERIAL: exp.DataType.Type.INT,
+    exp.DataType.Type.BIGSERIAL: exp.DataType.Type.BIGINT,
+}
+
+
+def _storage_type(dtype: exp.DataType) -> exp.DataType:
+    if dtype.this in _SERIAL:
+        return exp.DataType(this=_SERIAL[dtype.this])
+    return dtype
 
 
 def _created(
