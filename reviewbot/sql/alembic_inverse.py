@@ -20,7 +20,7 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from reviewbot.python.names import string_value
 from reviewbot.sql.alembic import Args, call_name, split_args
-from reviewbot.sql.inverse import TODO, invert
+from reviewbot.sql.inverse import TODO, default_constraint_name, invert
 from reviewbot.sql.source import SqlDocument, split_and_parse
 from reviewbot.workspace.sources import SourceFile
 
@@ -221,7 +221,7 @@ class _Inverter:
     ) -> str | None:
         name = args.get(0, "constraint_name")
         if name is None or (isinstance(name, cst.Name) and name.value == "None"):
-            return None
+            return self._unnamed(call, args, receiver, batch, kind)
         if batch:
             return f'{receiver}.drop_constraint({self.code(name)}, type_="{kind}")'
         table_key = "source_table" if kind == "foreignkey" else "table_name"
@@ -229,6 +229,37 @@ class _Inverter:
         schema = args.kw("source_schema") if kind == "foreignkey" else args.kw("schema")
         extra = f", schema={self.code(schema)}" if schema is not None else ""
         return f'op.drop_constraint({self.code(name)}, {table}, type_="{kind}"{extra})'
+
+    def _unnamed(
+        self, call: cst.Call, args: Args, receiver: str, batch: bool, kind: str
+    ) -> _Step | None:
+        """`create_foreign_key(None, ...)`: dropped under PostgreSQL's default name, with a to-do
+        to check it (a naming convention in the project's metadata names it otherwise)."""
+        suffix = {"foreignkey": "fkey", "unique": "key"}.get(kind)
+        if suffix is None or self.dialect != "postgres" or batch:
+            return None
+        table = string_value(args.get(1, "source_table" if kind == "foreignkey" else "table_name"))
+        column_node = args.get(3 if kind == "foreignkey" else 2, "local_cols" if kind == "foreignkey" else "columns")
+        columns: list[str] = []
+        if isinstance(column_node, (cst.List, cst.Tuple)):
+            for element in column_node.elements:
+                value = string_value(element.value)
+                if value is None:
+                    return None
+                columns.append(value)
+        name = default_constraint_name(table or "", columns, suffix)
+        if table is None or name is None:
+            return None
+        table_code = self._arg(args, 1, "source_table" if kind == "foreignkey" else "table_name")
+        return _Step(
+            [
+                f"# {TODO}: check that PostgreSQL named the constraint {name} (its default; a "
+                "naming convention in the metadata names it otherwise)",
+                f'op.drop_constraint("{name}", {table_code}, type_="{kind}")',
+            ],
+            exact=1,
+            stubs=1,
+        )
 
     def _create_foreign_key(
         self, call: cst.Call, args: Args, receiver: str, batch: bool
@@ -337,8 +368,36 @@ def generate_downgrade(module: cst.Module, upgrade: cst.FunctionDef, dialect: st
     statements: Sequence[cst.BaseStatement] = (
         body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body.body)]
     )
-    step = inverter.block(statements)
-    return AlembicDown(step.lines, step.exact, step.stubs)
+    guards: list[str] = []
+    rest = list(statements)
+    while rest and _is_guard(rest[0]):
+        # `if skip_this_database(op): return` first in `upgrade()`: the same condition skips the
+        # way down, so it comes first in `downgrade()` too.
+        guards.extend(inverter.code(rest.pop(0)).splitlines())
+    step = inverter.block(rest)
+    if not step.lines:
+        return AlembicDown([], step.exact, step.stubs)
+    return AlembicDown([*guards, *step.lines], step.exact, step.stubs)
+
+
+def _is_guard(statement: cst.BaseStatement) -> bool:
+    """`if <condition>: return` (no else): an early exit, not an operation."""
+    if not isinstance(statement, cst.If) or statement.orelse is not None:
+        return False
+    body = statement.body
+    smalls = (
+        list(body.body)
+        if isinstance(body, cst.SimpleStatementSuite)
+        else [
+            small
+            for line in body.body
+            if isinstance(line, cst.SimpleStatementLine)
+            for small in line.body
+        ]
+        if all(isinstance(line, cst.SimpleStatementLine) for line in body.body)
+        else []
+    )
+    return len(smalls) == 1 and isinstance(smalls[0], cst.Return) and smalls[0].value is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,10 +285,7 @@ class _Inverter:
                     default = exp.to_identifier(f"{table.name}_pkey", quoted=quoted)
                     steps.insert(0, DownStep(sql=f"{head} DROP CONSTRAINT {self.name(default)}"))
                 elif not new_table:
-                    steps.insert(
-                        0,
-                        _stub(statement, "the constraint has no name: look up the one it got"),
-                    )
+                    steps[:0] = self._unnamed(statement, head, table, inner)
             return steps
         if isinstance(action, exp.AlterRename) and isinstance(action.this, exp.Table):
             renamed = action.this.copy()
@@ -314,6 +311,30 @@ class _Inverter:
         if isinstance(action, exp.Drop):
             return [_stub(statement, "it drops something: recreate it as it was")]
         return [_stub(statement, "no exact inverse is known for this ALTER TABLE action")]
+
+    def _unnamed(
+        self, statement: SqlStatement, head: str, table: exp.Table, node: exp.Expression
+    ) -> list[DownStep]:
+        """An unnamed UNIQUE or FOREIGN KEY: Postgres names it `<table>_<columns>_key` / `_fkey`
+        unless that name is taken; the drop uses that name, with a to-do to check it."""
+        columns: list[str] = []
+        suffix = None
+        if isinstance(node, exp.ForeignKey):
+            columns = [_stored_name(c) for c in node.expressions]
+            suffix = "fkey"
+        elif isinstance(node, exp.UniqueColumnConstraint) and isinstance(node.this, exp.Schema):
+            columns = [_stored_name(c) for c in node.this.expressions]
+            suffix = "key"
+        table_name = _stored_name(table.this)
+        name = default_constraint_name(table_name, columns, suffix) if suffix else None
+        if self.dialect != "postgres" or name is None:
+            return [_stub(statement, "the constraint has no name: look up the one it got")]
+        quoted = isinstance(table.this, exp.Identifier) and table.this.quoted
+        label = self.name(exp.to_identifier(name, quoted=quoted or name != name.lower()))
+        return [
+            DownStep(todo=f"check that PostgreSQL named the constraint {label} (its default)"),
+            DownStep(sql=f"{head} DROP CONSTRAINT {label}"),
+        ]
 
     def _alter_column(
         self, statement: SqlStatement, head: str, key: str | None, action: exp.AlterColumn
@@ -412,6 +433,24 @@ _SERIAL = {
     exp.DataType.Type.SERIAL: exp.DataType.Type.INT,
     exp.DataType.Type.BIGSERIAL: exp.DataType.Type.BIGINT,
 }
+
+
+def _stored_name(node: exp.Expression | None) -> str:
+    """A name as Postgres stores it: quoted as written, unquoted folded to lower case."""
+    if isinstance(node, exp.Column):
+        node = node.this
+    if isinstance(node, exp.Identifier):
+        return str(node.this) if node.quoted else str(node.this).lower()
+    return ""
+
+
+def default_constraint_name(table: str, columns: Sequence[str], suffix: str) -> str | None:
+    """The name PostgreSQL gives an unnamed constraint when it is free (`orders_user_id_fkey`);
+    None when it would be truncated (more than 63 bytes) or a column is not a plain name."""
+    if not table or not columns or not all(columns):
+        return None
+    name = "_".join([table, *columns, suffix])
+    return name if len(name.encode()) <= 63 else None
 
 
 def _storage_type(dtype: exp.DataType) -> exp.DataType:
