@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, NoReturn
 from reviewbot import __version__
 from reviewbot.checklist import documents
 from reviewbot.database import command as migrations_command
-from reviewbot.model.catalog import CatalogError, RuleMeta, load_catalog
+from reviewbot.model.catalog import FIX_LABELS, CatalogError, RuleMeta, load_catalog
 from reviewbot.output import REPORTERS
 from reviewbot.output import text as text_report
 from reviewbot.output.escape import json_safe, printable, terminal_safe
@@ -35,7 +35,9 @@ from reviewbot.workspace.config import (
 )
 
 if TYPE_CHECKING:
+    from reviewbot.model.findings import Finding
     from reviewbot.scan.engine import ScanResult
+    from reviewbot.scan.runner import ScanOutcome, ScanRequest
 
 # Imported where used, not here: the scanner (`scan.runner`, `scan.cache`) and the migration reader
 # (`sql.migrations`) pull in libcst and sqlglot, about a second together; `rules`, `explain`,
@@ -125,6 +127,27 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument(
         "--filter", help=f"with --diff: {'|'.join(FilterMode)} (default {FilterMode.ADDED})"
     )
+    scan.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the safe fixes findings carry (files rewritten in place), then report "
+        "what is left",
+    )
+    scan.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="with --fix, --fix-only or --fix-diff: apply unsafe fixes too",
+    )
+    scan.add_argument(
+        "--fix-only",
+        action="store_true",
+        help="apply the fixes and print what changed; no report, exit 0",
+    )
+    scan.add_argument(
+        "--fix-diff",
+        action="store_true",
+        help="print the fixes as a unified diff and write nothing; exit 1 if there are any",
+    )
 
     rules = commands.add_parser("rules", help="list every rule")
     rules.add_argument("--format", choices=("text", "json", "markdown"), default="text")
@@ -183,6 +206,19 @@ def _validate_scan_args(args: argparse.Namespace) -> None:
     if args.diff is not None and args.write_baseline is not None:
         raise UsageError("--write-baseline records every finding; drop --diff")
     args.filter = FilterMode.parse(args.filter) if args.filter is not None else FilterMode.ADDED
+    modes = [
+        f"--{m.replace('_', '-')}" for m in ("fix", "fix_only", "fix_diff") if getattr(args, m)
+    ]
+    if len(modes) > 1:
+        raise UsageError(f"choose one of {', '.join(modes)}")
+    if args.unsafe_fixes and not modes:
+        raise UsageError("--unsafe-fixes goes with --fix, --fix-only or --fix-diff")
+    if modes and args.diff is not None:
+        raise UsageError(f"{modes[0]} fixes the whole scan; drop --diff")
+    if modes and args.write_baseline is not None:
+        raise UsageError(f"{modes[0]} does not combine with --write-baseline")
+    if modes and Path("-") in args.paths:
+        raise UsageError(f"{modes[0]} rewrites files; it does not read `-` (stdin)")
 
 
 def progress_printer() -> Callable[[int, int], None] | None:
@@ -238,25 +274,28 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     _validate_scan_args(args)
     stdin = _read_stdin(args)
-    outcome = run_scan(
-        ScanRequest(
-            paths=list(args.paths),
-            config_path=args.config,
-            select=args.select,
-            ignore=args.ignore,
-            extend_select=args.extend_select,
-            fail_on=args.fail_on,
-            sql_dialect=args.sql_dialect,
-            baseline=args.baseline,
-            jobs=args.jobs,
-            file_timeout=args.file_timeout or None,
-            cache=not args.no_cache,
-            cache_dir=args.cache_dir,
-            stdin=stdin,
-            progress=None if args.quiet else progress_printer(),
-            all_migrations=args.all_migrations,
-        )
+    request = ScanRequest(
+        paths=list(args.paths),
+        config_path=args.config,
+        select=args.select,
+        ignore=args.ignore,
+        extend_select=args.extend_select,
+        fail_on=args.fail_on,
+        sql_dialect=args.sql_dialect,
+        baseline=args.baseline,
+        jobs=args.jobs,
+        file_timeout=args.file_timeout or None,
+        cache=not args.no_cache,
+        cache_dir=args.cache_dir,
+        stdin=stdin,
+        progress=None if args.quiet else progress_printer(),
+        all_migrations=args.all_migrations,
     )
+    outcome = run_scan(request)
+    if args.fix or args.fix_only or args.fix_diff:
+        status, outcome = _fix(args, request, outcome)
+        if status is not None:
+            return status
     if args.diff is not None:
         _, diffs = local_changes(outcome.config.root, args.diff)
         filter_outcome(outcome, ChangeSet.from_diffs(diffs, label=args.diff), args.filter)
@@ -287,6 +326,51 @@ def cmd_scan(args: argparse.Namespace) -> int:
     return EXIT_FINDINGS if outcome.failed else EXIT_OK
 
 
+def _fix(
+    args: argparse.Namespace, request: ScanRequest, outcome: ScanOutcome
+) -> tuple[int | None, ScanOutcome]:
+    """`--fix`, `--fix-only`, `--fix-diff`: fix, re-scan until nothing changes, then write or
+    print the diff. Returns the exit status (None for `--fix`, which goes on to report what
+    is left) and the last scan."""
+    from reviewbot.scan.fixer import run_fixes, summary, unified_diff, write
+    from reviewbot.scan.runner import run_scan
+
+    last = {"outcome": outcome}
+
+    def scan(overlay: dict[str, str]) -> list[Finding]:
+        request.overlay = overlay
+        last["outcome"] = run_scan(request)
+        return last["outcome"].result.findings
+
+    root = outcome.config.root
+    prefix = outcome.report_context().display_prefix
+    run, _ = run_fixes(
+        scan,
+        root,
+        unsafe=args.unsafe_fixes,
+        dialect=outcome.config.sql_dialect,
+        first=outcome.result.findings,
+    )
+
+    def shown(path: str) -> str:
+        return printable(prefix + path)
+
+    if args.fix_diff:
+        sys.stdout.write(terminal_safe(unified_diff(run, shown)))
+        for line in summary(run, shown):
+            print(line.replace("Fixed", "Would fix", 1), file=sys.stderr)
+        return (EXIT_FINDINGS if run.changed else EXIT_OK), last["outcome"]
+    run.notes.extend(write(run))
+    lines = summary(run, shown)
+    if args.fix_only:
+        for line in lines:
+            print(line)
+        return EXIT_OK, last["outcome"]
+    for line in lines:
+        print(line, file=sys.stderr)
+    return None, last["outcome"]
+
+
 def statistics_json(result: ScanResult) -> str:
     rows = [
         {"rule": rule, "count": n, "severity": severity.label}
@@ -303,6 +387,7 @@ def _rule_row(meta: RuleMeta) -> dict[str, object]:
         "tags": list(meta.tags),
         "default": meta.default,
         "status": meta.status,
+        "fix": meta.fix,
         "title": meta.title,
     }
 
@@ -310,13 +395,14 @@ def _rule_row(meta: RuleMeta) -> dict[str, object]:
 def rules_markdown() -> str:
     """The README's rule table, generated from the catalog so the two cannot drift apart."""
     lines = [
-        "| id | language | severity | default | what it reports |",
-        "|---|---|---|---|---|",
+        "| id | language | severity | default | fix | what it reports |",
+        "|---|---|---|---|---|---|",
     ]
     for meta in load_catalog().values():
         enabled = "planned" if meta.planned else ("on" if meta.default else "opt-in")
         lines.append(
-            f"| `{meta.id}` | {meta.language} | {meta.severity.label} | {enabled} | {meta.title} |"
+            f"| `{meta.id}` | {meta.language} | {meta.severity.label} | {enabled} "
+            f"| {FIX_LABELS[meta.fix]} | {meta.title} |"
         )
     return "\n".join(lines) + "\n"
 

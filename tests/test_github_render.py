@@ -257,3 +257,18 @@ def test_summary_counts_per_rule_and_agent_checklist() -> None:
     assert "**Fixed since the last run (1)**" in body and "~~`svc/q.sql:7` `select-star`~~" in body
     assert "in files this pull request changes (#7), filter `file`" in body
     assert "reviewbot fails at `error`, so this check fails" in body
+
+
+def test_an_unsafe_fix_says_so_and_a_fix_beyond_the_lines_is_a_diff() -> None:
+    from reviewbot.model.findings import Edit, Fix
+
+    fix = Fix("Add `timeout=10`", (Edit("app/db.py", 40, 40, ", timeout=10"),), safe=False)
+    diff = (
+        "--- a/app/db.py\n+++ b/app/db.py\n@@ -3 +3 @@\n-    foo(bar)\n+    foo(bar, timeout=10)\n"
+    )
+    body = render_comment(finding(fix=fix, fix_diff=diff), None, 3, CTX)
+    assert "**Fix:** Add `timeout=10` (unsafe: check it before committing;" in body
+    assert "```diff\n" + diff + "```" in body and "```suggestion" not in body
+    # The same fix with the finding's own span replaced: a one-click suggestion instead.
+    own = finding(fix=fix, fix_diff=diff, end_column=13, suggestion="foo(bar, timeout=10)")
+    assert "```suggestion\n    foo(bar, timeout=10)\n```" in render_comment(own, None, 3, CTX)

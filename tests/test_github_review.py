@@ -417,3 +417,35 @@ def test_a_clean_pull_request_gets_no_comment(action, fake: FakeGitHub, pr: Pull
     run = action()
     assert run.code == 0 and _writes(fake) == []
     assert "### ✅ reviewbot: no findings" in run.summary
+
+
+def test_a_fix_on_its_own_lines_is_a_suggestion_and_others_a_diff(
+    action, fake: FakeGitHub, pr: PullRequest
+) -> None:
+    pr.push(
+        {
+            "app/config.py": (
+                "import yaml\n"
+                "from yaml import load\n\n\n"
+                "def read(stream):\n"
+                "    return yaml.load(stream)\n\n\n"
+                "def read_any(stream):\n"
+                "    return load(stream)\n"
+            )
+        }
+    )
+    action()
+    (review,) = fake.calls("create_review")
+    comments = {
+        c["line"]: c["body"] for c in review.body["comments"] if c["path"] == "app/config.py"
+    }
+    # `yaml.load` -> `yaml.safe_load` changes only the commented line: one-click suggestion.
+    own = comments[6]
+    assert "**Fix:** Use `yaml.safe_load` (`reviewbot scan --fix` makes it)." in own
+    assert "```suggestion\n    return yaml.safe_load(stream)\n```" in own
+    # The bare `load` needs an import added above: not a suggestion, the change as a diff.
+    other = comments[10]
+    assert "```suggestion" not in other
+    assert "```diff\n--- a/app/config.py\n+++ b/app/config.py\n" in other
+    assert "+from yaml import safe_load\n" in other
+    assert "-    return load(stream)\n+    return safe_load(stream)\n" in other

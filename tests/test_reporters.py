@@ -79,7 +79,7 @@ def fixed_result() -> ScanResult:
                         '"SELECT id FROM users WHERE name = %s", (name,)',
                     ),
                 ),
-                safe=True,
+                safe=False,
             ),
         ),
         Finding(

@@ -19,6 +19,10 @@ _SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # `database`: proven on a live PostgreSQL by `reviewbot migrations verify`, never in a plain scan.
 LANGUAGES = ("python", "sql", "any", "database")
 STATUSES = ("stable", "planned")
+# Whether a rule's findings carry fixes (`scan --fix`): `safe` ones are applied by `--fix`,
+# `unsafe` ones only with `--unsafe-fixes`, `mixed`: safe for some shapes, unsafe for others.
+FIX_KINDS = ("none", "safe", "unsafe", "mixed")
+FIX_LABELS = {"none": "-", "safe": "safe", "unsafe": "unsafe", "mixed": "safe/unsafe"}
 _KNOWN_KEYS = {
     "id",
     "title",
@@ -33,6 +37,7 @@ _KNOWN_KEYS = {
     "options",
     "references",
     "examples",
+    "fix",
 }
 
 
@@ -72,6 +77,7 @@ class RuleMeta:
     valid: tuple[Example, ...] = ()
     invalid: tuple[Example, ...] = ()
     source: str = ""
+    fix: str = "none"
 
     @property
     def planned(self) -> bool:
@@ -134,6 +140,9 @@ def _parse_rule(path: Path) -> RuleMeta:
     status = str(raw.get("status", "stable"))
     if status not in STATUSES:
         raise CatalogError(f"{path.name}: status must be one of {STATUSES}")
+    fix = str(raw.get("fix", "none"))
+    if fix not in FIX_KINDS:
+        raise CatalogError(f"{path.name}: fix must be one of {FIX_KINDS}")
     try:
         severity = Severity.parse(str(raw["severity"]))
     except KeyError as exc:
@@ -168,6 +177,7 @@ def _parse_rule(path: Path) -> RuleMeta:
         valid=tuple(_example(e, language, where) for e in examples.get("valid") or ()),
         invalid=tuple(_example(e, language, where) for e in examples.get("invalid") or ()),
         source=path.name,
+        fix=fix,
     )
 
 

@@ -133,6 +133,9 @@ class Finding:
     # {"kind": "ignore" | "ignore-file", "line": N, "reason": "..." or None}.
     suppression: dict[str, Any] | None = None
     fix: Fix | None = None
+    # The fix as a unified diff of the files it changes, for reviewers (PR comments); the scan
+    # fills it, as it fills `suggestion` when the fix touches only the finding's own lines.
+    fix_diff: str = ""
 
     def with_fingerprint(self, occurrence: int) -> Finding:
         """Fingerprint from rule, path and the flagged code's text, never its line number."""

@@ -11,7 +11,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import libcst as cst
 from sqlglot import exp
 
+from reviewbot.model.findings import Edit, Fix
 from reviewbot.python.context import FileContext, Where, file_context
+from reviewbot.python.positions import offsets
 from reviewbot.python.scopes import NameTable, ScopePath
 from reviewbot.sql.source import SqlDocument, SqlStatement, node_span
 
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
     from libcst.metadata import QualifiedName
 
     from reviewbot.model.catalog import RuleMeta
-    from reviewbot.model.findings import Fix
     from reviewbot.python.syntax import Syntax
     from reviewbot.workspace.sources import SourceFile
 
@@ -91,6 +92,14 @@ class PythonFile:
 
     def add_fact(self, kind: str, value: Any) -> None:
         self.facts.setdefault(kind, []).append(value)
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int]:
+        """Character offsets of `node` in the file's text, for a fix's edits. Each call is one
+        code-generation pass (positions.offsets): rules ask only for nodes they report on."""
+        found = offsets(self.module, self.source, [node])
+        if node not in found:
+            raise LookupError("node is not part of this module")
+        return found[node]
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         """Names `node` refers to, with imports and aliases resolved (`h` -> `hashlib.md5`).
@@ -230,6 +239,14 @@ class PythonRule(Rule, cst.BatchableCSTVisitor):
 
     def qualified_names(self, node: cst.CSTNode) -> set[str]:
         return self.file.qualified_names(node)
+
+    def edit(self, node: cst.CSTNode, text: str) -> Edit:
+        """An edit replacing `node`'s code (its syntactic range) with `text`."""
+        start, end = self.file.span(node)
+        return Edit(self.file.source.path, start, end, text)
+
+    def insert(self, offset: int, text: str) -> Edit:
+        return Edit(self.file.source.path, offset, offset, text)
 
     def get_visitors(self) -> Mapping[str, Any]:
         # libcst finds visit_/leave_ methods with inspect.getmembers on every instance, i.e.

@@ -36,6 +36,12 @@ def rule_doc(meta: RuleMeta) -> str:
     enabled = "on by default" if meta.default else "opt-in"
     if meta.planned:
         enabled = "planned, not implemented yet"
+    fixes = {
+        "none": "",
+        "safe": " · fix: **safe** (`scan --fix`)",
+        "unsafe": " · fix: **unsafe** (`scan --fix --unsafe-fixes`)",
+        "mixed": " · fix: **safe or unsafe** by case (`scan --fix`, `--unsafe-fixes`)",
+    }[meta.fix]
     lines = [
         f"# `{meta.id}`: {meta.title}",
         "",
@@ -43,7 +49,7 @@ def rule_doc(meta: RuleMeta) -> str:
         " edit the catalog, not this page. -->",
         "",
         f"Severity **{meta.severity.label}** · language **{meta.language}** · {enabled}"
-        f" · tags: {', '.join(meta.tags) or '-'}",
+        f" · tags: {', '.join(meta.tags) or '-'}{fixes}",
         "",
     ]
     if meta.summary:

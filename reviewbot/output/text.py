@@ -98,6 +98,9 @@ def render(result: ScanResult, context: ReportContext) -> str:
         severity = _paint(f.severity.label, COLOURS[f.severity], color)
         out.append(f"{location} {severity} {_paint(f.rule, '1', color)} {printable(f.message)}")
         out.extend(_frame(f, color))
+        if f.fix is not None:
+            how = "--fix" if f.fix.safe else "unsafe: --fix --unsafe-fixes"
+            out.append(f"  = fix: {printable(f.fix.title)} ({how})")
         for ref in f.checklist[:3]:
             out.append(
                 f"  = checklist {printable(ref.agent)} ({printable(ref.path)}:{ref.line}): "
@@ -146,6 +149,13 @@ def render(result: ScanResult, context: ReportContext) -> str:
     if extras:
         headline += " " + "; ".join(extras).capitalize() + "."
     out.append(_paint(headline, "1", color))
+    safe = sum(1 for f in result.findings if f.fix is not None and f.fix.safe)
+    unsafe = sum(1 for f in result.findings if f.fix is not None and not f.fix.safe)
+    if safe or unsafe:
+        offer = [f"{safe} with `--fix`"] if safe else []
+        more = " more" if safe else ""
+        offer += [f"{unsafe}{more} with `--fix --unsafe-fixes`"] if unsafe else []
+        out.append(f"Fixable: {', '.join(offer)} (`--fix-diff` shows them).")
     n_rules = len(result.summary.rules_enabled)
     out.append(f"Rules: {n_rules} enabled from {printable(context.rule_source)}.")
     # Nothing the repository wrote may start a line GitHub's runner reads as a command.

@@ -103,6 +103,32 @@ class _Syntactic:
         found[self.node] = (start, end)
 
 
+def offsets(
+    module: cst.Module, source: SourceFile, nodes: Iterable[cst.CSTNode]
+) -> dict[cst.CSTNode, tuple[int, int]]:
+    """Character offsets `[start, end)` of `nodes`' syntactic ranges in `source.text` (what a
+    fix's edits need); the same ranges `positions` gives as lines and columns."""
+    wanted = set(nodes)
+    if not wanted:
+        return {}
+    try:
+        state = _Counting(module, set(wanted))
+        module._codegen(state)
+    except (AttributeError, TypeError, KeyError):
+        ranges = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+        starts = source.line_starts
+
+        def offset(position: CodePosition) -> int:
+            return starts[position.line - 1] + position.column
+
+        return {
+            node: (offset(ranges[node].start), offset(ranges[node].end))
+            for node in wanted
+            if node in ranges
+        }
+    return {node: span for node, span in state.found.items() if node in wanted}
+
+
 def positions(
     module: cst.Module, source: SourceFile, nodes: Iterable[cst.CSTNode]
 ) -> Mapping[cst.CSTNode, CodeRange]:

@@ -21,6 +21,7 @@ from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
 from reviewbot.python.foreign import FOREIGN_FACT
 from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
 from reviewbot.scan.cache import Cache, cache_location
+from reviewbot.scan.fixer import fix_diff, span_replacement
 from reviewbot.scan.parallel import (
     DEFAULT_FILE_TIMEOUT,
     PARALLEL_MIN_BYTES,
@@ -36,7 +37,7 @@ from reviewbot.workspace.config import Config
 from reviewbot.workspace.discovery import discover
 from reviewbot.workspace.globs import glob_set
 from reviewbot.workspace.guards import run_deep
-from reviewbot.workspace.sources import SourceFile, read_source
+from reviewbot.workspace.sources import SourceFile, language_of, read_source
 
 # Project rules that judge the suppressions: they run after every other rule has reported.
 LATE_RULES = frozenset({"unused-suppression"})
@@ -106,8 +107,12 @@ class Scanner:
         cache_dir: Path | None = None,
         services: dict[str, Any] | None = None,
         file_timeout: float | None = DEFAULT_FILE_TIMEOUT,
+        overlay: dict[str, str] | None = None,
     ) -> None:
         self.config = config
+        # Texts that stand for files (`scan --fix` re-scans its fixed texts before writing any):
+        # path relative to the root -> text; a path not on disk is scanned as a new file.
+        self.overlay = overlay or {}
         self.services = services or {}
         self.file_timeout = file_timeout
         catalog = active_catalog()
@@ -160,11 +165,20 @@ class Scanner:
         found = discover(paths, self.config.root, self.config.exclude)
         sources: list[SourceFile] = []
         for candidate in found.files:
+            if candidate.rel in self.overlay:
+                text = self.overlay[candidate.rel]
+                sources.append(SourceFile(candidate.rel, text, candidate.language))
+                continue
             source = read_source(candidate.absolute, candidate.rel, candidate.language)
             if isinstance(source, ScanError):
                 self.errors.append(source)
             else:
                 sources.append(source)
+        listed = {source.path for source in sources}
+        for rel, text in sorted(self.overlay.items()):
+            language = language_of(rel)
+            if rel not in listed and language is not None and not (self.config.root / rel).exists():
+                sources.append(SourceFile(rel, text, language))
         outcomes: list[FileOutcome | None] = [None] * len(sources)
         keys: list[str] = [""] * len(sources)
         todo: list[int] = []
@@ -369,6 +383,13 @@ class Scanner:
             message = message.replace(secret, masked)
             if suggestion is not None:
                 suggestion = suggestion.replace(secret, masked)
+        diff = ""
+        if item.fix is not None and not item.redact:
+            diff = fix_diff(item.fix, self._text_of)
+            if suggestion is None and source is not None:
+                suggestion = span_replacement(
+                    item.fix, source, item.line, item.column, item.end_line, item.end_column
+                )
         lines, clipped = clip_snippet(lines, item.column)
         snippet = "\n".join(lines)
         return Finding(
@@ -385,7 +406,13 @@ class Scanner:
             checklist=self.checklist.get(item.rule, ()),
             snippet_clipped=clipped,
             fix=item.fix,
+            fix_diff=diff,
         )
+
+    def _text_of(self, path: str) -> str | None:
+        """A file's text as scanned (None: not scanned, e.g. a file a fix creates)."""
+        source = self.sources.get(path)
+        return source.text if source is not None else None
 
 
 def redact(secret: str) -> str:

@@ -46,6 +46,8 @@ class ScanRequest:
     services: dict[str, Any] = field(default_factory=dict)
     # Check every migration, history or not (`--all-migrations`).
     all_migrations: bool = False
+    # Texts standing for files, by path relative to the scan root (see Scanner.overlay).
+    overlay: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -221,6 +223,7 @@ def run_scan(request: ScanRequest) -> ScanOutcome:
         cache_dir=request.cache_dir,
         services=request.services,
         file_timeout=request.file_timeout,
+        overlay=request.overlay,
     )
     if request.stdin is not None:
         result = scanner.scan_sources([_stdin_source(config, *request.stdin)])

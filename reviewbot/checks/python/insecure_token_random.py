@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from reviewbot.model.findings import Fix
 from reviewbot.model.rule import PythonRule
+from reviewbot.python.fixes import NoImport, bind, code
 from reviewbot.python.foreign import ForeignSuppressions
 from reviewbot.python.names import last_name
 from reviewbot.python.syntax import Syntax, calls_to
@@ -28,6 +30,34 @@ RANDOM_FUNCTIONS = frozenset(
 RANDOM_INSTANCE_METHODS = frozenset(
     n.replace("random.", "random.Random.") for n in RANDOM_FUNCTIONS
 )
+# `random` functions whose `secrets` twin draws the same values (one positional argument).
+SAME_CALLS = {
+    "choice": "choice",
+    "getrandbits": "randbits",
+    "randbytes": "token_bytes",
+    "randrange": "randbelow",
+}
+
+
+def _simple(node: cst.BaseExpression) -> bool:
+    """An operand that can be written twice: a name, an attribute or an integer."""
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Minus):
+        return isinstance(node.expression, cst.Integer)
+    return isinstance(node, cst.Name | cst.Attribute | cst.Integer)
+
+
+def _number(node: cst.BaseExpression) -> int | None:
+    if isinstance(node, cst.Integer):
+        return int(node.evaluated_value)
+    if (
+        isinstance(node, cst.UnaryOperation)
+        and isinstance(node.operator, cst.Minus)
+        and isinstance(node.expression, cst.Integer)
+    ):
+        return -int(node.expression.evaluated_value)
+    return None
+
+
 # Security values not covered by the secret vocabulary: one-time codes, nonces, salts.
 OTP_WORDS = frozenset({"otp", "totp", "hotp", "nonce", "salt", "passcode"})
 CODE_OWNERS = frozenset(
@@ -155,4 +185,46 @@ class InsecureTokenRandom(ForeignSuppressions, PythonRule):
             f"`random` makes the {purpose} in {where}: its output is predictable from a few "
             "observed values (Mersenne Twister). Use `secrets` (`secrets.token_urlsafe(32)`, "
             "`secrets.choice(alphabet)`, `secrets.randbelow(10**6)`).",
+            fix=self._fix(node),
         )
+
+    def _fix(self, node: cst.Call) -> Fix | None:
+        """The same call on `secrets`, where it means the same: `choice(seq)`,
+        `getrandbits(k)` -> `randbits(k)`, `randbytes(n)` -> `token_bytes(n)`, `randrange(n)`
+        -> `randbelow(n)`, `randint(a, b)` -> `a + randbelow(b - a + 1)`. Safe: the values are
+        drawn the same way, only from the OS's generator; nothing can seed it, which is the
+        point. Other functions (`choices`, `sample`, `uniform`) have no `secrets` twin: no fix."""
+        function = next(iter(self.qualified_names(node.func) & RANDOM_FUNCTIONS), None)
+        if function is None or any(arg.keyword or arg.star for arg in node.args):
+            return None
+        name = function.split(".")[-1]
+        values = [arg.value for arg in node.args]
+        # "\0" stands for the name `secrets` is bound to, known once the import is settled.
+        if name in SAME_CALLS and len(values) == 1:
+            template = f"\0.{SAME_CALLS[name]}({code(values[0])})"
+        elif name == "randint" and len(values) == 2 and all(map(_simple, values)):
+            low, high = (_number(v) for v in values)
+            if low is not None and high is not None:
+                size = high - low + 1
+                template = (
+                    f"\0.randbelow({size})" if low == 0 else f"({low} + \0.randbelow({size}))"
+                )
+            elif low is not None:
+                # randint(1, n) -> 1 + randbelow(n): the size folded as far as it goes.
+                b = code(values[1])
+                size_text = b if low == 1 else f"{b} {'+' if low < 1 else '-'} {abs(1 - low)}"
+                start = f"{low} + " if low else ""
+                template = (
+                    f"({start}\0.randbelow({size_text}))" if start else f"\0.randbelow({size_text})"
+                )
+            else:
+                a, b = (code(v) for v in values)
+                template = f"({a} + \0.randbelow({b} - {a} + 1))"
+        else:
+            return None
+        try:
+            module, added = bind(self.file, "secrets")
+        except NoImport:
+            return None
+        edits = (self.edit(node, template.replace("\0", module)), *([added] if added else []))
+        return Fix(title=f"Use `secrets` instead of `random.{name}`", edits=edits, safe=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from reviewbot.model.findings import Fix
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.bindings import Bindings
 from reviewbot.python.foreign import ForeignSuppressions
@@ -44,6 +45,8 @@ HTTPX_CALLS = frozenset(
     | {f"httpx.AsyncClient.{m}" for m in (*HTTP_METHODS, "stream", "send")}
 )
 DIRECT_CALLS = REQUESTS_FUNCTIONS | REQUESTS_SESSION_METHODS | URLOPEN
+# Seconds the fix writes when the `fix-timeout` option does not say.
+DEFAULT_FIX_TIMEOUT = 10
 
 
 class RequestWithoutTimeout(ForeignSuppressions, Bindings, PythonRule):
@@ -80,6 +83,7 @@ class RequestWithoutTimeout(ForeignSuppressions, Bindings, PythonRule):
                     timeout,
                     "`timeout=None` removes httpx's default timeout, so this call can hang "
                     "forever; pass a finite `httpx.Timeout(...)`.",
+                    fix=self._replace_none(timeout),
                 )
             return
         if timeout is not None:
@@ -88,6 +92,7 @@ class RequestWithoutTimeout(ForeignSuppressions, Bindings, PythonRule):
                     timeout,
                     "`timeout=None` waits forever for a server that never answers; pass a finite "
                     "timeout (seconds, or a `(connect, read)` tuple).",
+                    fix=self._replace_none(timeout),
                 )
             return
         method = method_name(node)
@@ -117,6 +122,31 @@ class RequestWithoutTimeout(ForeignSuppressions, Bindings, PythonRule):
             node,
             f"`{name}` without `timeout=` waits forever if the server accepts the connection but "
             f"never answers, {stuck}; pass `timeout=` (seconds, or a `(connect, read)` tuple).",
+            fix=self._add_timeout(node),
+        )
+
+    def _seconds(self) -> str:
+        value = self.options.get("fix-timeout", DEFAULT_FIX_TIMEOUT)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            value = DEFAULT_FIX_TIMEOUT
+        return repr(value)
+
+    def _add_timeout(self, node: cst.Call) -> Fix:
+        """Unsafe: the right limit depends on the server called; the default comes from the
+        `fix-timeout` option."""
+        seconds = self._seconds()
+        if node.args:
+            _, end = self.file.span(node.args[-1].value)
+            edit = self.insert(end, f", timeout={seconds}")
+        else:
+            _, end = self.file.span(node)
+            edit = self.insert(end - 1, f"timeout={seconds}")
+        return Fix(title=f"Add `timeout={seconds}`", edits=(edit,), safe=False)
+
+    def _replace_none(self, timeout: cst.BaseExpression) -> Fix:
+        seconds = self._seconds()
+        return Fix(
+            title=f"Use `timeout={seconds}`", edits=(self.edit(timeout, seconds),), safe=False
         )
 
     @staticmethod

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import ast
 import re
+from collections.abc import Callable
 
 import libcst as cst
 
+from reviewbot.model.findings import Edit, Fix
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.context import Where
 from reviewbot.python.foreign import ForeignSuppressions
+from reviewbot.python.sql_params import DOLLAR, DRIVER_STYLES, FORMAT, NAMED, QMARK, rewrite
 from reviewbot.python.strings import Built, StringTracker
 from reviewbot.python.syntax import Syntax, sql_sink_calls, string_constant
 from reviewbot.python.vocabulary import words
@@ -177,9 +180,75 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
             return
         if sink.startswith(".") and not looks_like_sql(built):
             return
-        self._report(argument, sink.lstrip(".").rsplit(".", 1)[-1], built)
+        self._report(
+            argument,
+            sink.lstrip(".").rsplit(".", 1)[-1],
+            built,
+            fix=lambda: self._fix(node, sink, argument),
+        )
 
-    def _report(self, argument: cst.BaseExpression, sink: str, built: Built) -> None:
+    def _fix(self, node: cst.Call, sink: str, argument: cst.BaseExpression) -> Fix | None:
+        """Placeholders and parameters in the driver's paramstyle (sql_params.py). Unsafe: a
+        value the SQL read as a number or a quoted literal now arrives typed by the driver
+        (`'5'` compared with an integer column, asyncpg's strict types), so check the types."""
+        if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
+            return None  # parameters passed already, or the SQL by keyword
+        style = self._paramstyle(sink)
+        if style is None:
+            return None
+        found = rewrite(argument, style)
+        if found is None:
+            return None
+        title = "Pass the values as query parameters"
+        edits: tuple[Edit, ...]
+        if style == NAMED:
+            binds = ", ".join(f"{n}={v}" for n, v in zip(found.names, found.params, strict=True))
+            _, end = self.file.span(node)
+            edits = (self.edit(argument, found.query), self.insert(end, f".bindparams({binds})"))
+        elif style == DOLLAR:
+            edits = (self.edit(argument, ", ".join((found.query, *found.params))),)
+        else:
+            params = ", ".join(found.params) + ("," if len(found.params) == 1 else "")
+            edits = (self.edit(argument, f"{found.query}, ({params})"),)
+        return Fix(title=title, edits=edits, safe=False)
+
+    def _paramstyle(self, sink: str) -> str | None:
+        """The placeholder style of this call: `text()` binds `:name`; Django's `.raw` takes
+        `%s`; a cursor's `execute` whatever the one driver the file imports takes (or the
+        `fix-paramstyle` option); asyncpg's `fetch*` take `$1`."""
+        if not sink.startswith("."):
+            return NAMED if sink.rsplit(".", 1)[-1] == "text" else None
+        method = sink[1:]
+        if method == "raw":
+            return FORMAT
+        if method not in ("execute", "fetch", "fetchrow", "fetchval"):
+            return None
+        chosen = str(self.options.get("fix-paramstyle", "auto"))
+        if chosen in (FORMAT, QMARK, DOLLAR):
+            style: str | None = chosen
+        else:
+            table = self.file.bindings()
+            if table is None:
+                return None
+            styles = {
+                driver_style
+                for targets in table.imports.values()
+                for target in targets
+                for module, driver_style in DRIVER_STYLES.items()
+                if target == module or target.startswith(module + ".")
+            }
+            style = styles.pop() if len(styles) == 1 else None
+        if style != DOLLAR and method != "execute":
+            return None
+        return style
+
+    def _report(
+        self,
+        argument: cst.BaseExpression,
+        sink: str,
+        built: Built,
+        fix: Callable[[], Fix | None] | None = None,
+    ) -> None:
         if self.foreign_suppressed() or self._identifiers_from_code(built):
             return
         how, parts = built.described()
@@ -194,6 +263,7 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
             f"SQL passed to `{sink}` is built with {how} from {parts}; pass values as "
             "query parameters (placeholders plus a separate argument) instead of formatting them "
             f"into the SQL text.{where}",
+            fix=fix() if fix is not None else None,
         )
 
     def _sink_name(self, node: cst.Call) -> str | None:

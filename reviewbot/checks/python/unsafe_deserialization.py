@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import libcst as cst
 
+from reviewbot.model.findings import Edit, Fix
 from reviewbot.model.rule import PythonRule
+from reviewbot.python.fixes import NoImport, bind
 from reviewbot.python.foreign import ForeignSuppressions
 from reviewbot.python.names import argument, last_name
 from reviewbot.python.strings import StringTracker
@@ -62,7 +64,7 @@ class UnsafeDeserialization(ForeignSuppressions, StringTracker, PythonRule):
             if name in YAML_LOADS:
                 loader = argument(node, 1, "Loader")
                 if loader is None or last_name(loader) not in SAFE_LOADERS:
-                    self._report_yaml(node, name)
+                    self._report_yaml(node, name, self._yaml_fix(node, name, loader))
                 return
             if name in SHELVE_OPEN:
                 path = argument(node, 0, "filename")
@@ -75,9 +77,34 @@ class UnsafeDeserialization(ForeignSuppressions, StringTracker, PythonRule):
                     )
                 return
 
-    def _report_yaml(self, node: cst.Call, name: str) -> None:
+    def _report_yaml(self, node: cst.Call, name: str, fix: Fix | None = None) -> None:
         self.report(
             node,
             f"`{name}` without a safe loader can build arbitrary Python objects (and run code) "
             "from the document; use `yaml.safe_load(...)` or pass `Loader=yaml.SafeLoader`.",
+            fix=fix,
         )
+
+    def _yaml_fix(self, node: cst.Call, name: str, loader: cst.BaseExpression | None) -> Fix | None:
+        """`yaml.load(stream)` -> `yaml.safe_load(stream)`: safe, since without a Loader the
+        call either fails (PyYAML 6) or uses FullLoader, which reads every plain document as
+        SafeLoader does. A loader named explicitly (`Loader=yaml.Loader`) was a choice: no fix,
+        the author must say which objects the documents may build."""
+        if loader is not None or len(node.args) != 1 or node.args[0].keyword is not None:
+            return None
+        if node.args[0].star:
+            return None
+        safe = "safe_load_all" if name.endswith("_all") else "safe_load"
+        func = node.func
+        edits: tuple[Edit, ...]
+        if isinstance(func, cst.Attribute) and self.qualified_names(func.value) == {"yaml"}:
+            edits = (self.edit(func.attr, safe),)
+        elif isinstance(func, cst.Name):
+            try:
+                local, added = bind(self.file, "yaml", safe)
+            except NoImport:
+                return None
+            edits = (self.edit(func, local), *([added] if added else []))
+        else:
+            return None
+        return Fix(title=f"Use `yaml.{safe}`", edits=edits, safe=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 from reviewbot import __version__
 from reviewbot.model.catalog import RuleMeta
-from reviewbot.model.findings import REDACTED, Finding, ScanError, Severity
+from reviewbot.model.findings import REDACTED, Finding, Fix, ScanError, Severity
 from reviewbot.model.rule_docs import rule_doc_url
 from reviewbot.output.github.markdown import code, inline, link
 from reviewbot.scan.filtering import ChangeSet, FilterMode
@@ -187,6 +187,15 @@ def suggestion_text(finding: Finding, start: int, end: int) -> str | None:
     return f"{head}{finding.suggestion}{tail}"
 
 
+def _fix_heading(fix: Fix) -> str:
+    how = (
+        "`reviewbot scan --fix` makes it"
+        if fix.safe
+        else "unsafe: check it before committing; `reviewbot scan --fix --unsafe-fixes` makes it"
+    )
+    return f"**Fix:** {inline(fix.title[:200])} ({how})."
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -223,8 +232,19 @@ def render_comment(
     replacement = suggestion_text(finding, start or line, line)
     # A cut suggestion block would offer to write the cut text into the code: too long, left out.
     fix_room = COMMENT_BUDGET // 2
+    fix = finding.fix
+    if fix is not None:
+        parts.append(_fix_heading(fix))
     if replacement is not None and len(replacement) < fix_room:
         parts.append(_fence(replacement, "suggestion"))
+    elif fix is not None and finding.fix_diff and len(finding.fix_diff) < fix_room:
+        # The fix reaches past the commented lines (an import, another file): a suggestion
+        # block cannot hold it, so the change is shown for the author to make.
+        parts.append("The proposed change:\n" + _fence(finding.fix_diff.rstrip("\n"), "diff"))
+    elif fix is not None and finding.fix_diff:
+        parts.append(
+            "_The proposed change is too long to show here; `reviewbot scan --fix` makes it._"
+        )
     elif finding.suggestion and len(finding.suggestion) < fix_room:
         language = LANGUAGE.get(finding.path[finding.path.rfind(".") :], "")
         parts.append(
