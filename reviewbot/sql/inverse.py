@@ -388,6 +388,11 @@ class _Inverter:
                     )
                 ]
             return [DownStep(sql=f"DROP EXTENSION {match['name']}")]
+        match = re.match(rf"CREATE\s+(?P<kind>FUNCTION|PROCEDURE)\s+{name}\s*\(", text, re.I)
+        if match:
+            arguments = _argument_list(text, match.end() - 1)
+            if arguments is not None:
+                return [DownStep(sql=f"DROP {match['kind'].upper()} {match['name']}({arguments})")]
         match = re.match(rf"CREATE\s+POLICY\s+{name}\s+ON\s+(?P<table>\S+)", text, re.I)
         if match:
             return [DownStep(sql=f"DROP POLICY {match['name']} ON {match['table']}")]
@@ -426,6 +431,42 @@ _COMMAND_REASONS = (
     (re.compile(r"DO\b", re.I), "an anonymous code block: undo what it does"),
     (re.compile(r"(GRANT|REVOKE)\b", re.I), "the privileges before it are not known"),
 )
+
+def _argument_list(text: str, open_at: int) -> str | None:
+    """A function's argument list as `DROP FUNCTION` takes it (modes, names and types; defaults
+    left out), read from the `(` at `open_at`; None when the brackets do not close."""
+    depth = 0
+    for at in range(open_at, len(text)):
+        if text[at] == "(":
+            depth += 1
+        elif text[at] == ")":
+            depth -= 1
+            if depth == 0:
+                inner = text[open_at + 1 : at]
+                parts = []
+                for argument in _split_top_level(inner):
+                    argument = re.split(r"\s+DEFAULT\s+|\s*=\s*", argument, 1, re.I)[0].strip()
+                    if argument:
+                        parts.append(argument)
+                return ", ".join(parts)
+    return None
+
+
+def _split_top_level(text: str) -> list[str]:
+    parts, depth, current = [], 0, []
+    for char in text:
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        if char == "," and depth == 0:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    return parts
+
 
 # `serial` is a column shorthand (an integer with a sequence default), not a type ALTER accepts.
 _SERIAL = {
