@@ -95,7 +95,10 @@ def test_a_type_change_reverts_to_the_type_an_earlier_migration_stated() -> None
     assert finding.fix is not None and finding.fix.safe
     [edit] = finding.fix.edits
     assert edit.path == "db/migrations/000002_code.down.sql"
-    assert edit.text == 'ALTER TABLE users ALTER COLUMN code TYPE VARCHAR(20) USING code::VARCHAR(20);\n'
+    assert (
+        edit.text
+        == "ALTER TABLE users ALTER COLUMN code TYPE VARCHAR(20) USING code::VARCHAR(20);\n"
+    )
 
 
 def test_unnamed_constraint_is_dropped_by_postgres_default_name_with_a_todo() -> None:
@@ -195,9 +198,10 @@ def test_concurrently_fix_where_the_file_opts_out_of_the_transaction() -> None:
     [finding] = hits(files, "index-without-concurrently")
     assert finding.fix is not None and finding.fix.safe
     fixed = apply(files, finding.fix.edits)
-    assert "CREATE UNIQUE INDEX CONCURRENTLY o_s ON orders (s);" in fixed[
-        "db/migrations/20240101_idx.sql"
-    ]
+    assert (
+        "CREATE UNIQUE INDEX CONCURRENTLY o_s ON orders (s);"
+        in fixed["db/migrations/20240101_idx.sql"]
+    )
     assert not hits(fixed, "index-without-concurrently")
 
 

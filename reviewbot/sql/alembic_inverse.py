@@ -143,9 +143,12 @@ class _Inverter:
     @staticmethod
     def _op_name(call: cst.Call, batch: str | None) -> str | None:
         func = call.func
-        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
-            if func.value.value == "op" or (batch is not None and func.value.value == batch):
-                return func.attr.value
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value in ("op", batch)
+        ):
+            return func.attr.value
         return None
 
     def call(self, call: cst.Call, batch: str | None) -> _Step:
@@ -218,7 +221,7 @@ class _Inverter:
 
     def _constraint(
         self, call: cst.Call, args: Args, receiver: str, batch: bool, kind: str
-    ) -> str | None:
+    ) -> str | _Step | None:
         name = args.get(0, "constraint_name")
         if name is None or (isinstance(name, cst.Name) and name.value == "None"):
             return self._unnamed(call, args, receiver, batch, kind)
@@ -239,7 +242,9 @@ class _Inverter:
         if suffix is None or self.dialect != "postgres" or batch:
             return None
         table = string_value(args.get(1, "source_table" if kind == "foreignkey" else "table_name"))
-        column_node = args.get(3 if kind == "foreignkey" else 2, "local_cols" if kind == "foreignkey" else "columns")
+        column_node = args.get(
+            3 if kind == "foreignkey" else 2, "local_cols" if kind == "foreignkey" else "columns"
+        )
         columns: list[str] = []
         if isinstance(column_node, (cst.List, cst.Tuple)):
             for element in column_node.elements:
@@ -263,22 +268,22 @@ class _Inverter:
 
     def _create_foreign_key(
         self, call: cst.Call, args: Args, receiver: str, batch: bool
-    ) -> str | None:
+    ) -> str | _Step | None:
         return self._constraint(call, args, receiver, batch, "foreignkey")
 
     def _create_unique_constraint(
         self, call: cst.Call, args: Args, receiver: str, batch: bool
-    ) -> str | None:
+    ) -> str | _Step | None:
         return self._constraint(call, args, receiver, batch, "unique")
 
     def _create_primary_key(
         self, call: cst.Call, args: Args, receiver: str, batch: bool
-    ) -> str | None:
+    ) -> str | _Step | None:
         return self._constraint(call, args, receiver, batch, "primary")
 
     def _create_check_constraint(
         self, call: cst.Call, args: Args, receiver: str, batch: bool
-    ) -> str | None:
+    ) -> str | _Step | None:
         return self._constraint(call, args, receiver, batch, "check")
 
     def _rename_table(self, call: cst.Call, args: Args, receiver: str, batch: bool) -> str | None:
@@ -287,7 +292,9 @@ class _Inverter:
             return None
         return f"op.rename_table({new}, {old}{self._schema(args)})"
 
-    def _alter_column(self, call: cst.Call, args: Args, receiver: str, batch: bool) -> str | _Step | None:
+    def _alter_column(
+        self, call: cst.Call, args: Args, receiver: str, batch: bool
+    ) -> str | _Step | None:
         offset = 0 if batch else 1
         table = None if batch else self._arg(args, 0, "table_name")
         column = self._arg(args, offset, "column_name")
@@ -330,16 +337,22 @@ class _Inverter:
             value = args.kw(keep)
             if value is not None and not any(p.startswith(f"{keep}=") for p in parts):
                 parts.append(f"{keep}={self.code(value)}")
-        head = f"{receiver}.alter_column({target}" if batch else f"op.alter_column({table}, {target}"
+        head = (
+            f"{receiver}.alter_column({target}" if batch else f"op.alter_column({table}, {target}"
+        )
         return head + "".join(", " + p for p in parts) + ")"
 
-    def _bulk_insert(self, call: cst.Call, args: Args, receiver: str, batch: bool) -> str | _Step | None:
+    def _bulk_insert(
+        self, call: cst.Call, args: Args, receiver: str, batch: bool
+    ) -> str | _Step | None:
         table = args.get(0, "table")
         if isinstance(table, cst.Name) and table.value in self.created_names:
             return _Step([])  # dropping the table removes its rows
         return self.stub(call, "a data change: write what removes the rows")
 
-    def _execute(self, call: cst.Call, args: Args, receiver: str, batch: bool) -> str | _Step | None:
+    def _execute(
+        self, call: cst.Call, args: Args, receiver: str, batch: bool
+    ) -> str | _Step | None:
         node = args.get(0, "sqltext")
         if isinstance(node, cst.Call) and call_name(node) == "text":
             inner = split_args(node)
@@ -365,9 +378,11 @@ def generate_downgrade(module: cst.Module, upgrade: cst.FunctionDef, dialect: st
     """The body of `downgrade()` that undoes `upgrade()` of `module`."""
     inverter = _Inverter(module, dialect)
     body = upgrade.body
-    statements: Sequence[cst.BaseStatement] = (
-        body.body if isinstance(body, cst.IndentedBlock) else [cst.SimpleStatementLine(body.body)]
-    )
+    statements: Sequence[cst.BaseStatement] = []
+    if isinstance(body, cst.IndentedBlock):
+        statements = body.body
+    elif isinstance(body, cst.SimpleStatementSuite):
+        statements = [cst.SimpleStatementLine(body.body)]
     guards: list[str] = []
     rest = list(statements)
     while rest and _is_guard(rest[0]):
@@ -423,9 +438,7 @@ def downgrade_edit(text: str, dialect: str = "postgres") -> DowngradeEdit | None
     except (cst.ParserSyntaxError, RecursionError, ValueError):
         return None
     module = wrapper.module
-    functions = {
-        s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)
-    }
+    functions = {s.name.value: s for s in module.body if isinstance(s, cst.FunctionDef)}
     upgrade, downgrade = functions.get("upgrade"), functions.get("downgrade")
     if upgrade is None:
         return None
@@ -441,10 +454,10 @@ def downgrade_edit(text: str, dialect: str = "postgres") -> DowngradeEdit | None
         return positions[node]
 
     if downgrade is None:
-        end = span(upgrade).end
+        upgrade_end = span(upgrade).end
         returns = f" {module.code_for_node(upgrade.returns).strip()}" if upgrade.returns else ""
         body = "".join(f"\n{INDENT}{line}" for line in down.lines)
-        at = _offset(line_starts, end.line, end.column)
+        at = _offset(line_starts, upgrade_end.line, upgrade_end.column)
         return DowngradeEdit(at, at, f"\n\n\ndef downgrade(){returns}:{body}", down)
     body_node = downgrade.body
     if isinstance(body_node, cst.IndentedBlock):

@@ -327,7 +327,9 @@ def numeric_fix(table: Table, column: Column) -> Fix | None:
     """`float` / `real` / `double precision` -> `numeric(12, 2)` (`sa.Numeric(12, 2)`)."""
 
     def sql(written: str) -> str | None:
-        return "numeric(12, 2)" if column.dtype is not None and not column.dtype.expressions else None
+        return (
+            "numeric(12, 2)" if column.dtype is not None and not column.dtype.expressions else None
+        )
 
     def python(written: str) -> str | None:
         match = _SA_FLOAT.match(written.strip())

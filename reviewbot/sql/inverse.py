@@ -178,7 +178,9 @@ class _Inverter:
             return [_stub(statement, "the trigger's name and table could not be read")]
         return [_stub(statement, f"no exact inverse is known for CREATE {kind}".rstrip())]
 
-    def _create_index(self, statement: SqlStatement, node: exp.Create, exists: str) -> list[DownStep]:
+    def _create_index(
+        self, statement: SqlStatement, node: exp.Create, exists: str
+    ) -> list[DownStep]:
         index = node.this
         if not isinstance(index, exp.Index):
             return [_stub(statement, "the index could not be read")]
@@ -191,7 +193,7 @@ class _Inverter:
         name = self.name(index.this)
         if key is not None and key in self.dropped_later:
             return []
-        if self.dialect == "mysql":
+        if self.dialect == "mysql" and isinstance(table, exp.Table):
             return [DownStep(sql=f"DROP INDEX {name} ON {self.name(table)}")]
         schema = table.args.get("db") if isinstance(table, exp.Table) else None
         if isinstance(schema, exp.Identifier) and self.dialect in ("postgres", "sqlite"):
@@ -234,8 +236,7 @@ class _Inverter:
                     qualified.set("db", old.args["db"].copy())
                 return [
                     DownStep(
-                        sql=f"ALTER INDEX {self.name(qualified)} RENAME TO "
-                        f"{self.name(old.this)}"
+                        sql=f"ALTER INDEX {self.name(qualified)} RENAME TO {self.name(old.this)}"
                     )
                 ]
         if kind != "TABLE" or not isinstance(node.this, exp.Table):
@@ -272,9 +273,13 @@ class _Inverter:
             return [DownStep(sql=f"{head} DROP COLUMN{exists} {self.name(action.this)}")]
         if isinstance(action, exp.AddConstraint):
             if "USING INDEX" in statement.text.upper():
-                return [] if new_table else [
-                    _stub(statement, "the constraint took over an index that must be rebuilt")
-                ]
+                return (
+                    []
+                    if new_table
+                    else [
+                        _stub(statement, "the constraint took over an index that must be rebuilt")
+                    ]
+                )
             steps: list[DownStep] = []
             for inner in action.expressions:
                 if isinstance(inner, exp.Constraint) and ident(inner.this):
@@ -291,7 +296,9 @@ class _Inverter:
             renamed = action.this.copy()
             if table.args.get("db") is not None and renamed.args.get("db") is None:
                 renamed.set("db", table.args["db"].copy())
-            return [DownStep(sql=f"ALTER TABLE {self.name(renamed)} RENAME TO {self.name(table.this)}")]
+            return [
+                DownStep(sql=f"ALTER TABLE {self.name(renamed)} RENAME TO {self.name(table.this)}")
+            ]
         if isinstance(action, exp.RenameColumn):
             old, new = action.this, action.args.get("to")
             if old is None or new is None:
@@ -432,6 +439,7 @@ _COMMAND_REASONS = (
     (re.compile(r"(GRANT|REVOKE)\b", re.I), "the privileges before it are not known"),
 )
 
+
 def _argument_list(text: str, open_at: int) -> str | None:
     """A function's argument list as `DROP FUNCTION` takes it (modes, names and types; defaults
     left out), read from the `(` at `open_at`; None when the brackets do not close."""
@@ -445,7 +453,9 @@ def _argument_list(text: str, open_at: int) -> str | None:
                 inner = text[open_at + 1 : at]
                 parts = []
                 for argument in _split_top_level(inner):
-                    argument = re.split(r"\s+DEFAULT\s+|\s*=\s*", argument, 1, re.I)[0].strip()
+                    argument = re.split(r"\s+DEFAULT\s+|\s*=\s*", argument, maxsplit=1, flags=re.I)[
+                        0
+                    ].strip()
                     if argument:
                         parts.append(argument)
                 return ", ".join(parts)
@@ -453,7 +463,9 @@ def _argument_list(text: str, open_at: int) -> str | None:
 
 
 def _split_top_level(text: str) -> list[str]:
-    parts, depth, current = [], 0, []
+    parts: list[str] = []
+    current: list[str] = []
+    depth = 0
     for char in text:
         if char == "(":
             depth += 1
