@@ -7,18 +7,26 @@ migration, run after its up migration, gives back the schema from before.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from reviewbot.database import server, snapshot
+from reviewbot.model.catalog import load_catalog
 from reviewbot.model.findings import Edit, Finding
 from reviewbot.sql.alembic_inverse import downgrade_edit
 from reviewbot.sql.inverse import invert
 from reviewbot.sql.source import SqlDocument, split_and_parse
 from reviewbot.workspace.sources import SourceFile
 from tests.conftest import scan_texts
-from tests.test_migrations_verify import pg_server  # noqa: F401  (the server fixture)
+from tests.test_migrations_verify import (  # noqa: F401  (pg_server: the server fixture)
+    pg_server,
+    rules_of,
+    verify,
+    write,
+)
 
 
 def down_sql(sql: str, dialect: str = "postgres") -> tuple[list[str], int]:
@@ -297,3 +305,76 @@ def test_generated_down_migrations_give_back_the_schema(database: str) -> None:
     finally:
         connection.close()
     assert not hits(files, "missing-down-migration")
+
+
+def _base(path: str, text: str) -> dict[str, str]:
+    """A first migration creating `orders`, in the example's own convention."""
+    folder = path.rpartition("/")[0]
+    create = "CREATE TABLE orders (id bigint PRIMARY KEY);"
+    if path.endswith(".up.sql"):
+        return {
+            f"{folder}/000001_orders.up.sql": create + "\n",
+            f"{folder}/000001_orders.down.sql": "DROP TABLE orders;\n",
+        }
+    if path.endswith(".sql"):
+        return {
+            f"{folder}/20230101000000_orders.sql": (
+                f"-- migrate:up\n{create}\n\n-- migrate:down\nDROP TABLE orders;\n"
+            )
+        }
+    revision = re.search(r'down_revision = "(\w+)"', text)
+    assert revision is not None
+    return {
+        f"{folder}/{revision.group(1)}_orders.py": (
+            "from alembic import op\nimport sqlalchemy as sa\n\n"
+            f'revision = "{revision.group(1)}"\ndown_revision = None\n\n\n'
+            'def upgrade():\n    op.create_table("orders", sa.Column("id", sa.BigInteger(), '
+            'primary_key=True))\n\n\ndef downgrade():\n    op.drop_table("orders")\n'
+        )
+    }
+
+
+def _fixable_catalog_examples() -> list[dict[str, str]]:
+    examples = []
+    for example in load_catalog()["missing-down-migration"].invalid:
+        found = hits(dict(example.files), "missing-down-migration")
+        if any(f.fix is not None for f in found):
+            examples.append(dict(example.files))
+    return examples
+
+
+@pytest.mark.parametrize("files", _fixable_catalog_examples())
+def test_catalog_examples_round_trip_with_their_generated_down(
+    files: dict[str, str],
+    pg_server: str,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    [(path, text)] = files.items()
+    [finding] = hits(files, "missing-down-migration")
+    assert finding.fix is not None and finding.fix.safe
+    fixed = {**_base(path, text), **apply(files, finding.fix.edits)}
+    with server.scratch_database(pg_server) as database:
+        code, report, err = verify(
+            capsys,
+            write(tmp_path / "fixed", fixed),
+            "--database-url",
+            database,
+            "--fail-on",
+            "never",
+        )
+    assert code == 0, err
+    assert "findings" in report and rules_of(report) == [], report
+    # The same run with the generated statements replaced notices: the check above is live.
+    sabotaged = {
+        p: t.replace("ALTER TABLE orders DROP COLUMN status;", "SELECT 1;").replace(
+            'op.drop_column("orders", "status")', 'op.execute("SELECT 1")'
+        )
+        for p, t in fixed.items()
+    }
+    assert sabotaged != fixed
+    with server.scratch_database(pg_server) as database:
+        _, report, err = verify(
+            capsys, write(tmp_path / "sabotaged", sabotaged), "--database-url", database
+        )
+    assert "migration-down-incomplete" in rules_of(report), (report, err)
