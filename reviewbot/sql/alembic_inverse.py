@@ -12,6 +12,7 @@ is inverted statement by statement (`sql/inverse.py`).
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -68,7 +69,14 @@ class _Inverter:
     created_names: set[str] = field(default_factory=set)  # variables bound to op.create_table
 
     def code(self, node: cst.CSTNode) -> str:
-        return self.module.code_for_node(node).strip()
+        code = self.module.code_for_node(node).strip()
+        if "\n" in code and isinstance(node, cst.BaseExpression):
+            # An argument written over several lines: one line, so it sits in its new place.
+            try:
+                return ast.unparse(ast.parse(code, mode="eval"))
+            except (SyntaxError, ValueError, RecursionError):
+                return code
+        return code
 
     def stub(self, node: cst.CSTNode, why: str) -> _Step:
         return _Step([f"# {TODO}: undo `{_flat(self.code(node))}` by hand ({why})"], stubs=1)
@@ -112,7 +120,14 @@ class _Inverter:
     def wrapped(self, statement: cst.With, inner: _Step) -> _Step:
         if not inner.lines:
             return inner
-        header = "with " + ", ".join(self.code(i) for i in statement.items) + ":"
+        header = (
+            "with "
+            + ", ".join(
+                self.code(i.item) + (f" as {self.code(i.asname.name)}" if i.asname else "")
+                for i in statement.items
+            )
+            + ":"
+        )
         if inner.exact == 0:  # only to-dos: no block around comments
             return inner
         lines = [header, *(INDENT + line for line in inner.lines)]
