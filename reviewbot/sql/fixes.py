@@ -209,15 +209,17 @@ def alembic_concurrently_fix(source: SourceFile, call_start: int, call_end: int)
     if text[call_end : line_end if line_end >= 0 else len(text)].strip():
         return None  # more on the line (`; op.x()`): not a simple statement
     inner = call[:-1].rstrip()
-    separator = "" if inner.endswith(("(", ",")) else ","
-    if "\n" in call:
-        closing = call[len(inner) : -1]
-        new_call = f"{inner}{separator}\n{indent}    postgresql_concurrently=True{closing})"
-        new_call = new_call.replace("\n", "\n    ")
+    closing = call[len(inner) : -1]  # what stood before `)`: a newline and indent, or nothing
+    if inner.endswith("("):
+        new_call = f"{inner}postgresql_concurrently=True{closing})"
+    elif inner.endswith(",") and "\n" in closing:
+        # One argument a line with a trailing comma: one more line in the same style.
+        last_line = inner[inner.rfind("\n") + 1 :]
+        arg_indent = last_line[: len(last_line) - len(last_line.lstrip())]
+        new_call = f"{inner}\n{arg_indent}postgresql_concurrently=True,{closing})"
     else:
-        new_call = f"{inner}{separator} postgresql_concurrently=True)".replace("(,", "(")
-        if separator == "" and inner.endswith("("):
-            new_call = f"{inner}postgresql_concurrently=True)"
+        new_call = f"{inner.rstrip(',')}, postgresql_concurrently=True{closing})"
+    new_call = new_call.replace("\n", "\n    ")  # the call moves one level in
     replacement = f"with op.get_context().autocommit_block():\n{indent}    {new_call}"
     edit = Edit(source.path, call_start, call_end, replacement)
     alone = _only_statement_of_upgrade(text, call_start, call_end)
