@@ -13,7 +13,8 @@ Rules call these and attach what they return to their finding; nothing here writ
   unless the index is all the revision does.
 - `timestamptz` and `numeric(12, 2)` replace a column's type only in the `CREATE TABLE` of a table
   the same migration (or schema file) creates: no rows hold the old type yet. `timestamptz` is
-  safe there; `numeric(12, 2)` is unsafe, since the precision and scale are a guess.
+  safe there in SQL, unsafe in an Alembic revision (the model declaring the column is not
+  changed with it); `numeric(12, 2)` is unsafe, since the precision and scale are a guess.
 """
 
 from __future__ import annotations
@@ -284,7 +285,9 @@ def _type_fix(
     replacement = python_type(written) if synthesized else sql_type(written)
     if replacement is None or replacement == written:
         return None
-    return Fix(title, (Edit(host.path, start, end, replacement),), safe=safe)
+    # In an Alembic project the SQLAlchemy model declares the type too, and the fix does not
+    # touch it: until the model says the same, autogenerate sees a difference. A judgement call.
+    return Fix(title, (Edit(host.path, start, end, replacement),), safe=safe and not synthesized)
 
 
 _SA_TIMESTAMP = re.compile(
