@@ -257,6 +257,10 @@ SQL_HEAD = "import psycopg2\n\n\ndef q(cur, name, uid, rows, table, cond):\n"
         ("cur.execute(f\"SELECT id FROM t WHERE n LIKE '%{name}%'\")", None),
         ('cur.execute(f"SELECT id FROM t WHERE n = {uid}::int")', None),
         ('cur.execute(f"SELECT id FROM t WHERE n = {name!r}")', None),
+        # Statements PostgreSQL binds no parameters in (mealie: `SET pg_trgm.... = {threshold}`).
+        ('cur.execute(f"SET pg_trgm.word_similarity_threshold = {uid}")', None),
+        ('cur.execute(f"SET LOCAL statement_timeout TO {uid}")', None),
+        ('cur.execute(f"ALTER TABLE t ALTER c SET DEFAULT {uid}")', None),
         # Parameters passed already: the call is left alone.
         ('cur.execute(f"SELECT id FROM t WHERE n = {uid} AND m = %s", (name,))', None),
     ],
@@ -339,6 +343,15 @@ def test_request_timeout_fix_uses_the_option() -> None:
     assert _fix_one(source, "request-without-timeout", **{"fix-timeout": 30}) == source.replace(
         "get(url)", "get(url, timeout=30)"
     )
+    # After a parenthesized last argument, not inside its parentheses (redash's couchbase.py).
+    auth = "import requests\n\n\ndef f(url, u, p):\n    return requests.post(url, auth=(u, p))\n"
+    assert _fix_one(auth, "request-without-timeout") == auth.replace(
+        "auth=(u, p))", "auth=(u, p), timeout=10)"
+    )
+    nested = "import requests\n\n\ndef f(url):\n    return requests.get(((url)) )\n"
+    assert _fix_one(nested, "request-without-timeout") == nested.replace(
+        "((url)) )", "((url)), timeout=10 )"
+    )
     empty = "import requests\n\n\ndef f(s):\n    return requests.Session().send()\n"
     assert _fix_one(empty, "request-without-timeout") == empty.replace("send()", "send(timeout=10)")
 
@@ -348,3 +361,116 @@ def test_yaml_fix_leaves_an_explicit_loader_alone() -> None:
     assert _fix_one(explicit, "unsafe-deserialization") is None
     aliased = "import yaml as y\n\n\ndef f(s):\n    return y.load(s)\n"
     assert _fix_one(aliased, "unsafe-deserialization") == aliased.replace("y.load", "y.safe_load")
+
+
+@pytest.mark.parametrize(
+    ("source", "fixed"),
+    [
+        (
+            'import jwt\n\n\ndef f(t, k):\n    return jwt.decode(t, k, algorithms=["none", "HS256"])\n',
+            'import jwt\n\n\ndef f(t, k):\n    return jwt.decode(t, k, algorithms=["HS256"])\n',
+        ),
+        ('import jwt\n\n\ndef f(t, k):\n    return jwt.decode(t, k, algorithms=["none"])\n', None),
+        # The file signs with PyJWT's default: HS256 pinned.
+        (
+            "import jwt\n\n\ndef g(k):\n    return jwt.encode({}, k)\n\n\n"
+            "def f(t, k):\n    return jwt.decode(t, k)\n",
+            "import jwt\n\n\ndef g(k):\n    return jwt.encode({}, k)\n\n\n"
+            'def f(t, k):\n    return jwt.decode(t, k, algorithms=["HS256"])\n',
+        ),
+        # Signs two ways, or with an algorithm it reads from somewhere: which to pin is unknown.
+        (
+            'import jwt\n\n\ndef g(k):\n    return jwt.encode({}, k, algorithm="RS256"), '
+            "jwt.encode({}, k)\n\n\ndef f(t, k):\n    return jwt.decode(t, k)\n",
+            None,
+        ),
+        (
+            "import jwt\n\n\ndef g(k, alg):\n    return jwt.encode({}, k, algorithm=alg)\n\n\n"
+            "def f(t, k):\n    return jwt.decode(t, k)\n",
+            None,
+        ),
+    ],
+)
+def test_jwt_fixes(source: str, fixed: str | None) -> None:
+    assert _fix_one(source, "jwt-without-verification") == fixed
+
+
+def test_a_fix_may_create_a_file_and_write_creates_it(tmp_path: Path) -> None:
+    from reviewbot.scan.fixer import write
+
+    (tmp_path / "db").mkdir()
+    (tmp_path / "db" / "001.up.sql").write_text("CREATE TABLE t (id int);\n")
+    create = Fix(
+        "Write the down migration",
+        (Edit("db/001.down.sql", 0, 0, "DROP TABLE t;\n"),),
+        safe=True,
+    )
+    seen: list[dict[str, str]] = []
+
+    def scan(overlay: dict[str, str]) -> list[Finding]:
+        seen.append(overlay)
+        if "db/001.down.sql" in overlay:
+            return []
+        return [_finding(1, create, path="db/001.up.sql", rule="missing-down-migration")]
+
+    run, left = run_fixes(scan, tmp_path, unsafe=False)
+    assert left == [] and run.changed == ["db/001.down.sql"]
+    assert run.originals["db/001.down.sql"] is None
+    assert seen[-1] == {"db/001.down.sql": "DROP TABLE t;\n"}  # re-scanned before writing
+    assert write(run) == []
+    assert (tmp_path / "db" / "001.down.sql").read_text() == "DROP TABLE t;\n"
+
+
+def test_fixes_survive_the_worker_and_cache_pickles() -> None:
+    import pickle
+
+    from reviewbot.scan.analysis import Analyzer
+    from reviewbot.workspace.config import Config
+    from reviewbot.workspace.sources import SourceFile
+
+    rule = "unsafe-deserialization"
+    meta = CATALOG[rule]
+    analyzer = Analyzer(
+        Config(root=Path("/x")), frozenset({rule}), {rule: meta.option_defaults()}, False
+    )
+    source = SourceFile("a.py", "import yaml\n\n\ndef f(s):\n    return yaml.load(s)\n", "python")
+    outcome = pickle.loads(pickle.dumps(analyzer.analyze(source).detach()))
+    (raw,) = outcome.raw
+    assert raw.fix is not None and raw.fix.safe
+    assert raw.fix.edits == (
+        Edit("a.py", source.text.index("load(s)"), source.text.rindex("(s)"), "safe_load"),
+    )
+
+
+def test_sql_rule_edits_are_in_host_file_offsets() -> None:
+    from reviewbot.model.rule import SqlRuleContext
+    from reviewbot.sql.source import SqlDocument
+    from reviewbot.workspace.sources import SourceFile
+
+    host = SourceFile("app/m.py", 'op.execute("CREATE INDEX i ON t (a)")\n', "python")
+    sql = "CREATE INDEX i ON t (a)"
+    start = host.text.index(sql)
+    document = SqlDocument(host=host, text=sql, dialect="postgres", segments=[(0, start)])
+    context = SqlRuleContext(document=document, sink=lambda finding: None)
+    edit = context.edit(len("CREATE INDEX"), len("CREATE INDEX"), " CONCURRENTLY")
+    assert edit.path == "app/m.py"
+    assert apply_edits(host.text, [edit]) == (
+        'op.execute("CREATE INDEX CONCURRENTLY i ON t (a)")\n'
+    )
+
+
+def test_a_fix_is_applied_in_all_its_files_or_in_none() -> None:
+    files = {"a.py": "x = 1\n", "b.py": "y = 2\n"}
+    half = Fix(
+        "two files",
+        (Edit("a.py", 0, 1, "z"), Edit("b.py", 0, 1, "def")),  # b.py would not parse
+        safe=True,
+    )
+    other = Fix("fine", (Edit("b.py", 4, 5, "3"),), safe=True)
+
+    def scan(overlay: dict[str, str]) -> list[Finding]:
+        return [] if overlay else [_finding(1, half), _finding(1, other, path="b.py")]
+
+    run, _ = run_fixes(scan, Path("/x"), unsafe=False, read=files.get)
+    assert run.texts == {"b.py": "y = 3\n"}  # a.py untouched: the fix was refused whole
+    assert [a.title for a in run.applied] == ["fine"]

@@ -308,6 +308,15 @@ class SqlRuleContext:
         start, end = node_span(node, self.statement)
         self.report_span(rule_id, start, end, message, suggestion, fix=fix)
 
+    def edit(self, start: int, end: int, text: str) -> Edit:
+        """An edit of document offsets `[start, end)`, in host-file offsets (the same for a
+        `.sql` file; inside a Python string the document's offsets are mapped to the host's).
+        `text` goes into the host as it is: inside a Python literal it must be escaped for it."""
+        host = self.document.host
+        return Edit(
+            host.path, self.document.host_offset(start), self.document.host_offset(end), text
+        )
+
     def report_span(
         self,
         rule_id: str,

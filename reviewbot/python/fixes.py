@@ -43,6 +43,19 @@ def bind(file: PythonFile, module: str, name: str | None = None) -> tuple[str, E
     return local, Edit(file.source.path, import_offset(file), import_offset(file), line)
 
 
+def end_of(file: PythonFile, node: cst.BaseExpression) -> int:
+    """Where `node` ends in the text, past the parentheses around it (a syntactic range stops
+    inside them: inserting there would put the text into `(user, password)`)."""
+    _, end = file.span(node)
+    text = file.source.text
+    for _ in getattr(node, "rpar", ()):
+        close = text.find(")", end)
+        if close == -1:
+            raise LookupError("unbalanced parentheses")
+        end = close + 1
+    return end
+
+
 def import_offset(file: PythonFile) -> int:
     """Where a new top-level import goes: after the imports that open the module (past its
     docstring and `from __future__` lines), else before its first statement."""

@@ -1,10 +1,12 @@
 """A query built by formatting values into SQL, rewritten as placeholders plus parameters.
 
 Used by sql-injection's fix. Only a query written in the call itself is rewritten: an f-string,
-`"..." % values` or a `+` chain of literals and values. Every spliced value must sit where SQL
-takes a value (after a comparison, `LIKE`, `LIMIT`/`OFFSET`, inside `IN (...)`/`VALUES (...)`),
-either bare or alone inside single quotes (which go: the driver quotes). A splice anywhere else
-is an identifier or a clause, which no placeholder can carry: then there is no rewrite.
+`"..." % values` or a `+` chain of literals and values; only statements that take parameters
+(SELECT, INSERT, UPDATE, DELETE, WITH, MERGE, VALUES: a `SET`, DDL or `SHOW` takes none on a
+driver that binds on the server). Every spliced value must sit where SQL takes a value (after a
+comparison, `LIKE`, `LIMIT`/`OFFSET`, inside `IN (...)`/`VALUES (...)`), either bare or alone
+inside single quotes (which go: the driver quotes). A splice anywhere else is an identifier or a
+clause, which no placeholder can carry: then there is no rewrite.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ _VALUE_BEFORE = re.compile(
     re.IGNORECASE,
 )
 _LIST_OPEN = re.compile(r"\b(?:in|values)\s*\Z", re.IGNORECASE)
+_PARAMETERIZABLE = re.compile(
+    r"\s*\(*\s*(?:select|insert|update|delete|with|merge|values)\b", re.IGNORECASE
+)
 _PERCENT_SPEC = re.compile(r"%(?:%|[sd])|%")
 
 
@@ -156,6 +161,11 @@ def rewrite(node: cst.BaseExpression, style: str) -> Rewrite | None:
         return None
     texts = [p for p in merged if isinstance(p, str)]
     if _clashes("".join(texts), style):
+        return None
+    first = merged[0] if isinstance(merged[0], str) else ""
+    if not _PARAMETERIZABLE.match(first):
+        # `SET x = {v}`, DDL defaults, `SHOW`: PostgreSQL binds parameters only in these
+        # statements (psycopg 3 and asyncpg bind on the server; `SET x = $1` is an error there).
         return None
     sql = ""
     params: list[str] = []

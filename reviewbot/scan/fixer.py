@@ -84,19 +84,10 @@ def run_fixes(
         if not chosen:
             break
         run.passes += 1
-        changed = False
-        for path, fixes in sorted(_by_file(chosen).items()):
-            if path not in run.texts:
-                current = reader(path)
-                run.originals[path] = current
-            else:
-                current = run.texts[path]
-            applied = _apply_file(run, path, current, fixes, refused)
-            if applied is not None:
-                run.texts[path] = applied
-                changed = True
-        if not changed:
+        texts = _apply_pass(run, chosen, reader, refused)
+        if not texts:
             break
+        run.texts.update(texts)
         findings = scan(dict(run.texts))
     else:
         if choose(findings, unsafe, refused):
@@ -151,14 +142,6 @@ def _conflicts(a: Edit, b: Edit) -> bool:
     return a.start < b.end and b.start < a.end
 
 
-def _by_file(chosen: list[tuple[Finding, Fix]]) -> dict[str, list[tuple[Finding, Fix]]]:
-    files: dict[str, list[tuple[Finding, Fix]]] = {}
-    for finding, fix in chosen:
-        for path in dict.fromkeys(edit.path for edit in fix.edits):
-            files.setdefault(path, []).append((finding, fix))
-    return files
-
-
 def apply_edits(text: str, edits: list[Edit]) -> str:
     """Apply non-overlapping edits (identical ones once) to one file's text."""
     unique = sorted(set(edits), key=lambda e: (e.start, e.end), reverse=True)
@@ -169,50 +152,70 @@ def apply_edits(text: str, edits: list[Edit]) -> str:
     return text
 
 
-def _apply_file(
+Refused = set[tuple[str, str, tuple[Edit, ...]]]
+
+
+def _apply_pass(
     run: FixRun,
-    path: str,
-    current: str | None,
-    fixes: list[tuple[Finding, Fix]],
-    refused: set[tuple[str, str, tuple[Edit, ...]]],
-) -> str | None:
-    """The file's text with `fixes` applied, or None when none of them can be. A fix whose
-    result does not parse is refused (and said): a bug of the rule, never written."""
-    base = current if current is not None else ""
-    if not _safe_path(path):
-        for finding, fix in fixes:
-            refused.add((finding.rule, finding.path, fix.edits))
-        run.notes.append(f"{path}: a fix names a path outside the scan root; not applied.")
-        return None
-    good: list[tuple[Finding, Fix]] = []
-    for finding, fix in fixes:
-        edits = [e for e in fix.edits if e.path == path]
+    chosen: list[tuple[Finding, Fix]],
+    reader: Callable[[str], str | None],
+    refused: Refused,
+) -> dict[str, str]:
+    """The texts of the files one pass changes. A fix is applied whole or not at all, in every
+    file it touches; one whose result would not parse is refused (and said: a bug of the rule)
+    and never offered again."""
+
+    def base(path: str) -> str:
+        if path in run.texts:
+            return run.texts[path]
+        if path not in run.originals:
+            run.originals[path] = reader(path)
+        return run.originals[path] or ""
+
+    def result(path: str, fixes: list[Fix]) -> str | None:
+        before = base(path)
         try:
-            alone = apply_edits(base, edits)
+            text = apply_edits(before, [e for fix in fixes for e in fix.edits if e.path == path])
         except ValueError:
-            alone = None
-        if alone is None or not parses(path, alone, base, run.dialect):
-            refused.add((finding.rule, finding.path, fix.edits))
-            run.notes.append(
-                f"{path}:{finding.line}: the fix of {finding.rule} ({fix.title}) would leave "
-                "the file unparsable; not applied (please report it)."
-            )
+            return None
+        return text if parses(path, text, before, run.dialect) else None
+
+    def refuse(finding: Finding, fix: Fix, why: str) -> None:
+        refused.add((finding.rule, finding.path, fix.edits))
+        run.notes.append(
+            f"{finding.path}:{finding.line}: the fix of {finding.rule} ({fix.title}) {why}"
+        )
+
+    good: list[tuple[Finding, Fix]] = []
+    for finding, fix in chosen:
+        paths = list(dict.fromkeys(edit.path for edit in fix.edits))
+        if not all(_safe_path(path) for path in paths):
+            refuse(finding, fix, "names a path outside the scan root; not applied.")
+            continue
+        try:
+            alone = [result(path, [fix]) for path in paths]
+        except OSError as exc:
+            refuse(finding, fix, f"cannot be applied ({exc}).")
+            continue
+        if any(text is None for text in alone):
+            refuse(finding, fix, "would leave a file unparsable; not applied (please report it).")
             continue
         good.append((finding, fix))
-    if not good:
-        return None
-    text = apply_edits(base, [e for _, fix in good for e in fix.edits if e.path == path])
-    if not parses(path, text, base, run.dialect):
+    while good:
+        paths = list(dict.fromkeys(edit.path for _, fix in good for edit in fix.edits))
+        texts = {path: result(path, [fix for _, fix in good]) for path in paths}
+        broken = {path for path, text in texts.items() if text is None}
+        if not broken:
+            for finding, fix in good:
+                run.applied.append(
+                    Applied(finding.rule, finding.path, finding.line, fix.title, fix.safe)
+                )
+            return {path: text for path, text in texts.items() if text is not None}
         for finding, fix in good:
-            refused.add((finding.rule, finding.path, fix.edits))
-        run.notes.append(f"{path}: its fixes together would not parse; not applied.")
-        return None
-    for finding, fix in good:
-        if finding.path == path or all(e.path != finding.path for e in fix.edits):
-            run.applied.append(
-                Applied(finding.rule, finding.path, finding.line, fix.title, fix.safe)
-            )
-    return text
+            if any(edit.path in broken for edit in fix.edits):
+                refuse(finding, fix, "does not parse together with the other fixes; not applied.")
+        good = [(f, fix) for f, fix in good if not any(e.path in broken for e in fix.edits)]
+    return {}
 
 
 def _safe_path(path: str) -> bool:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 import libcst as cst
 
+from reviewbot.model.findings import Edit, Fix
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.bindings import Bindings
-from reviewbot.python.jwt_calls import DECODE, JWT_PREFILTER
+from reviewbot.python.fixes import end_of
+from reviewbot.python.jwt_calls import DECODE, ENCODE, JWT_PREFILTER
 from reviewbot.python.names import (
+    argument,
     dict_value,
     has_double_star,
     is_false,
@@ -19,6 +24,10 @@ from reviewbot.python.names import (
 class JwtWithoutVerification(Bindings, PythonRule):
     id = "jwt-without-verification"
     prefilter = JWT_PREFILTER
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.algorithms: set[str] | None = None
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.qualified_names(node.func)
@@ -55,15 +64,76 @@ class JwtWithoutVerification(Bindings, PythonRule):
                     f"`{name}` without `algorithms=` lets the token's own header choose how it is "
                     "checked (algorithm confusion, `none`); pin the algorithms you issue, e.g. "
                     '`algorithms=["RS256"]`.',
+                    fix=self._pin(node),
                 )
             return
         for origin in self.origins(algorithms):
             elements = origin.elements if isinstance(origin, (cst.List, cst.Tuple, cst.Set)) else []
-            for element in elements:
+            for index, element in enumerate(elements):
                 if (string_value(element.value) or "").lower() == "none":
                     self.report(
                         element.value,
                         'Allowing the `"none"` algorithm accepts unsigned tokens; list only the '
                         "signing algorithms you issue.",
+                        fix=self._drop(list(elements), index),
                     )
                     return
+
+    def _drop(self, elements: list[cst.BaseElement], index: int) -> Fix | None:
+        """`["HS256", "none"]` -> `["HS256"]`. Safe: only unsigned tokens are refused now."""
+        if len(elements) < 2:
+            return None  # nothing left to verify with: the author must name the algorithm
+        if any(getattr(e.value, "lpar", ()) for e in elements):
+            return None
+        if index > 0:
+            _, start = self.file.span(elements[index - 1].value)
+            _, end = self.file.span(elements[index].value)
+        else:
+            start, _ = self.file.span(elements[0].value)
+            end, _ = self.file.span(elements[1].value)
+        edit = Edit(self.file.source.path, start, end, "")
+        return Fix('Drop the `"none"` algorithm', (edit,), safe=True)
+
+    def _pin(self, node: cst.Call) -> Fix | None:
+        """`algorithms=[...]` with the one algorithm this file's `jwt.encode` calls sign with
+        (PyJWT's default, HS256, where they name none). Unsafe: tokens another service signs
+        another way are refused from now on. No fix when the file signs nothing or several ways."""
+        issued = self._issued()
+        if len(issued) != 1 or any(arg.star for arg in node.args):
+            return None
+        (algorithm,) = issued
+        text = f"algorithms=[{json.dumps(algorithm)}]"
+        if node.args:
+            edit = self.insert(end_of(self.file, node.args[-1].value), f", {text}")
+        else:
+            return None
+        return Fix(f"Pin `{text}` (what this file signs with)", (edit,), safe=False)
+
+    def _issued(self) -> set[str]:
+        """Algorithms of the `encode` calls of this file; "" for one that is not a literal."""
+        if self.algorithms is None:
+            found: set[str] = set()
+            for call in _calls(self.file.module):
+                if not self.qualified_names(call.func) & ENCODE:
+                    continue
+                value = argument(call, 2, "algorithm")
+                if value is None:
+                    found.add("" if has_double_star(call) else "HS256")
+                else:
+                    found.add(string_value(value) or "")
+            self.algorithms = found
+        return self.algorithms if "" not in self.algorithms else set()
+
+
+class _CallCollector(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: list[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+
+def _calls(module: cst.Module) -> list[cst.Call]:
+    collector = _CallCollector()
+    module.visit(collector)
+    return collector.calls

@@ -7,6 +7,7 @@ import libcst as cst
 from reviewbot.model.findings import Fix
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.bindings import Bindings
+from reviewbot.python.fixes import end_of
 from reviewbot.python.foreign import ForeignSuppressions
 from reviewbot.python.names import (
     argument,
@@ -136,8 +137,7 @@ class RequestWithoutTimeout(ForeignSuppressions, Bindings, PythonRule):
         `fix-timeout` option."""
         seconds = self._seconds()
         if node.args:
-            _, end = self.file.span(node.args[-1].value)
-            edit = self.insert(end, f", timeout={seconds}")
+            edit = self.insert(end_of(self.file, node.args[-1].value), f", timeout={seconds}")
         else:
             _, end = self.file.span(node)
             edit = self.insert(end - 1, f"timeout={seconds}")

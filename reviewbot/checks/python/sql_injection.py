@@ -193,6 +193,8 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
         (`'5'` compared with an integer column, asyncpg's strict types), so check the types."""
         if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
             return None  # parameters passed already, or the SQL by keyword
+        if getattr(argument, "lpar", ()):
+            return None  # `execute((q + x))`: the parameters would land inside the parentheses
         style = self._paramstyle(sink)
         if style is None:
             return None

@@ -86,7 +86,7 @@ class UnsafeDeserialization(ForeignSuppressions, StringTracker, PythonRule):
         )
 
     def _yaml_fix(self, node: cst.Call, name: str, loader: cst.BaseExpression | None) -> Fix | None:
-        """`yaml.load(stream)` -> `yaml.safe_load(stream)`: safe, since without a Loader the
+        """`yaml.load` given only the stream -> `yaml.safe_load`: safe, since without a Loader the
         call either fails (PyYAML 6) or uses FullLoader, which reads every plain document as
         SafeLoader does. A loader named explicitly (`Loader=yaml.Loader`) was a choice: no fix,
         the author must say which objects the documents may build."""
