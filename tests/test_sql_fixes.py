@@ -143,11 +143,12 @@ def test_alembic_downgrade_from_upgrade() -> None:
     )
 
 
-def test_alembic_without_downgrade_gets_one_and_stubs_make_it_unsafe() -> None:
+@pytest.mark.parametrize("returns", ["", " -> None"])
+def test_alembic_without_downgrade_gets_one_and_stubs_make_it_unsafe(returns: str) -> None:
     files = {
         "alembic/versions/3f2a_x.py": (
             "from alembic import op\nimport sqlalchemy as sa\n\n"
-            'revision = "3f2a"\ndown_revision = "1b7c"\n\n\ndef upgrade():\n'
+            f'revision = "3f2a"\ndown_revision = "1b7c"\n\n\ndef upgrade(){returns}:\n'
             '    op.add_column("orders", sa.Column("status", sa.Text()))\n'
             '    op.drop_column("orders", "legacy")\n'
         )
@@ -156,7 +157,7 @@ def test_alembic_without_downgrade_gets_one_and_stubs_make_it_unsafe() -> None:
     assert finding.fix is not None and not finding.fix.safe
     fixed = apply(files, finding.fix.edits)["alembic/versions/3f2a_x.py"]
     compile(fixed, "x.py", "exec")
-    assert "\n\n\ndef downgrade():\n    # TODO: undo `op.drop_column(" in fixed
+    assert f"\n\n\ndef downgrade(){returns}:\n    # TODO: undo `op.drop_column(" in fixed
     assert fixed.rstrip().endswith('op.drop_column("orders", "status")')
     assert not hits(apply(files, finding.fix.edits), "missing-down-migration")
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
+from libcst._nodes.base import CSTCodegenError
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from reviewbot.python.names import string_value
@@ -448,6 +449,13 @@ def downgrade_edit(text: str, dialect: str = "postgres") -> DowngradeEdit | None
     """The edit that fills an empty `downgrade()` (or adds a missing one) of an Alembic revision
     `text`; None when the file cannot be read or `upgrade()` holds nothing to undo."""
     try:
+        return _downgrade_edit(text, dialect)
+    except CSTCodegenError:  # a node libcst cannot print back: no fix rather than a crash
+        return None
+
+
+def _downgrade_edit(text: str, dialect: str) -> DowngradeEdit | None:
+    try:
         wrapper = MetadataWrapper(cst.parse_module(text), unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
     except (cst.ParserSyntaxError, RecursionError, ValueError):
@@ -470,7 +478,11 @@ def downgrade_edit(text: str, dialect: str = "postgres") -> DowngradeEdit | None
 
     if downgrade is None:
         upgrade_end = span(upgrade).end
-        returns = f" {module.code_for_node(upgrade.returns).strip()}" if upgrade.returns else ""
+        returns = (
+            f" -> {module.code_for_node(upgrade.returns.annotation).strip()}"
+            if upgrade.returns
+            else ""
+        )
         body = "".join(f"\n{INDENT}{line}" for line in down.lines)
         at = _offset(line_starts, upgrade_end.line, upgrade_end.column)
         return DowngradeEdit(at, at, f"\n\n\ndef downgrade(){returns}:{body}", down)
