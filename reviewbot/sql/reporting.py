@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from reviewbot.model.findings import Fix
+from typing import TYPE_CHECKING
+
 from reviewbot.model.rule import ProjectRule
 from reviewbot.sql.schema import Site
+
+if TYPE_CHECKING:
+    from reviewbot.model.findings import Fix
 
 
 def report_site(rule: ProjectRule, site: Site, message: str, *, fix: Fix | None = None) -> None:

@@ -7,6 +7,7 @@ import re
 from sqlglot import exp
 
 from reviewbot.model.rule import ProjectRule
+from reviewbot.sql.fixes import numeric_fix
 from reviewbot.sql.migrations import is_synthesized
 from reviewbot.sql.reporting import report_site
 from reviewbot.sql.schema import catalog_of
@@ -121,4 +122,5 @@ class FloatForMoney(ProjectRule):
                     column.type_site or column.site,
                     f"`{written}` holds money in a binary floating-point type, which cannot "
                     f"represent 0.10 exactly and drifts in sums; {fix}.",
+                    fix=numeric_fix(table, column),
                 )

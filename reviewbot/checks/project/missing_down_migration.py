@@ -5,9 +5,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from reviewbot.model.findings import Fix
 from reviewbot.model.rule import ProjectRule
 from reviewbot.sql.extract import MISSING_DOWN_FACT, MissingDown
+from reviewbot.sql.fixes import (
+    alembic_down_fix,
+    down_file_path,
+    file_down_fix,
+    prior_types,
+    section_down_fix,
+)
+from reviewbot.sql.inverse import PriorType
 from reviewbot.sql.migrations import Migration, Role, is_test_path, migration_of
+from reviewbot.sql.schema import catalog_of
 from reviewbot.sql.source import SqlDocument
 
 _UP_SUFFIX = re.compile(r"\.up\.sql$", re.IGNORECASE)
@@ -48,6 +58,12 @@ class MissingDownMigration(ProjectRule):
                 self._flyway(document, documents)
         for path, fact in self.project.facts.get(MISSING_DOWN_FACT, ()):
             if isinstance(fact, MissingDown) and not is_test_path(path):
+                source = self.project.sources.get(path)
+                fix = (
+                    alembic_down_fix(source, self.project.config.sql_dialect)
+                    if source is not None and "def upgrade" in source.text
+                    else None
+                )
                 self.report_at(
                     path,
                     fact.line,
@@ -55,7 +71,21 @@ class MissingDownMigration(ProjectRule):
                     column=fact.column,
                     end_line=fact.end_line,
                     end_column=fact.end_column,
+                    fix=fix,
                 )
+
+    def _prior(self, document: SqlDocument) -> PriorType:
+        """Column types before each statement of `document`, from the schema catalog."""
+        return prior_types(catalog_of(self.project), document)
+
+    def _down_file_fix(self, up: SqlDocument, path: str | None = None) -> Fix | None:
+        """The down file written (or filled, when `path` names an empty one) for `up`."""
+        if path is None:
+            migration = migration_of(up)
+            path = down_file_path(migration) if migration is not None else None
+        if path is None:
+            return None
+        return file_down_fix(up, path, self.project.sources.get(path), self._prior(up))
 
     def _sections(self, document: SqlDocument, migration: Migration) -> None:
         down_at = migration.down_marker
@@ -68,6 +98,7 @@ class MissingDownMigration(ProjectRule):
                 1,
                 f"This {migration.tool} migration has no `{marker}` section; add one that "
                 "undoes the up section so the migration can be rolled back.",
+                fix=section_down_fix(document, migration, self._prior(document)),
             )
         elif not _has_sql(document, down_at):
             line, _ = document.host_position(down_at)
@@ -77,6 +108,7 @@ class MissingDownMigration(ProjectRule):
                 f"The `{marker}` section is empty; write the statements that undo the up "
                 "section so the migration can be rolled back.",
                 end_column=len(document.host.line_text(line)) + 1,
+                fix=section_down_fix(document, migration, self._prior(document)),
             )
 
     def _exists(self, path: str) -> bool:
@@ -98,6 +130,7 @@ class MissingDownMigration(ProjectRule):
                 1,
                 f"`{Path(up.path).name}` has no `{name}`; add the down migration that undoes "
                 "it so it can be rolled back.",
+                fix=self._down_file_fix(up, down),
             )
             return
         down_document = documents.get(down)
@@ -107,6 +140,7 @@ class MissingDownMigration(ProjectRule):
                 1,
                 f"`{name}` is empty; write the statements that undo `{Path(up.path).name}` so "
                 "it can be rolled back.",
+                fix=self._down_file_fix(up, down),
             )
 
     def _flyway(self, up: SqlDocument, documents: dict[str, SqlDocument]) -> None:
@@ -127,6 +161,7 @@ class MissingDownMigration(ProjectRule):
                 1,
                 f"This project writes Flyway undo migrations, but `{name}` has no "
                 f"`U{version}__*.sql`; add one so the version can be undone.",
+                fix=self._down_file_fix(up),
             )
             return
         for sibling in siblings:
@@ -137,4 +172,5 @@ class MissingDownMigration(ProjectRule):
                         up.path,
                         1,
                         f"`{sibling}` is empty; write the statements that undo `{name}`.",
+                        fix=self._down_file_fix(up, prefix + sibling),
                     )

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from reviewbot.model.findings import Fix
 from reviewbot.model.rule import ProjectRule
+from reviewbot.sql.fixes import timestamptz_fix
 from reviewbot.sql.migrations import is_synthesized
 from reviewbot.sql.reporting import report_site
-from reviewbot.sql.schema import Column, catalog_of
+from reviewbot.sql.schema import Column, Table, catalog_of
 
 
 def is_naive_timestamp(dtype: exp.DataType | None) -> bool:
@@ -31,7 +33,7 @@ CONVENTION_GROUPS = 6
 CONVENTION_SHARE = 0.75
 
 
-def _is_convention(applied: list[tuple[str, list[Column]]], aware: int) -> bool:
+def _is_convention(applied: list[tuple[Table, list[Column]]], aware: int) -> bool:
     naive = sum(len(columns) for _, columns in applied)
     return len(applied) >= CONVENTION_GROUPS and naive >= CONVENTION_SHARE * (naive + aware)
 
@@ -43,7 +45,7 @@ class TimestampWithoutTimeZone(ProjectRule):
     id = "timestamp-without-time-zone"
 
     def check(self) -> None:
-        groups: list[tuple[str, list[Column]]] = []
+        groups: list[tuple[Table, list[Column]]] = []
         aware = 0
         for table in catalog_of(self.project).tables.values():
             # Only Postgres: MySQL's TIMESTAMP is stored in UTC, SQLite has no timestamp type.
@@ -59,7 +61,7 @@ class TimestampWithoutTimeZone(ProjectRule):
                     aware += 1
             for columns in by_path.values():
                 columns.sort(key=lambda c: (c.site.line, c.site.column))
-                groups.append((table.name, columns))
+                groups.append((table, columns))
         history = self.project.history
         applied = [g for g in groups if g[1][0].site.path in history]
         if _is_convention(applied, aware):
@@ -68,14 +70,14 @@ class TimestampWithoutTimeZone(ProjectRule):
             # worth one (a pull request adding one gets its comment).
             self._report_convention(applied, sum(len(c) for _, c in groups) + aware)
             groups = [g for g in groups if g[1][0].site.path not in history]
-        for name, columns in groups:
-            self._report(name, columns)
+        for table, columns in groups:
+            self._report(table, columns)
 
-    def _report_convention(self, applied: list[tuple[str, list[Column]]], total: int) -> None:
+    def _report_convention(self, applied: list[tuple[Table, list[Column]]], total: int) -> None:
         applied.sort(key=lambda g: (g[1][0].site.path, g[1][0].site.line))
         naive = sum(len(columns) for _, columns in applied)
-        tables = sorted({name for name, _ in applied})
-        examples = ", ".join(f"`{name}.{columns[0].name}`" for name, columns in applied[:3])
+        tables = sorted({table.name for table, _ in applied})
+        examples = ", ".join(f"`{t.name}.{columns[0].name}`" for t, columns in applied[:3])
         first = applied[0][1][0]
         assert first.document is not None
         fix = (
@@ -93,7 +95,8 @@ class TimestampWithoutTimeZone(ProjectRule):
             f"be compared: move them to {fix}. New naive columns are still reported one by one.",
         )
 
-    def _report(self, table: str, columns: list[Column]) -> None:
+    def _report(self, schema_table: Table, columns: list[Column]) -> None:
+        table = schema_table.name
         first = columns[0]
         assert first.document is not None
         fix = (
@@ -111,4 +114,15 @@ class TimestampWithoutTimeZone(ProjectRule):
             first.type_site or first.site,
             f"{what}: wall-clock time with no offset, so values written from different time "
             f"zones cannot be compared; {fix}.",
+            fix=_fix_all(schema_table, columns),
         )
+
+
+def _fix_all(table: Table, columns: list[Column]) -> Fix | None:
+    """One fix for the columns of one finding, only when each of them can be fixed (a column of
+    a table that already exists keeps its finding and gets no fix)."""
+    fixes = [timestamptz_fix(table, column) for column in columns]
+    if not fixes or any(f is None for f in fixes):
+        return None
+    edits = tuple(edit for f in fixes if f is not None for edit in f.edits)
+    return Fix("Use timestamptz", edits, safe=all(f.safe for f in fixes if f is not None))

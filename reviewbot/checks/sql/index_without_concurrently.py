@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from sqlglot import exp
 
+from reviewbot.model.findings import Fix
 from reviewbot.model.rule import SqlRule
+from reviewbot.sql.fixes import alembic_concurrently_fix, concurrently_fix, python_call_end
 from reviewbot.sql.migrations import Role, is_synthesized, migration_of, role_of
 from reviewbot.sql.names import display, ident, table_key
 
@@ -33,11 +35,13 @@ class IndexWithoutConcurrently(SqlRule):
         migration = migration_of(self.context.document)
         if key is None or migration is None or key in migration.unit.created_tables:
             return
+        fix = self._fix()
         self.report(
             node,
             f"`CREATE INDEX` on `{display(key)}` blocks writes to the table until the index is "
-            f"built; {self._how('create')}",
+            f"built; {self._how('create', fix)}",
             existing_table=key,
+            fix=fix,
         )
 
     def visit_Drop(self, node: exp.Drop) -> None:
@@ -51,16 +55,28 @@ class IndexWithoutConcurrently(SqlRule):
         names = [ident(t) for t in node.args.get("tables") or ()]
         if names and all(n in migration.unit.created_indexes for n in names):
             return
+        fix = self._fix()
         self.report(
             node,
             "`DROP INDEX` takes an exclusive lock on the table, blocking reads and writes while "
-            f"it waits for running queries; {self._how('drop')}",
+            f"it waits for running queries; {self._how('drop', fix)}",
+            fix=fix,
         )
 
     def _statement(self) -> exp.Expression | None:
         return self.context.statement.expression if self.context.statement else None
 
-    def _how(self, verb: str) -> str:
+    def _fix(self) -> Fix | None:
+        document = self.context.document
+        statement = self.context.statement
+        assert statement is not None
+        if is_synthesized(document) == "alembic":
+            start = document.host_offset(statement.start)
+            end = python_call_end(document.host.text, start)
+            return alembic_concurrently_fix(document.host, start, end) if end else None
+        return concurrently_fix(document, statement)
+
+    def _how(self, verb: str, fix: Fix | None) -> str:
         if is_synthesized(self.context.document) == "alembic":
             return (
                 f"pass `postgresql_concurrently=True` to `op.{verb}_index` and run it inside "
@@ -68,9 +84,12 @@ class IndexWithoutConcurrently(SqlRule):
             )
         migration = migration_of(self.context.document)
         outside = OUTSIDE_TRANSACTION.get(migration.tool if migration else "", _GENERIC)
+        # No automatic fix inside a transaction: CONCURRENTLY there fails, and moving the
+        # statement out of it is a change to how the migration runs, for its author to make.
+        why = "" if fix is not None else " (not fixed automatically: this file runs in one)"
         return (
             f"use `{verb.upper()} INDEX CONCURRENTLY` so the table stays writable; it cannot run "
-            f"in a transaction block: {outside}."
+            f"in a transaction block{why}: {outside}."
         )
 
 
