@@ -682,3 +682,23 @@ def test_any_markdown_is_read_without_crashing(lines: list[str]) -> None:
     for item in d.items:
         assert 1 <= item.line <= total
         assert item.text == item.text.strip()
+
+
+def test_when_to_run_and_repository_maps_are_not_requirements() -> None:
+    d = doc(
+        """
+        ## When to Run
+        - Every change to request validation or to query code
+
+        ## Repo map (high level)
+        - shared/: request DTOs, validation helpers, security utilities
+
+        ## Project structure
+        - api/: routers, pydantic schemas and request validation
+
+        ## Runbook
+        - Run the audit when the schema changes
+        """
+    )
+    # "Runbook" is not "When to Run".
+    assert texts(d) == ["Run the audit when the schema changes"]

@@ -51,12 +51,15 @@ _EXAMPLE_SECTION = re.compile(
     r"|^(?:outputs?|deliverables?)$",
     re.IGNORECASE,
 )
-# Sections that say when to call the agent ("When to Use This Agent", "Use this agent when"): their
-# entries name tasks ("Configuring row level security"), not properties the code must have.
+# Sections that say when to call the agent ("When to Use This Agent", "Use this agent when", "When
+# to Run"): their entries name tasks ("Configuring row level security"), not properties the code
+# must have. A map of the repository's folders ("Repo map", "Project structure") describes what
+# each folder holds ("libs: validation, security"), not what the code must do.
 _TRIGGER_SECTION = re.compile(
-    r"^when to (?:use|invoke|call|engage|delegate|choose)\b|^(?:use|invoke|call) (?:this agent|this"
-    r" skill|me|it) (?:when|for)\b|^when (?:this agent|this skill) (?:is|should be) (?:used|invoked)"
-    r"\b|^triggers?\b",
+    r"^when to (?:use|invoke|call|engage|delegate|choose|run|trigger|activate)\b|^(?:use|invoke|call)"
+    r" (?:this agent|this skill|me|it) (?:when|for)\b|^when (?:this agent|this skill) (?:is|should"
+    r" be) (?:used|invoked)\b|^triggers?\b|^(?:repo(?:sitory)?|code ?base|source) (?:map|layout|tree)"
+    r"\b|^(?:project|directory|folder|file|repo(?:sitory)?) (?:structure|layout|tree)\b",
     re.IGNORECASE,
 )
 # `User: "..."`, `Assistant: ...`, `"Review this migration"`: a quoted prompt or a turn of an
