@@ -174,8 +174,8 @@ def render(result: ScanResult, context: ReportContext) -> str:
     unsafe = sum(1 for f in result.findings if f.fix is not None and not f.fix.safe)
     if safe or unsafe:
         offer = [f"{safe} with `--fix`"] if safe else []
-        more = " more" if safe else ""
-        offer += [f"{unsafe}{more} with `--fix --unsafe-fixes`"] if unsafe else []
+        also = " more" if safe else ""
+        offer += [f"{unsafe}{also} with `--fix --unsafe-fixes`"] if unsafe else []
         out.append(f"Fixable: {', '.join(offer)} (`--fix-diff` shows them).")
     n_rules = len(result.summary.rules_enabled)
     out.append(f"Rules: {n_rules} enabled from {printable(context.rule_source)}.")
