@@ -526,7 +526,7 @@ class NPlusOne(Bindings, PythonRule):
                 first = positional(iterable, 0)
                 return first is not None and self._constant_iterable(first, depth + 1)
             return False
-        if self._document_field(iterable):
+        if self._document_field(iterable) or self._field_of_fetched_row(iterable):
             return True  # `for status in self.statuses:` over a JSONField of this model
         text = dotted(iterable) or ""
         parts = text.split(".")
@@ -563,6 +563,26 @@ class NPlusOne(Bindings, PythonRule):
             and node.value.value == "self"
             and bool(self.classes)
             and self.model_fields.get(self.classes[-1], {}).get(node.attr.value) in DOCUMENT_FIELDS
+        )
+
+    def _field_of_fetched_row(self, node: cst.BaseExpression) -> bool:
+        """`for entry in template.due_dates:` where `template = M.objects.get(...)` (or
+        `.first()`, `.last()`): a Django row's related managers are not iterable, so an
+        attribute of one row iterated as it is holds a value (a JSON or array field), the
+        entries of one document."""
+        if not (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)):
+            return False
+        if node.attr.value.startswith("_"):
+            return False
+        bound = self.bindings_of(node.value)
+        if not bound or len(bound) != 1 or bound[0].op != "=":
+            return False
+        root, calls = _call_chain(bound[0].value)
+        return (
+            bool(calls)
+            and method_name(calls[0]) in ("get", "first", "last", "latest", "earliest")
+            and isinstance(root, cst.Attribute)
+            and root.attr.value == "objects"
         )
 
     def _active(self) -> list[Loop]:
@@ -833,7 +853,13 @@ class NPlusOne(Bindings, PythonRule):
         if in_hand and self._updates_row_in_hand(chain, in_hand):
             return  # `M.objects.filter(id=snapshot.id).update(...)`: that row's `save()`
         keys = set().union(*(loop.keys for loop in active))
-        entries = set().union(*(loop.targets for loop in active))
+        # A plain INSERT per entry has its one-statement form (`bulk_create`); a read or an
+        # upsert per key of one owner does not.
+        entries = (
+            set()
+            if any(method_name(c) in ("create", "acreate") for c in chain)
+            else set().union(*(loop.targets for loop in active))
+        )
         if self._per_setting_key(chain, variant, keys, entries):
             return  # `Config.objects.get(key=key)` per key of a settings mapping
         if method in DBAPI_METHODS and self._dbapi_per_row(root, variant):
