@@ -367,8 +367,8 @@ class NPlusOne(Bindings, PythonRule):
                 )
             else:
                 message += (
-                    " In a command this runs on each invocation, so the query count grows with "
-                    "what it is given to process."
+                    " In a command this runs on each invocation (often from cron), so the query "
+                    "count grows with the rows or arguments it processes."
                 )
         super().report(node, message, suggestion, redact)
 
