@@ -1218,8 +1218,8 @@ def _deliberate(node: cst.For) -> bool:
         return False
     for match in _DELIBERATE.finditer(text):
         before = re.split(r"[.;:!?]", text[: match.start()])[-1][-30:]
-        if not _NEGATED.search(before):
-            return True
+        if not _NEGATED.search(before) and not _NEGATED.search(match.group(0)):
+            return True  # "N+1 here is fine", never "N+1 is not fine"
     return False
 
 
