@@ -209,6 +209,20 @@ SINGLE_RELATION_FIELDS = frozenset(
 # list of statuses), a handful of entries, not the rows of a table.
 DOCUMENT_FIELDS = frozenset({"JSONField", "ArrayField", "HStoreField"})
 # Calls that take a relation object on its own: `handle(book.owner)`, `owners.append(...)`.
+# A comment on a loop saying the author runs it row by row on purpose ("app by app to prevent
+# timeouts", "one at a time", "deliberately"): the reviewer's comment would repeat theirs.
+_DELIBERATE = re.compile(
+    r"\b(?:one at a time|individually|on purpose|deliberate(?:ly)?|intentional(?:ly)?)\b"
+    r"|\b(?!(?:step|side|little|bit)\b)(\w+) by \1\b"
+    r"|\bn\s*\+\s*1\b.*\b(?:ok|fine|acceptable|expected|accepted)\b",
+    re.IGNORECASE,
+)
+# ... unless the words just before say the opposite ("instead of one by one", "avoid N+1")...
+_NEGATED = re.compile(
+    r"\b(?:instead of|rather than|avoid\w*|not|don't|no longer|without)\b", re.IGNORECASE
+)
+# ... or the comment flags the loop as a bug to fix.
+_TO_FIX = re.compile(r"\b(?:todo|fixme|xxx|hack)\b", re.IGNORECASE)
 _CONSTANT_NAME = re.compile(r"^_*[A-Z][A-Z0-9_]*$")
 _CLASS_NAME = re.compile(r"^_*[A-Z][A-Za-z0-9]*[a-z][A-Za-z0-9]*$")
 
@@ -327,6 +341,9 @@ class NPlusOne(Bindings, PythonRule):
         self.classes: list[str] = []
         # `x = M.objects.create(...)` calls whose row the loop goes on to work on.
         self.worked_on: set[int] = set()
+        # Enclosing functions, innermost last: whether each is a background task
+        # (`@shared_task`, `@app.task(...)`, `@dramatiq.actor`).
+        self.tasks: list[bool] = []
 
     def report(
         self,
@@ -337,12 +354,25 @@ class NPlusOne(Bindings, PythonRule):
         *,
         fix: Fix | None = None,
     ) -> None:
-        if self.context.command:
-            # Worth a comment there too: a command usually walks a whole table, and is rerun.
+        if any(self.tasks):
+            # Worth a comment there too: nobody waits on a task, but a worker does.
             message += (
-                " In a command this runs over every row of the table on each run, so the "
-                "query count grows with the data."
+                " In a background task this holds a worker and its database connection for the "
+                "whole loop, and the query count grows with the rows it handles: large runs time "
+                "out or back up the queue."
             )
+        elif self.context.command:
+            # Worth a comment there too: a command is rerun (often from cron) as the data grows.
+            if any(loop.querysets for loop in self._active()):
+                message += (
+                    " In a command this walks every row the queryset selects on each run, so "
+                    "the query count grows with the table."
+                )
+            else:
+                message += (
+                    " In a command this runs on each invocation (often from cron), so the query "
+                    "count grows with the rows or arguments it processes."
+                )
         super().report(node, message, suggestion, redact, fix=fix)
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -381,13 +411,19 @@ class NPlusOne(Bindings, PythonRule):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         super().visit_FunctionDef(node)
         self.loops.append(None)
+        self.tasks.append(any(_is_task_decorator(d.decorator) for d in node.decorators))
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         super().leave_FunctionDef(original_node)
         self.loops.pop()
+        self.tasks.pop()
 
     def visit_For_body(self, node: cst.For) -> None:
         loop = self._loop(node.target, node.iter)
+        if _deliberate(node):
+            # `# remove app by app to prevent timeouts`: the author chose one statement per
+            # item and said so; only a per-row loop nested in it is still reported.
+            loop.batched = True
         worked_on, loop.created = _created_then_worked_on(node.body)
         self.worked_on |= worked_on
         if _prompts(node.body):
@@ -493,7 +529,7 @@ class NPlusOne(Bindings, PythonRule):
                 first = positional(iterable, 0)
                 return first is not None and self._constant_iterable(first, depth + 1)
             return False
-        if self._document_field(iterable):
+        if self._document_field(iterable) or self._field_of_fetched_row(iterable):
             return True  # `for status in self.statuses:` over a JSONField of this model
         text = dotted(iterable) or ""
         parts = text.split(".")
@@ -530,6 +566,26 @@ class NPlusOne(Bindings, PythonRule):
             and node.value.value == "self"
             and bool(self.classes)
             and self.model_fields.get(self.classes[-1], {}).get(node.attr.value) in DOCUMENT_FIELDS
+        )
+
+    def _field_of_fetched_row(self, node: cst.BaseExpression) -> bool:
+        """`for entry in template.due_dates:` where `template = M.objects.get(...)` (or
+        `.first()`, `.last()`): a Django row's related managers are not iterable, so an
+        attribute of one row iterated as it is holds a value (a JSON or array field), the
+        entries of one document."""
+        if not (isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name)):
+            return False
+        if node.attr.value.startswith("_"):
+            return False
+        bound = self.bindings_of(node.value)
+        if not bound or len(bound) != 1 or bound[0].op != "=":
+            return False
+        root, calls = _call_chain(bound[0].value)
+        return (
+            bool(calls)
+            and method_name(calls[0]) in ("get", "first", "last", "latest", "earliest")
+            and isinstance(root, cst.Attribute)
+            and root.attr.value == "objects"
         )
 
     def _active(self) -> list[Loop]:
@@ -796,8 +852,18 @@ class NPlusOne(Bindings, PythonRule):
         statement = positional(root, 0)
         if isinstance(statement, cst.Name) and any(statement.value in lp.targets for lp in active):
             return  # `for stmt in statements: execute(stmt)`: a list of statements, not rows
+        in_hand = set().union(*(loop.variant - loop.targets for loop in active))
+        if in_hand and self._updates_row_in_hand(chain, in_hand):
+            return  # `M.objects.filter(id=snapshot.id).update(...)`: that row's `save()`
         keys = set().union(*(loop.keys for loop in active))
-        if keys and self._per_setting_key(chain, variant, keys):
+        # A plain INSERT per entry has its one-statement form (`bulk_create`); a read or an
+        # upsert per key of one owner does not.
+        entries = (
+            set()
+            if any(method_name(c) in ("create", "acreate") for c in chain)
+            else set().union(*(loop.targets for loop in active))
+        )
+        if self._per_setting_key(chain, variant, keys, entries):
             return  # `Config.objects.get(key=key)` per key of a settings mapping
         if method in DBAPI_METHODS and self._dbapi_per_row(root, variant):
             self._report(node, f"`{_callee(root)}()`", "executemany")
@@ -860,38 +926,106 @@ class NPlusOne(Bindings, PythonRule):
                 return None
         return None
 
-    def _per_setting_key(self, chain: list[cst.Call], variant: set[str], keys: set[str]) -> bool:
+    def _per_setting_key(
+        self, chain: list[cst.Call], variant: set[str], keys: set[str], entries: set[str]
+    ) -> bool:
         """A row of a key/value settings table per key of a mapping the loop walks
         (`for key, value in data.items()`): the query selects by a column named `key`
         (`filter_by(resolver_id=rid, Key=key)`, `Option.key == key`, also through a statement
         built earlier in the loop) with that key. One row per setting of one owner: the loop is
-        as long as the form that was saved, not as the table."""
+        as long as the form that was saved, not as the table.
+
+        Over a list the same holds when the query also names that one owner with a value the
+        loop does not change (`Info.container_id == self.container.id`) and the key is the
+        loop's own: `for key in key_values` or `for data in info: ... == data.key`. Without
+        the owner (`Option.objects.get(key=key)` per key) it is a lookup per item."""
         stack: list[cst.CSTNode] = [arg for call in chain for arg in call.args]
         followed = 0
+        listed = False
+        owner = False
         while stack:
             current = stack.pop()
             if isinstance(current, cst.Name) and current.value in variant and followed < 4:
                 followed += 1
                 stack.extend(b.value for b in self.bindings_of(current) or () if b.op == "=")
                 continue
-            if (
-                isinstance(current, cst.Arg)
-                and current.keyword is not None
-                and current.keyword.value.lower() == "key"
-                and names_in(current.value) & keys
-            ):
-                return True
-            if (
+            column: str | None = None
+            value: cst.BaseExpression | None = None
+            if isinstance(current, cst.Arg) and current.keyword is not None:
+                column, value = current.keyword.value, current.value
+            elif (
                 isinstance(current, cst.Comparison)
                 and isinstance(current.left, cst.Attribute)
-                and current.left.attr.value.lower() == "key"
                 and len(current.comparisons) == 1
                 and isinstance(current.comparisons[0].operator, cst.Equal)
-                and names_in(current.comparisons[0].comparator) & keys
             ):
-                return True
+                column, value = current.left.attr.value, current.comparisons[0].comparator
+            if column is not None and value is not None:
+                used = names_in(value)
+                if column.lower() == "key":
+                    if used & keys:
+                        return True
+                    listed |= _own_key(value, entries)
+                elif used and not used & variant and column not in ("defaults", "values"):
+                    owner = True  # `container_id == self.container.id`, `shop=shop`
             stack.extend(current.children)
-        return False
+        return listed and owner
+
+    def _updates_row_in_hand(self, chain: list[cst.Call], in_hand: set[str]) -> bool:
+        """An UPDATE of exactly one row the iteration already holds, selected by its primary
+        key alone: `M.objects.filter(id=snapshot.id).update(created_at=...)` on the row a
+        helper just wrote, `session.execute(update(M).where(M.id == row.id).values(...))`.
+        It is that row's `save()`, which is not reported either; the query that loaded or
+        wrote the row (if any) is where the loop's cost is."""
+        calls = chain
+        if len(chain) == 1 and method_name(chain[0]) == "execute":
+            statement = positional(chain[0], 0)
+            if isinstance(statement, cst.Name):
+                bound = self.bindings_of(statement) or ()
+                if len(bound) != 1 or bound[0].op != "=":
+                    return False
+                statement = bound[0].value
+            if not isinstance(statement, cst.Call):
+                return False
+            root, calls = _call_chain(statement)
+            if not (
+                isinstance(root, cst.Call)
+                and isinstance(root.func, cst.Name)
+                and root.func.value == "update"
+            ):
+                return False
+        elif method_name(chain[0]) != "update":
+            return False
+        conditions = [
+            arg
+            for call in calls
+            if method_name(call) in ("filter", "filter_by", "where")
+            for arg in call.args
+        ]
+        if len(conditions) != 1:
+            return False
+        condition = conditions[0]
+        if condition.keyword is not None:
+            if condition.keyword.value not in ("id", "pk"):
+                return False
+            value: cst.BaseExpression = condition.value
+        else:
+            test = condition.value
+            if not (
+                isinstance(test, cst.Comparison)
+                and len(test.comparisons) == 1
+                and isinstance(test.comparisons[0].operator, cst.Equal)
+                and isinstance(test.left, cst.Attribute)
+                and test.left.attr.value in ("id", "pk")
+            ):
+                return False
+            value = test.comparisons[0].comparator
+        return (
+            isinstance(value, cst.Attribute)
+            and value.attr.value in ("id", "pk")
+            and isinstance(value.value, cst.Name)
+            and value.value.value in in_hand
+        )
 
     @staticmethod
     def _uses(chain: list[cst.Call], variant: set[str]) -> bool:
@@ -1034,6 +1168,62 @@ def _created_then_worked_on(body: cst.BaseSuite) -> tuple[set[int], set[str]]:
             for name in names_in(arg.value) & created.keys():
                 used.add(created[name])
     return used, {name for name, call in created.items() if call in used}
+
+
+def _own_key(value: cst.BaseExpression, entries: set[str]) -> bool:
+    """The loop's own key: a loop variable named for a key (`for key in key_values`,
+    `option_key`) or the `key` of each entry (`data.key`)."""
+    if isinstance(value, cst.Name):
+        return value.value in entries and words(value.value)[-1:] == ("key",)
+    return (
+        isinstance(value, cst.Attribute)
+        and value.attr.value.lower() == "key"
+        and isinstance(value.value, cst.Name)
+        and value.value.value in entries
+    )
+
+
+# Decorators that make a function a background job: Celery, Huey, Dramatiq, RQ.
+TASK_DECORATORS = frozenset(
+    {"task", "shared_task", "periodic_task", "db_task", "db_periodic_task", "actor", "job"}
+)
+
+
+def _is_task_decorator(decorator: cst.BaseExpression) -> bool:
+    """`@shared_task`, `@app.task(bind=True)`, `@huey.db_periodic_task(...)`, `@dramatiq.actor`."""
+    if isinstance(decorator, cst.Call):
+        decorator = decorator.func
+    name = dotted(decorator) or ""
+    return name.rsplit(".", 1)[-1] in TASK_DECORATORS
+
+
+def _deliberate(node: cst.For) -> bool:
+    """A comment right above the `for` (the comment lines just before it), on its line, or
+    opening its body, that says the loop goes item by item on purpose."""
+    lines: list[str] = []
+    for line in reversed(node.leading_lines):
+        if line.comment is None:
+            break
+        lines.append(line.comment.value)
+    body = node.body
+    if isinstance(body, cst.IndentedBlock):
+        if body.header.comment is not None:
+            lines.append(body.header.comment.value)
+        if body.body:
+            first = body.body[0]
+            lines.extend(
+                line.comment.value
+                for line in getattr(first, "leading_lines", ())
+                if line.comment is not None
+            )
+    text = " ".join(line.lstrip("#").strip() for line in lines)
+    if not text or _TO_FIX.search(text):
+        return False
+    for match in _DELIBERATE.finditer(text):
+        before = re.split(r"[.;:!?]", text[: match.start()])[-1][-30:]
+        if not _NEGATED.search(before) and not _NEGATED.search(match.group(0)):
+            return True  # "N+1 here is fine", never "N+1 is not fine"
+    return False
 
 
 def _prompts(body: cst.BaseSuite) -> bool:
