@@ -1,4 +1,5 @@
-"""Rule base classes and the registry binding implementations to catalog entries by id."""
+"""The per-file rule bases (libcst visitors, sqlglot walkers); the registry and project rules are
+in `model.registry`, re-exported here."""
 
 from __future__ import annotations
 
@@ -11,48 +12,27 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import libcst as cst
 from sqlglot import exp
 
+from reviewbot.model.registry import REGISTRY, ProjectRule, RawFinding, Rule
 from reviewbot.python.context import FileContext, Where, file_context
 from reviewbot.python.scopes import NameTable, ScopePath
 from reviewbot.sql.source import SqlDocument, SqlStatement, node_span
 
+__all__ = [
+    "REGISTRY",
+    "ProjectRule",
+    "PythonFile",
+    "PythonRule",
+    "RawFinding",
+    "Rule",
+    "SqlRule",
+    "SqlRuleContext",
+]
+
 if TYPE_CHECKING:
     from libcst.metadata import QualifiedName
 
-    from reviewbot.model.catalog import RuleMeta
     from reviewbot.python.syntax import Syntax
     from reviewbot.workspace.sources import SourceFile
-
-REGISTRY: dict[str, type[Rule]] = {}
-
-
-@dataclass(slots=True)
-class RawFinding:
-    """A report before filtering: positions resolved, severity and provenance not yet applied."""
-
-    rule: str
-    path: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    message: str
-    suggestion: str | None = None
-    redact: tuple[str, ...] = ()
-
-
-class Rule:
-    """Every rule has a kebab-case `id`; everything a user reads about it is in rules/<id>.yml."""
-
-    id: ClassVar[str] = ""
-    meta: ClassVar[RuleMeta]
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        rule_id = cls.__dict__.get("id")
-        if rule_id:
-            if rule_id in REGISTRY and REGISTRY[rule_id] is not cls:
-                raise TypeError(f"two implementations of rule {rule_id}")
-            REGISTRY[rule_id] = cls
 
 
 @dataclass(slots=True)
@@ -277,40 +257,6 @@ class SqlRuleContext:
                 column=col,
                 end_line=end_line,
                 end_column=end_col + 1,
-                message=message,
-                suggestion=suggestion,
-            )
-        )
-
-
-class ProjectRule(Rule):
-    """Runs once per scan after the per-file pass, over everything the pass collected."""
-
-    def __init__(self, project: Any, options: dict[str, Any]) -> None:
-        self.project = project
-        self.options = options
-
-    def check(self) -> None:
-        raise NotImplementedError
-
-    def report_at(
-        self,
-        path: str,
-        line: int,
-        message: str,
-        column: int = 1,
-        end_line: int | None = None,
-        end_column: int | None = None,
-        suggestion: str | None = None,
-    ) -> None:
-        self.project.add(
-            RawFinding(
-                rule=self.id,
-                path=path,
-                line=line,
-                column=column,
-                end_line=end_line or line,
-                end_column=end_column or column,
                 message=message,
                 suggestion=suggestion,
             )

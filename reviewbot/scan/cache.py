@@ -31,7 +31,7 @@ from reviewbot.model.catalog import data_dir
 from reviewbot.workspace.sources import read_regular
 
 if TYPE_CHECKING:
-    from reviewbot.scan.analysis import FileOutcome
+    from reviewbot.scan.outcome import FileOutcome
 
 CACHE_DIR = ".reviewbot_cache"
 FORMAT = "2"
@@ -228,7 +228,7 @@ class Cache:
             self.misses += 1
             return None
         # Here, not at the top: `reviewbot init` reads CACHE_DIR without loading the analysis.
-        from reviewbot.scan.analysis import FileOutcome
+        from reviewbot.scan.outcome import FileOutcome
 
         try:
             outcome = pickle.loads(data)

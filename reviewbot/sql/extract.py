@@ -24,6 +24,9 @@ from sqlglot import TokenType
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError, TokenError
 
+from reviewbot.model.facts import MISSING_DOWN_FACT as MISSING_DOWN_FACT
+from reviewbot.model.facts import REVISION_FACT as REVISION_FACT
+from reviewbot.model.facts import UNTRANSLATED_FACT as UNTRANSLATED_FACT
 from reviewbot.model.rule import PythonFile
 from reviewbot.python.names import evaluated
 from reviewbot.python.syntax import Syntax, sql_sink_calls
@@ -77,11 +80,6 @@ SQL_STRING_START = re.compile(
     r"""grant|revoke|comment|replace)\s""",
     re.IGNORECASE,
 )
-MISSING_DOWN_FACT = "missing-down-migration"
-# Alembic operations left out of the translation (a computed table name, a loop variable, star
-# arguments, an unknown operation, `op.execute` of built SQL): the SQL of such a revision is
-# only part of what it runs, which a verification on a real database must know.
-UNTRANSLATED_FACT = "alembic-untranslated"
 
 
 def _ast_constant(node: ast.expr, assigned: dict[str, list[ast.expr]], depth: int) -> bool:
@@ -128,7 +126,6 @@ def _migration_text(text: str) -> bool:
     return _alembic_text(text) or "RunSQL" in text or "RunPython" in text
 
 
-REVISION_FACT = "alembic-revision"
 # Backend names code compares against (`connection.vendor`, `bind.dialect.name`), by dialect.
 BACKEND_NAMES = {
     "postgres": frozenset({"postgresql", "postgres", "psycopg2", "psycopg", "postgis"}),
