@@ -24,7 +24,7 @@ import stat
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reviewbot import __version__
 from reviewbot.model.catalog import data_dir
@@ -32,6 +32,8 @@ from reviewbot.workspace.sources import read_regular
 
 if TYPE_CHECKING:
     from reviewbot.scan.outcome import FileOutcome
+
+T = TypeVar("T")
 
 CACHE_DIR = ".reviewbot_cache"
 FORMAT = "2"
@@ -215,6 +217,13 @@ class Cache:
     def get(self, key: str, text_length: int | None = None) -> FileOutcome | None:
         """The outcome stored under `key`; `text_length` (of the file it describes) bounds
         how large an entry may be read."""
+        # Here, not at the top: `reviewbot init` reads CACHE_DIR without loading the scan.
+        from reviewbot.scan.outcome import FileOutcome
+
+        return self.get_value(key, FileOutcome, text_length)
+
+    def get_value(self, key: str, expected: type[T], text_length: int | None = None) -> T | None:
+        """The value of type `expected` stored under `key` (see `get`)."""
         try:
             blob = self._read(self._entry(key), entry_limit(text_length))
         except OSError:
@@ -227,21 +236,18 @@ class Cache:
             # Not written by this user's reviewbot (planted, corrupt, another key): never unpickled.
             self.misses += 1
             return None
-        # Here, not at the top: `reviewbot init` reads CACHE_DIR without loading the analysis.
-        from reviewbot.scan.outcome import FileOutcome
-
         try:
             outcome = pickle.loads(data)
         except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
             self.misses += 1
             return None
-        if not isinstance(outcome, FileOutcome):
+        if not isinstance(outcome, expected):
             self.misses += 1
             return None
         self.hits += 1
         return outcome
 
-    def put(self, key: str, outcome: FileOutcome, text_length: int | None = None) -> None:
+    def put(self, key: str, outcome: object, text_length: int | None = None) -> None:
         if not self.writable:
             return
         entry = self._entry(key)
