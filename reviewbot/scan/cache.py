@@ -172,6 +172,7 @@ class Cache:
         self.misses = 0
         self.writable = True
         self._key = signing_key()
+        self._checked: set[Path] = set()
 
     def _mac(self, key: str, data: bytes) -> bytes:
         return hmac.new(self._key, key.encode() + b"\0" + data, hashlib.sha256).digest()
@@ -187,12 +188,18 @@ class Cache:
         return self.folder / key[:2] / f"{key}.pickle"
 
     def _inside(self, folder: Path) -> bool:
-        """Whether `folder` is where it seems: no symlink between the scan root and it."""
+        """Whether `folder` is where it seems: no symlink between the scan root and it. A
+        folder found so is not checked again in this scan (entries share 256 folders)."""
+        if folder in self._checked:
+            return True
         try:
             real_root = self.root.resolve()
-            return folder.resolve() == real_root / folder.relative_to(self.root)
+            inside = folder.resolve() == real_root / folder.relative_to(self.root)
         except (OSError, ValueError, RuntimeError):
             return False
+        if inside:
+            self._checked.add(folder)
+        return inside
 
     def _make_folders(self, folder: Path) -> None:
         """Create `folder` below the root one level at a time, refusing any symlink on the way

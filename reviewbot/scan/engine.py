@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from reviewbot import checks
 from reviewbot.model.catalog import RuleMeta, active_catalog
-from reviewbot.model.facts import FOREIGN_FACT, REVISION_FACT, SQL_FACTS
+from reviewbot.model.facts import FOREIGN_FACT, REVISION_FACT, SQL_FACTS, AlembicRevision
 from reviewbot.model.findings import (
     REDACTED,
     ChecklistRef,
@@ -279,8 +279,6 @@ class Scanner:
     def _migration_files(self) -> list[MigrationFile]:
         revisions: dict[str, tuple[str, tuple[str, ...]]] = {}
         if REVISION_FACT in self.facts:
-            from reviewbot.sql.extract import AlembicRevision
-
             revisions = {
                 path: (fact.revision, fact.down_revisions)
                 for path, fact in self.facts[REVISION_FACT]

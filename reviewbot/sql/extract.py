@@ -27,6 +27,8 @@ from sqlglot.errors import SqlglotError, TokenError
 from reviewbot.model.facts import MISSING_DOWN_FACT as MISSING_DOWN_FACT
 from reviewbot.model.facts import REVISION_FACT as REVISION_FACT
 from reviewbot.model.facts import UNTRANSLATED_FACT as UNTRANSLATED_FACT
+from reviewbot.model.facts import AlembicRevision as AlembicRevision
+from reviewbot.model.facts import MissingDown as MissingDown
 from reviewbot.model.rule import PythonFile
 from reviewbot.python.names import evaluated
 from reviewbot.python.syntax import Syntax, sql_sink_calls
@@ -146,26 +148,6 @@ DIALECT_CLASS_WORDS = {
     "mssql": "tsql",
     "oracle": "oracle",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class MissingDown:
-    """A Python migration that cannot be reversed; read by the `missing-down-migration` rule."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class AlembicRevision:
-    """An Alembic revision and the ones it follows: the catalog orders revisions by these, even
-    those whose own operations produce no SQL."""
-
-    revision: str
-    down_revisions: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -59,9 +59,16 @@ def printable(path: str) -> str:
     return path
 
 
-def relative_to_root(path: Path, root: Path) -> str:
-    # Resolve the folder, not the file: a symlinked file keeps its own name.
-    located = path.parent.resolve() / path.name
+def relative_to_root(path: Path, root: Path, folders: dict[Path, Path] | None = None) -> str:
+    # Resolve the folder, not the file: a symlinked file keeps its own name. `folders` keeps
+    # the folders resolved so far (one realpath per folder, not per file).
+    parent = path.parent
+    resolved = folders.get(parent) if folders is not None else None
+    if resolved is None:
+        resolved = parent.resolve()
+        if folders is not None:
+            folders[parent] = resolved
+    located = resolved / path.name
     try:
         return printable(located.relative_to(root).as_posix())
     except ValueError:
@@ -110,14 +117,17 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> Di
     seen: dict[str, Candidate] = {}
     skipped: list[tuple[str, str]] = []
 
+    folders: dict[Path, Path] = {}
+
     def add(path: Path, explicit: bool) -> None:
-        rel = relative_to_root(path, root)
+        language = language_of(path.name)
+        if language is None and not explicit:
+            return
+        rel = relative_to_root(path, root, folders)
         if rel in seen:
             return
-        language = language_of(path.name)
         if language is None:
-            if explicit:
-                skipped.append((rel, "not a Python or SQL file"))
+            skipped.append((rel, "not a Python or SQL file"))
             return
         if path.is_symlink():
             try:

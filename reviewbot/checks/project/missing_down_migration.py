@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from reviewbot.model.rule import ProjectRule
-from reviewbot.sql.extract import MISSING_DOWN_FACT, MissingDown
+from reviewbot.model.facts import MISSING_DOWN_FACT, MissingDown
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.migrations import Migration, Role, is_test_path, migration_of
 from reviewbot.sql.source import SqlDocument
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.migrations import is_synthesized
 from reviewbot.sql.reporting import report_site
 from reviewbot.sql.schema import Column, catalog_of
