@@ -68,8 +68,9 @@ class PythonFile:
         exactly what those imports name; a name no import binds is a builtin or a local, whose
         qualified name is its own dotted text; a name bound by an import and otherwise (an
         assignment, a parameter, a def) follows Python's scoping rule from the scope the
-        traversal is in. libcst's analysis runs only for files CPython cannot parse, files with
-        `import *`, and questions asked after the traversal about such names.
+        traversal is in. `import *` binds nothing, as in libcst's analysis. libcst's analysis
+        runs only for files CPython cannot parse and questions asked after the traversal about
+        names bound both ways.
         """
         cached = self.qualified.get(id(node))
         if cached is not None:
