@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.workspace.globs import any_match
-from reviewbot.workspace.sources import language_of
+from reviewbot.workspace.sources import LANGUAGE_BY_SUFFIX, language_of
 
 DEFAULT_EXCLUDES = (
     ".git",
@@ -59,6 +59,9 @@ def printable(path: str) -> str:
     return path
 
 
+_SUFFIXES = tuple(LANGUAGE_BY_SUFFIX)
+
+
 def relative_to_root(path: Path, root: Path, folders: dict[Path, Path] | None = None) -> str:
     # Resolve the folder, not the file: a symlinked file keeps its own name. `folders` keeps
     # the folders resolved so far (one realpath per folder, not per file).
@@ -76,7 +79,8 @@ def relative_to_root(path: Path, root: Path, folders: dict[Path, Path] | None = 
 
 
 def _git_files(folder: Path) -> list[Path] | None:
-    """Tracked plus untracked-but-not-ignored files under `folder`, or None outside a work tree."""
+    """Tracked plus untracked-but-not-ignored files under `folder` named like sources (`.py`,
+    `.sql`), or None outside a work tree."""
     try:
         proc = subprocess.run(
             [
@@ -98,8 +102,10 @@ def _git_files(folder: Path) -> list[Path] | None:
         return None
     if proc.returncode != 0:
         return None
-    names = [n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
-    return [folder / n for n in dict.fromkeys(names)]
+    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    # Only names that may be sources become paths (a tenth of a large repository's files):
+    # `language_of` on the name decides exactly, this suffix test only spares the rest.
+    return [folder / n for n in dict.fromkeys(names) if n and n.lower().endswith(_SUFFIXES)]
 
 
 def _walk(folder: Path) -> list[Path]:
