@@ -727,10 +727,11 @@ def _required_literal(alternative: str) -> str:
         if literal is not None and alternative[end : end + 1] not in ("*", "+", "?", "{"):
             run.append(literal)
         else:
-            best = max(best, run, key=len)
+            if len(run) > len(best):
+                best = run
             run = []
         index = end
-    return "".join(max(best, run, key=len))
+    return "".join(run if len(run) > len(best) else best)
 
 
 def _closing(pattern: str, start: int) -> int:
