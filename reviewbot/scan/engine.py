@@ -120,7 +120,7 @@ class Scanner:
             r
             for r in rules
             if r in catalog
-            and r in kinds
+            and (r in kinds or r in REGISTRY)  # a module, or registered by code (tests)
             and (catalog[r].language != "database" or "database" in self.services)
         )
         self.metas = {rid: catalog[rid] for rid in sorted(self.enabled)}
@@ -128,7 +128,15 @@ class Scanner:
         self.options = {rid: config.rule_options(meta) for rid, meta in self.metas.items()}
         # Rule modules are imported when they run: the per-file rules (libcst, sqlglot) only if
         # some file is not served from the cache, the project rules after the per-file pass.
-        self.project_ids = [rid for rid in self.metas if kinds[rid] in checks.PROJECT_KINDS]
+        self.project_ids = [
+            rid
+            for rid in self.metas
+            if (
+                kinds[rid] in checks.PROJECT_KINDS
+                if rid in kinds
+                else issubclass(REGISTRY[rid], ProjectRule)
+            )
+        ]
         self.extract_sql = any(meta.language in ("sql", "database") for meta in self.metas.values())
         self._analyzer: Analyzer | None = None
         self.jobs = max(1, jobs)
