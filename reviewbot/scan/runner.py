@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewbot.checklist import documents
+from reviewbot.checklist.extract import MAX_BYTES as AGENT_DOCUMENT_BYTES
 from reviewbot.model.catalog import active_catalog
 from reviewbot.model.findings import AgentSource, ChecklistRef, ErrorKind, ScanError, Severity
 from reviewbot.output.context import ReportContext
@@ -21,7 +22,7 @@ from reviewbot.scan.engine import Scanner, ScanResult
 from reviewbot.scan.parallel import DEFAULT_FILE_TIMEOUT
 from reviewbot.workspace.config import Config, ConfigError, Selection, load_config, select_rules
 from reviewbot.workspace.config import git_toplevel as find_git_top
-from reviewbot.workspace.sources import SourceFile, language_of
+from reviewbot.workspace.sources import SourceFile, language_of, read_regular
 
 
 @dataclass(slots=True)
@@ -150,9 +151,10 @@ def _mapping_key(located: list[documents.Located], opt_in: bool, store: Cache) -
     digest.update(" ".join(sorted(active_catalog())).encode())
     for doc_file in located:
         try:
-            data = doc_file.file.read_bytes()
+            # As read_agent_document reads it: a regular file (a FIFO would block), bounded.
+            data = read_regular(doc_file.file, AGENT_DOCUMENT_BYTES)
         except OSError:
-            return None
+            return None  # not cached: the mapping reports what is wrong with the file
         for part in (str(doc_file.file), doc_file.shown):
             digest.update(b"\0" + part.encode("utf-8", "surrogateescape"))
         digest.update(b"\0%d\0" % len(data) + data)
