@@ -76,3 +76,32 @@ def test_every_token_alternative_is_tried() -> None:
     assert sorted(gated + rest) == sorted(alternatives)
     for lead, pattern in hs._GATED_LITERAL:
         assert lead in pattern.pattern.replace("\\", "")
+
+
+def test_web_framework_imports_read_the_same_on_both_trees() -> None:
+    # mass-assignment's wants_tree asks CPython's tree what its visitors ask libcst's.
+    import ast
+
+    import libcst as cst
+
+    from reviewbot.python.handlers import imports_web_framework, imports_web_framework_ast
+
+    texts = [
+        *_texts(),
+        "from flask import request\n",
+        "from .flask import x\n",
+        "from . import views\n",
+        "import os, django.http\n",
+        "if True:\n    import flask\n",
+        "try:\n    from fastapi import FastAPI\nexcept ImportError:\n    pass\n",
+    ]
+    answers = []
+    for text in texts:
+        try:
+            tree = ast.parse(text)
+            module = cst.parse_module(text)
+        except (SyntaxError, cst.ParserSyntaxError):
+            continue
+        answers.append((imports_web_framework_ast(tree), imports_web_framework(module)))
+    assert [ours for ours, _ in answers] == [theirs for _, theirs in answers]
+    assert any(ours for ours, _ in answers) and not all(ours for ours, _ in answers)
