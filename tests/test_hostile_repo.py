@@ -630,8 +630,10 @@ def test_ctrl_c_ends_the_scan_promptly_and_keeps_the_cache_intact(tmp_path: Path
     )
     cache = repo / ".reviewbot_cache"
     deadline = time.monotonic() + 60
-    while not list(cache.rglob("*.pickle")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the scan is under way: some outcomes are written
+    # The scan is under way once some outcomes are written (the first entry, the agent
+    # checklists' mapping, is written before the scan starts).
+    while len(list(cache.rglob("*.pickle"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     interrupted = time.monotonic()
     time.sleep(0.02)
