@@ -1,5 +1,5 @@
-"""`python -m reviewbot` runs the command line."""
+"""`python -m reviewbot` runs the command line (through `entry`, as the console script does)."""
 
-from reviewbot.cli import main
+from reviewbot.entry import main
 
 raise SystemExit(main())

@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 
+from reviewbot import checks
 from reviewbot.cli import main
 from reviewbot.scan.engine import Scanner, ScanResult
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.sources import SourceFile, language_of
+
+# Tests read `REGISTRY` for every rule; a scan imports only the rules it runs.
+checks.load_all()
 
 
 def _find_seeds() -> Path | None:

@@ -422,12 +422,14 @@ def test_fifos_and_planted_cache_files_never_block_or_get_read(tmp_path: Path) -
     code, first, stderr = _scan_json(repo)
     assert code == 1, stderr
     entries = sorted((repo / ".reviewbot_cache").rglob("*.pickle"))
-    assert len(entries) == 2
-    entries[0].unlink()
-    os.mkfifo(entries[0])
-    entries[1].unlink()
-    with entries[1].open("wb") as handle:
-        handle.truncate(300 * 1024 * 1024)  # sparse: reading it whole would take 300 MB
+    assert len(entries) == 3  # the two files' outcomes and the agent checklists' mapping
+    for index, entry in enumerate(entries):
+        entry.unlink()
+        if index % 2 == 0:
+            os.mkfifo(entry)
+        else:
+            with entry.open("wb") as handle:
+                handle.truncate(300 * 1024 * 1024)  # sparse: reading it whole takes 300 MB
     code, second, stderr = _scan_json(repo, timeout=60)
     assert code == 1, stderr
     assert second["findings"] == first["findings"]
@@ -628,8 +630,10 @@ def test_ctrl_c_ends_the_scan_promptly_and_keeps_the_cache_intact(tmp_path: Path
     )
     cache = repo / ".reviewbot_cache"
     deadline = time.monotonic() + 60
-    while not list(cache.rglob("*.pickle")) and time.monotonic() < deadline:
-        time.sleep(0.05)  # the scan is under way: some outcomes are written
+    # The scan is under way once some outcomes are written (the first entry, the agent
+    # checklists' mapping, is written before the scan starts).
+    while len(list(cache.rglob("*.pickle"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
     interrupted = time.monotonic()
     time.sleep(0.02)

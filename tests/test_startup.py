@@ -25,7 +25,10 @@ with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         code = exc.code
 print(json.dumps({"code": code, "out": out.getvalue(), "err": err.getvalue(),
                   "loaded": sorted(m for m in HEAVY if m in sys.modules),
-                  "cli": "reviewbot.cli" in sys.modules}))
+                  "cli": "reviewbot.cli" in sys.modules,
+                  "mapping": "reviewbot.checklist.mapping" in sys.modules,
+                  "rules": sorted(m.rsplit(".", 1)[-1] for m in sys.modules
+                                  if m.startswith("reviewbot.checks.") and m.count(".") == 3)}))
 """.replace("HEAVY", repr(HEAVY))
 
 
@@ -79,3 +82,31 @@ def test_a_scan_does_load_the_parsers(tmp_path: Path) -> None:
     run = _probe(tmp_path, "scan", "--no-cache", "--format", "json", ".")
     assert run["code"] == 1, run
     assert {"libcst", "sqlglot"} <= set(run["loaded"])
+
+
+def test_a_warm_scan_of_one_file_loads_no_parser(tmp_path: Path) -> None:
+    # pre-commit and editors rescan one file whose outcome is cached: the cached outcome, the
+    # project rules about suppressions and the cached checklist mapping need no parser.
+    (tmp_path / "app.py").write_text(
+        "import hashlib\n\n\ndef digest(password):\n    return hashlib.md5(password).hexdigest()\n"
+    )
+    args = ("scan", "--cache-dir", str(tmp_path / "cache"), "--format", "json", "app.py")
+    cold = _probe(tmp_path, *args)
+    warm = _probe(tmp_path, *args)
+    assert "libcst" in cold["loaded"] and cold["mapping"]
+    assert warm["out"] == cold["out"] and warm["code"] == cold["code"] == 1
+    assert json.loads(warm["out"])["findings"], warm  # the cached outcome was reported
+    assert warm["loaded"] == [], f"a warm one-file scan imported {warm['loaded']}"
+    assert not warm["mapping"], "the agent checklists were mapped again, not read from the cache"
+    # Only the project rules that can see a Python-only project were imported.
+    assert warm["rules"] == ["invalid_suppression", "unused_suppression"], warm["rules"]
+
+
+def test_a_warm_scan_with_sql_runs_the_schema_rules(tmp_path: Path) -> None:
+    (tmp_path / "schema.sql").write_text("CREATE TABLE t (id int);\n")
+    args = ("scan", "--cache-dir", str(tmp_path / "cache"), "--format", "json", ".")
+    cold = _probe(tmp_path, *args)
+    warm = _probe(tmp_path, *args)
+    assert warm["out"] == cold["out"]
+    assert "table_without_primary_key" in warm["rules"]
+    assert {f["rule"] for f in json.loads(warm["out"])["findings"]} >= {"table-without-primary-key"}

@@ -295,6 +295,82 @@ def test_scope_answers_match_libcst_on_imports() -> None:
     assert len(pairs) == 11
 
 
+STAR = """
+from django.db.models import *
+from .compat import *
+from hashlib import md5
+import logging as log
+
+Q(a=1)                                  # only the star binds it: no import answers
+md5(b"x").hexdigest()                   # the explicit import, star or not
+log.getLogger(__name__).info("x")
+len([])
+
+def view(request, md5=None):
+    from os.path import *
+    join("a", "b")
+    md5()                                # the parameter
+    log.warning("x")
+
+class Model:
+    objects = Manager()
+    md5 = md5                            # the class binds it, the value is the import
+    def save(self):
+        md5()                            # methods skip the class body: the import
+"""
+
+
+@pytest.mark.parametrize("text", [SCOPED, STAR], ids=["scoped", "star-imports"])
+def test_answers_through_imports_are_libcsts(text: str) -> None:
+    """Every callee and decorator: the names we resolve through an import are exactly those
+    libcst's QualifiedNameProvider resolves through one, and libcst's analysis never runs."""
+    source = SourceFile(path="m.py", text=text, language="python")
+    module = cst.parse_module(text)
+    wrapper = cst.MetadataWrapper(module, unsafe_skip_copy=True)
+    provider = wrapper.resolve(cst.metadata.QualifiedNameProvider)
+    asked: list[bool] = []
+
+    def resolver() -> Any:
+        asked.append(True)
+        return provider
+
+    file = PythonFile(source=source, module=module, resolver=resolver)
+    table = NameTable.of(text)
+    assert table.ok
+    targets = {t for found in table.imports.values() for t in found}
+
+    def through_imports(names: set[str]) -> set[str]:
+        return {n for n in names if any(n == t or n.startswith(t + ".") for t in targets)}
+
+    pairs: list[tuple[str, set[str], set[str]]] = []
+
+    class Ask(cst.BatchableCSTVisitor):
+        def ask(self, node: cst.BaseExpression) -> None:
+            value: Any = provider.get(node, ())
+            theirs = {q.name for q in (value() if callable(value) else value)}
+            ours = file.qualified_names(node)
+            pairs.append(
+                (module.code_for_node(node), through_imports(ours), through_imports(theirs))
+            )
+
+        def visit_Call(self, node: cst.Call) -> None:
+            self.ask(node.func)
+
+        def visit_Decorator(self, node: cst.Decorator) -> None:
+            self.ask(node.decorator)
+
+    state = file.scope_path
+    walk(module, [ScopeEntry(state), Ask(), ScopeExit(state)])
+    assert len(pairs) > 8
+    assert [(code, ours) for code, ours, _ in pairs] == [
+        (code, theirs) for code, _, theirs in pairs
+    ]
+    assert asked == []
+    if text is STAR:
+        md5_calls = [ours for code, ours, _ in pairs if code == "md5"]
+        assert md5_calls == [{"hashlib.md5"}, set(), {"hashlib.md5"}]  # import, parameter, import
+
+
 def test_outside_the_traversal_libcsts_analysis_answers() -> None:
     text = "import pool\ndef f(pool):\n    pool.get()\n"
     source = SourceFile(path="m.py", text=text, language="python")

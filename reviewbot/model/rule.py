@@ -1,4 +1,5 @@
-"""Rule base classes and the registry binding implementations to catalog entries by id."""
+"""The per-file rule bases (libcst visitors, sqlglot walkers); the registry and project rules are
+in `model.registry`, re-exported here."""
 
 from __future__ import annotations
 
@@ -12,38 +13,28 @@ import libcst as cst
 from sqlglot import exp
 
 from reviewbot.model.findings import Edit, Fix
+from reviewbot.model.registry import REGISTRY, ProjectRule, RawFinding, Rule
 from reviewbot.python.context import FileContext, Where, file_context
 from reviewbot.python.positions import offsets
 from reviewbot.python.scopes import NameTable, ScopePath
 from reviewbot.sql.source import SqlDocument, SqlStatement, node_span
 
+__all__ = [
+    "REGISTRY",
+    "ProjectRule",
+    "PythonFile",
+    "PythonRule",
+    "RawFinding",
+    "Rule",
+    "SqlRule",
+    "SqlRuleContext",
+]
+
 if TYPE_CHECKING:
     from libcst.metadata import QualifiedName
 
-    from reviewbot.model.catalog import RuleMeta
     from reviewbot.python.syntax import Syntax
     from reviewbot.workspace.sources import SourceFile
-
-REGISTRY: dict[str, type[Rule]] = {}
-
-
-@dataclass(slots=True)
-class RawFinding:
-    """A report before filtering: positions resolved, severity and provenance not yet applied."""
-
-    rule: str
-    path: str
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    message: str
-    suggestion: str | None = None
-    redact: tuple[str, ...] = ()
-    # The table a finding assumes already holds rows (a lock while an index builds): a change
-    # that itself creates the table answers it (see scan/filtering.py).
-    existing_table: str | None = None
-    fix: Fix | None = None
 
 
 @dataclass(slots=True)
@@ -56,21 +47,6 @@ class Pending:
     suggestion: str | None = None
     redact: tuple[str, ...] = ()
     fix: Fix | None = None
-
-
-class Rule:
-    """Every rule has a kebab-case `id`; everything a user reads about it is in rules/<id>.yml."""
-
-    id: ClassVar[str] = ""
-    meta: ClassVar[RuleMeta]
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        rule_id = cls.__dict__.get("id")
-        if rule_id:
-            if rule_id in REGISTRY and REGISTRY[rule_id] is not cls:
-                raise TypeError(f"two implementations of rule {rule_id}")
-            REGISTRY[rule_id] = cls
 
 
 @dataclass(slots=True)
@@ -115,8 +91,9 @@ class PythonFile:
         exactly what those imports name; a name no import binds is a builtin or a local, whose
         qualified name is its own dotted text; a name bound by an import and otherwise (an
         assignment, a parameter, a def) follows Python's scoping rule from the scope the
-        traversal is in. libcst's analysis runs only for files CPython cannot parse, files with
-        `import *`, and questions asked after the traversal about such names.
+        traversal is in. `import *` binds nothing, as in libcst's analysis. libcst's analysis
+        runs only for files CPython cannot parse and questions asked after the traversal about
+        names bound both ways.
         """
         cached = self.qualified.get(id(node))
         if cached is not None:
@@ -353,43 +330,6 @@ class SqlRuleContext:
                 message=message,
                 suggestion=suggestion,
                 existing_table=existing_table,
-                fix=fix,
-            )
-        )
-
-
-class ProjectRule(Rule):
-    """Runs once per scan after the per-file pass, over everything the pass collected."""
-
-    def __init__(self, project: Any, options: dict[str, Any]) -> None:
-        self.project = project
-        self.options = options
-
-    def check(self) -> None:
-        raise NotImplementedError
-
-    def report_at(
-        self,
-        path: str,
-        line: int,
-        message: str,
-        column: int = 1,
-        end_line: int | None = None,
-        end_column: int | None = None,
-        suggestion: str | None = None,
-        *,
-        fix: Fix | None = None,
-    ) -> None:
-        self.project.add(
-            RawFinding(
-                rule=self.id,
-                path=path,
-                line=line,
-                column=column,
-                end_line=end_line or line,
-                end_column=end_column or column,
-                message=message,
-                suggestion=suggestion,
                 fix=fix,
             )
         )

@@ -12,10 +12,11 @@ from typing import Any, ClassVar
 
 import libcst as cst
 
+from reviewbot.model.facts import FOREIGN_FACT as FOREIGN_FACT
+
 _NOSEC = re.compile(r"#\s*nosec\b(?P<codes>[^#]*)", re.IGNORECASE)
 _NOQA = re.compile(r"#\s*noqa\s*:\s*(?P<codes>[A-Z0-9, ]+)", re.IGNORECASE)
 _CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
-FOREIGN_FACT = "foreign-suppressed"
 
 
 def suppressing_codes(comment: str) -> tuple[bool, set[str]]:

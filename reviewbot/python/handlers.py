@@ -3,6 +3,8 @@ that ask whether code runs once per request."""
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from reviewbot.python.names import dotted, last_name, string_value
@@ -83,6 +85,21 @@ def imports_web_framework(module: cst.Module) -> bool:
                 for fw in WEB_FRAMEWORKS
             ):
                 return True
+    return False
+
+
+def imports_web_framework_ast(tree: ast.Module) -> bool:
+    """`imports_web_framework` on CPython's tree (a rule's `wants_tree`): the same top-level
+    imports, the same names (a relative import's module name without its dots, as libcst's)."""
+    for statement in tree.body:
+        if isinstance(statement, ast.ImportFrom) and statement.module is not None:
+            names = [statement.module]
+        elif isinstance(statement, ast.Import):
+            names = [alias.name for alias in statement.names]
+        else:
+            continue
+        if any(part == fw or part.startswith(f"{fw}.") for part in names for fw in WEB_FRAMEWORKS):
+            return True
     return False
 
 

@@ -63,8 +63,8 @@ class NameTable:
 
     imports: dict[str, set[str]] = field(default_factory=dict)
     other: set[str] = field(default_factory=set)
-    # False when the file cannot be read this way (syntax CPython refuses, `import *`): every
-    # question then goes to libcst's scope analysis.
+    # False when the file cannot be read this way (syntax CPython refuses): every question
+    # then goes to libcst's scope analysis.
     ok: bool = True
     ambiguous: frozenset[str] = frozenset()
     tree: ast.Module | None = None
@@ -106,7 +106,10 @@ class NameTable:
             module = "." * item.level + (item.module or "")
             for alias in item.names:
                 if alias.name == "*":
-                    return cls(ok=False)  # anything may be bound: let scope analysis decide
+                    # libcst's analysis binds nothing for `import *` either: a name only the
+                    # star can bind is unbound to it too (no qualified name), to us a name no
+                    # import binds (its own dotted text). tests/test_traversal.py compares.
+                    continue
                 full = f"{module}.{alias.name}" if item.module else f"{module}{alias.name}"
                 table.imports.setdefault(alias.asname or alias.name, set()).add(full)
         other = table.other
@@ -170,8 +173,8 @@ class NameTable:
         return None
 
 
-def _collect(tree: ast.Module, table: NameTable) -> bool:
-    """Fill `table` from `tree`; False on `from x import *` (anything may then be bound)."""
+def _collect(tree: ast.Module, table: NameTable) -> None:
+    """Fill `table` from `tree`."""
     # Iterative, in source order: a file nested deeply enough to need it still gets a table.
     stack: list[tuple[ast.AST, Scope]] = [
         (node, table.module) for node in reversed(list(ast.iter_child_nodes(tree)))
@@ -207,7 +210,7 @@ def _collect(tree: ast.Module, table: NameTable) -> bool:
                 module = "." * node.level + (node.module or "")
                 for alias in node.names:
                     if alias.name == "*":
-                        return False
+                        continue  # binds nothing libcst knows of (see `from_tree`)
                     full = f"{module}.{alias.name}" if node.module else f"{module}{alias.name}"
                     _import(table, scope, alias.asname or alias.name, full)
             elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
@@ -229,7 +232,6 @@ def _collect(tree: ast.Module, table: NameTable) -> bool:
                 table.other.update(node.names)
             nested = [(item, scope) for item in ast.iter_child_nodes(node)]
         stack.extend(reversed(nested))
-    return True
 
 
 def _arguments(args: ast.arguments) -> list[ast.arg]:

@@ -137,8 +137,8 @@ def _head_and_dotted(node: ast.AST) -> tuple[str | None, str]:
 def calls_to(syntax: Syntax, qualified: Collection[str]) -> Iterator[ast.Call]:
     """Calls whose callee may resolve to one of `qualified`: every name
     `PythonFile.qualified_names` could give it (its dotted text, as a builtin, or through the
-    file's imports of its leftmost name) is tried; with `import *` in the file, any callee whose
-    last name is the last part of one of them."""
+    file's imports of its leftmost name) is tried; without a name table, any callee whose last
+    name is the last part of one of them."""
     names = syntax.names
     tails = {name.rsplit(".", 1)[-1] for name in qualified}
     for call in syntax.nodes(ast.Call):

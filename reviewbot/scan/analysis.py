@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
@@ -29,6 +28,8 @@ from reviewbot.python.positions import positions as node_positions
 from reviewbot.python.scopes import NameTable, ScopeEntry, ScopeExit
 from reviewbot.python.syntax import Syntax
 from reviewbot.python.traverse import walk
+from reviewbot.scan.outcome import FileOutcome as FileOutcome
+from reviewbot.scan.outcome import rule_crash as rule_crash
 from reviewbot.sql.extract import SqlExtractor
 from reviewbot.sql.migrations import unchecked
 from reviewbot.sql.source import SqlDocument, split_and_parse
@@ -43,29 +44,6 @@ from reviewbot.workspace.guards import (
 from reviewbot.workspace.sources import SourceFile
 
 checks.load_all()
-
-
-@dataclass(slots=True)
-class FileOutcome:
-    """Everything the per-file pass learned about one file."""
-
-    path: str
-    raw: list[RawFinding] = field(default_factory=list)
-    errors: list[ScanError] = field(default_factory=list)
-    facts: dict[str, list[Any]] = field(default_factory=dict)
-    sql_documents: list[SqlDocument] = field(default_factory=list)
-
-    def detach(self) -> FileOutcome:
-        """Drop the host file's text from SQL documents before crossing a process or the cache."""
-        for document in self.sql_documents:
-            host = document.host
-            document.host = SourceFile(path=host.path, text="", language=host.language)
-        return self
-
-    def attach(self, source: SourceFile) -> FileOutcome:
-        for document in self.sql_documents:
-            document.host = source
-        return self
 
 
 class _NeedsDeepStack(BaseException):
@@ -380,15 +358,6 @@ def _too_deep(path: str) -> ScanError:
         ErrorKind.PARSE_ERROR,
         path,
         "Python file nested too deeply to check (recursion limit reached); file not checked",
-    )
-
-
-def rule_crash(rule_id: str, path: str, exc: BaseException) -> ScanError:
-    return ScanError(
-        ErrorKind.RULE_CRASH,
-        path,
-        f"rule {rule_id} failed on this file ({type(exc).__name__}: {exc}); "
-        "please report it. Other rules still ran.",
     )
 
 

@@ -24,14 +24,16 @@ import stat
 import tempfile
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from reviewbot import __version__
 from reviewbot.model.catalog import data_dir
 from reviewbot.workspace.sources import read_regular
 
 if TYPE_CHECKING:
-    from reviewbot.scan.analysis import FileOutcome
+    from reviewbot.scan.outcome import FileOutcome
+
+T = TypeVar("T")
 
 CACHE_DIR = ".reviewbot_cache"
 FORMAT = "2"
@@ -170,6 +172,7 @@ class Cache:
         self.misses = 0
         self.writable = True
         self._key = signing_key()
+        self._checked: set[Path] = set()
 
     def _mac(self, key: str, data: bytes) -> bytes:
         return hmac.new(self._key, key.encode() + b"\0" + data, hashlib.sha256).digest()
@@ -188,12 +191,18 @@ class Cache:
         return self.folder / key[:2] / f"{key}.pickle"
 
     def _inside(self, folder: Path) -> bool:
-        """Whether `folder` is where it seems: no symlink between the scan root and it."""
+        """Whether `folder` is where it seems: no symlink between the scan root and it. A
+        folder found so is not checked again in this scan (entries share 256 folders)."""
+        if folder in self._checked:
+            return True
         try:
             real_root = self.root.resolve()
-            return folder.resolve() == real_root / folder.relative_to(self.root)
+            inside = folder.resolve() == real_root / folder.relative_to(self.root)
         except (OSError, ValueError, RuntimeError):
             return False
+        if inside:
+            self._checked.add(folder)
+        return inside
 
     def _make_folders(self, folder: Path) -> None:
         """Create `folder` below the root one level at a time, refusing any symlink on the way
@@ -218,6 +227,13 @@ class Cache:
     def get(self, key: str, text_length: int | None = None) -> FileOutcome | None:
         """The outcome stored under `key`; `text_length` (of the file it describes) bounds
         how large an entry may be read."""
+        # Here, not at the top: `reviewbot init` reads CACHE_DIR without loading the scan.
+        from reviewbot.scan.outcome import FileOutcome
+
+        return self.get_value(key, FileOutcome, text_length)
+
+    def get_value(self, key: str, expected: type[T], text_length: int | None = None) -> T | None:
+        """The value of type `expected` stored under `key` (see `get`)."""
         try:
             blob = self._read(self._entry(key), entry_limit(text_length))
         except OSError:
@@ -230,21 +246,18 @@ class Cache:
             # Not written by this user's reviewbot (planted, corrupt, another key): never unpickled.
             self.misses += 1
             return None
-        # Here, not at the top: `reviewbot init` reads CACHE_DIR without loading the analysis.
-        from reviewbot.scan.analysis import FileOutcome
-
         try:
             outcome = pickle.loads(data)
         except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
             self.misses += 1
             return None
-        if not isinstance(outcome, FileOutcome):
+        if not isinstance(outcome, expected):
             self.misses += 1
             return None
         self.hits += 1
         return outcome
 
-    def put(self, key: str, outcome: FileOutcome, text_length: int | None = None) -> None:
+    def put(self, key: str, outcome: object, text_length: int | None = None) -> None:
         if not self.writable:
             return
         entry = self._entry(key)

@@ -6,9 +6,11 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from reviewbot import checks
 from reviewbot.model.catalog import RuleMeta, active_catalog
+from reviewbot.model.facts import FOREIGN_FACT, REVISION_FACT, SQL_FACTS, AlembicRevision
 from reviewbot.model.findings import (
     REDACTED,
     ChecklistRef,
@@ -17,13 +19,12 @@ from reviewbot.model.findings import (
     ScanSummary,
     clip_snippet,
 )
-from reviewbot.model.rule import REGISTRY, ProjectRule, RawFinding
+from reviewbot.model.registry import REGISTRY, ProjectRule, RawFinding
 from reviewbot.project_rules.install import digests as project_rule_digests
 from reviewbot.python.context import settings_only_tests_load
-from reviewbot.python.foreign import FOREIGN_FACT
-from reviewbot.scan.analysis import Analyzer, FileOutcome, rule_crash
 from reviewbot.scan.cache import Cache, cache_location
 from reviewbot.scan.fixer import fix_diff, span_replacement
+from reviewbot.scan.outcome import FileOutcome, rule_crash
 from reviewbot.scan.parallel import (
     DEFAULT_FILE_TIMEOUT,
     PARALLEL_MIN_BYTES,
@@ -33,7 +34,6 @@ from reviewbot.scan.parallel import (
 )
 from reviewbot.scan.suppressions import Directive, Suppressions, parse_suppressions
 from reviewbot.scan.timeline import fresh_paths
-from reviewbot.sql.extract import REVISION_FACT, AlembicRevision
 from reviewbot.sql.migrations import (
     MigrationFile,
     Timeline,
@@ -41,12 +41,15 @@ from reviewbot.sql.migrations import (
     migration_of,
     timeline_file,
 )
-from reviewbot.sql.source import SqlDocument
 from reviewbot.workspace.config import Config
 from reviewbot.workspace.discovery import discover
 from reviewbot.workspace.globs import glob_set
 from reviewbot.workspace.guards import run_deep
 from reviewbot.workspace.sources import SourceFile, language_of, read_source
+
+if TYPE_CHECKING:
+    from reviewbot.scan.analysis import Analyzer
+    from reviewbot.sql.source import SqlDocument
 
 # Project rules that judge the suppressions: they run after every other rule has reported.
 LATE_RULES = frozenset({"unused-suppression"})
@@ -127,22 +130,33 @@ class Scanner:
         self.services = services or {}
         self.file_timeout = file_timeout
         catalog = active_catalog()
+        kinds = checks.index()
         # Rules proven on a live database run only where a command lends one (`services`).
         self.enabled = frozenset(
             r
             for r in rules
             if r in catalog
-            and r in REGISTRY
+            and (r in kinds or r in REGISTRY)  # a module, or registered by code (tests)
             and (catalog[r].language != "database" or "database" in self.services)
         )
         self.metas = {rid: catalog[rid] for rid in sorted(self.enabled)}
         self.checklist = checklist or {}
         self.options = {rid: config.rule_options(meta) for rid, meta in self.metas.items()}
-        classes = [REGISTRY[rid] for rid in sorted(self.enabled)]
-        self.project_rules = [c for c in classes if issubclass(c, ProjectRule)]
-        self.late_rules = [c for c in self.project_rules if c.id in LATE_RULES]
-        extract_sql = any(meta.language in ("sql", "database") for meta in self.metas.values())
-        self.analyzer = Analyzer(config, self.enabled, self.options, extract_sql)
+        # Rule modules are imported when they run: the per-file rules (libcst, sqlglot) only if
+        # some file is not served from the cache, the project rules after the per-file pass.
+        self.project_ids = [
+            rid
+            for rid in self.metas
+            if (
+                kinds[rid] in checks.PROJECT_KINDS
+                if rid in kinds
+                else issubclass(REGISTRY[rid], ProjectRule)
+            )
+        ]
+        self.extract_sql = any(meta.language in ("sql", "database") for meta in self.metas.values())
+        self._analyzer: Analyzer | None = None
+        # Settings modules only tests load (the project's test configuration names them).
+        self.test_settings: frozenset[str] = frozenset()
         self.jobs = max(1, jobs)
         self.progress = progress
         self.cache = (
@@ -152,7 +166,7 @@ class Scanner:
                     "rules": sorted(self.enabled),
                     "options": self.options,
                     "dialect": config.sql_dialect,
-                    "extract_sql": extract_sql,
+                    "extract_sql": self.extract_sql,
                     "project_rules": project_rule_digests(self.enabled),
                 },
             )
@@ -165,6 +179,16 @@ class Scanner:
         self.sql_documents: list[SqlDocument] = []
         self.facts: dict[str, list[tuple[str, Any]]] = {}
         self._ignored_rules: dict[str, frozenset[str]] = {}
+
+    @property
+    def analyzer(self) -> Analyzer:
+        """The per-file pass, built (and its parsers imported) on first use."""
+        if self._analyzer is None:
+            from reviewbot.scan.analysis import Analyzer
+
+            self._analyzer = Analyzer(self.config, self.enabled, self.options, self.extract_sql)
+            self._analyzer.test_settings = self.test_settings
+        return self._analyzer
 
     # -- whole scan ----------------------------------------------------------------------------
 
@@ -201,7 +225,7 @@ class Scanner:
             if self.cache is not None:
                 # A file's outcome also depends on where the project's configuration says it
                 # sits (a settings module only tests load).
-                where = "test-settings" if source.path in self.analyzer.test_settings else ""
+                where = "test-settings" if source.path in self.test_settings else ""
                 keys[index] = self.cache.key(source.path, source.text, where)
                 cached = self.cache.get(keys[index], len(source.text))
                 if cached is not None:
@@ -224,9 +248,11 @@ class Scanner:
     def _know_places(self, sources: list[SourceFile]) -> None:
         """What the project's own configuration says about its files, before any is analysed."""
         if any(s.language == "python" for s in sources):
-            self.analyzer.test_settings = settings_only_tests_load(
+            self.test_settings = settings_only_tests_load(
                 self.config.root, ((s.path, s.text) for s in sources)
             )
+            if self._analyzer is not None:
+                self._analyzer.test_settings = self.test_settings
 
     def _report_progress(self, done: int, total: int) -> None:
         if self.progress is not None:
@@ -264,18 +290,21 @@ class Scanner:
             suppressions=suppressions,
             enabled=self.enabled,
             services=self.services,
-            history=self._history(migrations) if self.project_rules else frozenset(),
+            history=self._history(migrations) if self.project_ids else frozenset(),
         )
-        if self.project_rules:
+        project_rules = self._project_rules(project)
+        early = [c for c in project_rules if c.id not in LATE_RULES]
+        late = [c for c in project_rules if c.id in LATE_RULES]
+        if early:
             # Project rules walk the SQL of every file, including statements parsed on a large
             # stack (guards.run_deep): they run on one too.
-            run_deep(self._project_pass, project)
-        if self.late_rules:
+            run_deep(self._project_pass, project, early)
+        if late:
             # Rules about the suppressions themselves see which directives silenced something.
             for _item, directive in self._classify([*self.raw, *project.findings], suppressions):
                 if isinstance(directive, Directive):
                     project.used_directives.add((_item.path, directive.line, directive.column))
-            self._late_pass(project)
+            self._project_pass(project, late)
         findings, silenced, suppressed = self._filter([*self.raw, *project.findings], suppressions)
         foreign = len(self.facts.get(FOREIGN_FACT, ()))
         summary = ScanSummary(
@@ -308,11 +337,13 @@ class Scanner:
         return Timeline.build(migrations, self.config.start_after, fresh).history
 
     def _migration_files(self) -> list[MigrationFile]:
-        revisions = {
-            path: (fact.revision, fact.down_revisions)
-            for path, fact in self.facts.get(REVISION_FACT, ())
-            if isinstance(fact, AlembicRevision)
-        }
+        revisions: dict[str, tuple[str, tuple[str, ...]]] = {}
+        if REVISION_FACT in self.facts:
+            revisions = {
+                path: (fact.revision, fact.down_revisions)
+                for path, fact in self.facts[REVISION_FACT]
+                if isinstance(fact, AlembicRevision)
+            }
         creates: dict[str, set[str]] = {}
         for document in self.sql_documents:
             migration = migration_of(document)
@@ -330,17 +361,17 @@ class Scanner:
                 files.append(replace(found, creates=frozenset(creates.get(path, ()))))
         return files
 
-    def _project_pass(self, project: Project) -> None:
-        for cls in self.project_rules:
-            if cls.id in LATE_RULES:
-                continue
-            try:
-                cls(project, self.options[cls.id]).check()
-            except Exception as exc:
-                self.errors.append(rule_crash(cls.id, ".", exc))
+    def _project_rules(self, project: Project) -> list[type[ProjectRule]]:
+        """The enabled project rules that can see anything. A rule the catalog files under
+        `sql` reads the project through its SQL documents and SQL facts (sql/schema.py builds
+        its catalog from them): without either it has nothing to report, and is not loaded."""
+        sql_side = bool(project.sql_documents) or any(kind in SQL_FACTS for kind in project.facts)
+        wanted = [rid for rid in self.project_ids if sql_side or self.metas[rid].language != "sql"]
+        checks.load(wanted)
+        return [c for rid in wanted if issubclass(c := REGISTRY[rid], ProjectRule)]
 
-    def _late_pass(self, project: Project) -> None:
-        for cls in self.late_rules:
+    def _project_pass(self, project: Project, rules: list[type[ProjectRule]]) -> None:
+        for cls in rules:
             try:
                 cls(project, self.options[cls.id]).check()
             except Exception as exc:

@@ -25,12 +25,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reviewbot.model.findings import ErrorKind, ScanError
 from reviewbot.scan import DEFAULT_FILE_TIMEOUT
-from reviewbot.scan.analysis import Analyzer, FileOutcome
+from reviewbot.scan.outcome import FileOutcome
 from reviewbot.workspace.sources import SourceFile
+
+if TYPE_CHECKING:
+    from reviewbot.scan.analysis import Analyzer
 
 # Below these, forking workers costs more than it saves.
 PARALLEL_MIN_FILES = 16

@@ -24,6 +24,11 @@ from sqlglot import TokenType
 from sqlglot.dialects.dialect import Dialect
 from sqlglot.errors import SqlglotError, TokenError
 
+from reviewbot.model.facts import MISSING_DOWN_FACT as MISSING_DOWN_FACT
+from reviewbot.model.facts import REVISION_FACT as REVISION_FACT
+from reviewbot.model.facts import UNTRANSLATED_FACT as UNTRANSLATED_FACT
+from reviewbot.model.facts import AlembicRevision as AlembicRevision
+from reviewbot.model.facts import MissingDown as MissingDown
 from reviewbot.model.rule import PythonFile
 from reviewbot.python.names import evaluated
 from reviewbot.python.syntax import Syntax, sql_sink_calls
@@ -77,11 +82,6 @@ SQL_STRING_START = re.compile(
     r"""grant|revoke|comment|replace)\s""",
     re.IGNORECASE,
 )
-MISSING_DOWN_FACT = "missing-down-migration"
-# Alembic operations left out of the translation (a computed table name, a loop variable, star
-# arguments, an unknown operation, `op.execute` of built SQL): the SQL of such a revision is
-# only part of what it runs, which a verification on a real database must know.
-UNTRANSLATED_FACT = "alembic-untranslated"
 
 
 def _ast_constant(node: ast.expr, assigned: dict[str, list[ast.expr]], depth: int) -> bool:
@@ -128,7 +128,6 @@ def _migration_text(text: str) -> bool:
     return _alembic_text(text) or "RunSQL" in text or "RunPython" in text
 
 
-REVISION_FACT = "alembic-revision"
 # Backend names code compares against (`connection.vendor`, `bind.dialect.name`), by dialect.
 BACKEND_NAMES = {
     "postgres": frozenset({"postgresql", "postgres", "psycopg2", "psycopg", "postgis"}),
@@ -149,26 +148,6 @@ DIALECT_CLASS_WORDS = {
     "mssql": "tsql",
     "oracle": "oracle",
 }
-
-
-@dataclass(frozen=True, slots=True)
-class MissingDown:
-    """A Python migration that cannot be reversed; read by the `missing-down-migration` rule."""
-
-    line: int
-    column: int
-    end_line: int
-    end_column: int
-    message: str
-
-
-@dataclass(frozen=True, slots=True)
-class AlembicRevision:
-    """An Alembic revision and the ones it follows: the catalog orders revisions by these, even
-    those whose own operations produce no SQL."""
-
-    revision: str
-    down_revisions: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,10 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlglot import exp
-
-from reviewbot.sql.names import ident, table_key
-from reviewbot.sql.source import SqlDocument, SqlStatement
+if TYPE_CHECKING:
+    from reviewbot.sql.source import SqlDocument, SqlStatement
 
 
 class Role(enum.Enum):
@@ -72,6 +71,11 @@ class MigrationUnit:
     _sequences: set[str] = field(default_factory=set)
 
     def _collect(self) -> None:
+        # Imported here: the timeline below (every scan, cached or not) reads file names only.
+        from sqlglot import exp
+
+        from reviewbot.sql.names import ident, table_key
+
         tables: set[str] = set()
         indexes: dict[str, str | None] = {}
         for document in self.documents:

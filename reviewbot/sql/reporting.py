@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.schema import Site
 
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.errors import SqlglotError
 
-from reviewbot.sql.extract import REVISION_FACT, AlembicRevision
+from reviewbot.model.facts import REVISION_FACT, AlembicRevision
 from reviewbot.sql.migrations import MigrationUnit, Role, migration_of, role_of
 from reviewbot.sql.names import (
     Word,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reviewbot.workspace.globs import any_match
-from reviewbot.workspace.sources import language_of
+from reviewbot.workspace.sources import LANGUAGE_BY_SUFFIX, language_of
 
 DEFAULT_EXCLUDES = (
     ".git",
@@ -59,9 +59,19 @@ def printable(path: str) -> str:
     return path
 
 
-def relative_to_root(path: Path, root: Path) -> str:
-    # Resolve the folder, not the file: a symlinked file keeps its own name.
-    located = path.parent.resolve() / path.name
+_SUFFIXES = tuple(LANGUAGE_BY_SUFFIX)
+
+
+def relative_to_root(path: Path, root: Path, folders: dict[Path, Path] | None = None) -> str:
+    # Resolve the folder, not the file: a symlinked file keeps its own name. `folders` keeps
+    # the folders resolved so far (one realpath per folder, not per file).
+    parent = path.parent
+    resolved = folders.get(parent) if folders is not None else None
+    if resolved is None:
+        resolved = parent.resolve()
+        if folders is not None:
+            folders[parent] = resolved
+    located = resolved / path.name
     try:
         return printable(located.relative_to(root).as_posix())
     except ValueError:
@@ -69,7 +79,8 @@ def relative_to_root(path: Path, root: Path) -> str:
 
 
 def _git_files(folder: Path) -> list[Path] | None:
-    """Tracked plus untracked-but-not-ignored files under `folder`, or None outside a work tree."""
+    """Tracked plus untracked-but-not-ignored files under `folder` named like sources (`.py`,
+    `.sql`), or None outside a work tree."""
     try:
         proc = subprocess.run(
             [
@@ -91,8 +102,10 @@ def _git_files(folder: Path) -> list[Path] | None:
         return None
     if proc.returncode != 0:
         return None
-    names = [n for n in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if n]
-    return [folder / n for n in dict.fromkeys(names)]
+    names = proc.stdout.decode("utf-8", "surrogateescape").split("\0")
+    # Only names that may be sources become paths (a tenth of a large repository's files):
+    # `language_of` on the name decides exactly, this suffix test only spares the rest.
+    return [folder / n for n in dict.fromkeys(names) if n and n.lower().endswith(_SUFFIXES)]
 
 
 def _walk(folder: Path) -> list[Path]:
@@ -110,14 +123,17 @@ def discover(paths: list[Path], root: Path, exclude: tuple[str, ...] = ()) -> Di
     seen: dict[str, Candidate] = {}
     skipped: list[tuple[str, str]] = []
 
+    folders: dict[Path, Path] = {}
+
     def add(path: Path, explicit: bool) -> None:
-        rel = relative_to_root(path, root)
+        language = language_of(path.name)
+        if language is None and not explicit:
+            return
+        rel = relative_to_root(path, root, folders)
         if rel in seen:
             return
-        language = language_of(path.name)
         if language is None:
-            if explicit:
-                skipped.append((rel, "not a Python or SQL file"))
+            skipped.append((rel, "not a Python or SQL file"))
             return
         if path.is_symlink():
             try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reviewbot.database.session import verification_of
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 
 
 class MigrationDownFails(ProjectRule):

@@ -6,7 +6,7 @@ import re
 
 from reviewbot.database.session import verification_of
 from reviewbot.database.verify import LockTaken
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 
 # (statement shape, the safer pattern), first match wins.
 _ADVICE: tuple[tuple[re.Pattern[str], str], ...] = (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlglot import exp
 
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.migrations import Role, is_synthesized, role_of
 from reviewbot.sql.names import display
 from reviewbot.sql.reporting import report_site

@@ -6,7 +6,7 @@ import re
 
 from sqlglot import exp
 
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.fixes import numeric_fix
 from reviewbot.sql.migrations import is_synthesized
 from reviewbot.sql.reporting import report_site

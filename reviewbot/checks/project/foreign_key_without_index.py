@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.migrations import is_synthesized
 from reviewbot.sql.names import display
 from reviewbot.sql.reporting import report_site

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reviewbot.model.catalog import load_catalog
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 from reviewbot.scan.suppressions import ALL
 from reviewbot.workspace.config import closest
 

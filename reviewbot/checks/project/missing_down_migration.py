@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from reviewbot.model.facts import MISSING_DOWN_FACT, MissingDown
 from reviewbot.model.findings import Fix
-from reviewbot.model.rule import ProjectRule
-from reviewbot.sql.extract import MISSING_DOWN_FACT, MissingDown
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.fixes import (
     alembic_down_fix,
     down_file_path,

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from sqlglot import exp
 
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.reporting import report_site
 from reviewbot.sql.schema import Column, catalog_of
 

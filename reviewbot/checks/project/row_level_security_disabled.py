@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.reporting import report_site
 from reviewbot.sql.schema import catalog_of
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from reviewbot.model.findings import Fix
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.fixes import timestamptz_fix
 from reviewbot.sql.migrations import is_synthesized
 from reviewbot.sql.reporting import report_site

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from reviewbot.model.rule import ProjectRule
+from reviewbot.model.registry import ProjectRule
 from reviewbot.sql.migrations import Role, is_synthesized, role_of
 from reviewbot.sql.names import ident, table_key
 from reviewbot.sql.reporting import report_site

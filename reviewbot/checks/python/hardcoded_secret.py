@@ -696,23 +696,158 @@ CANDIDATE = re.compile(
 # regex engine tries every alternative at every position of a file that matches none, which
 # made this prefilter a sixth of a cold scan; `in` rules most files out in microseconds.
 _NAMED_WORDS = ("pw", "pass", "secret", "token", "cred", "auth")
-_NAMED = re.compile(
-    r"(?i:passw|passphrase|passcode|pwd|(?<![a-z])pw(?![a-z])|_pass\b|pass_|secret|token|"
-    r"credential|creds|authorization|private-token|x-auth-token|x-access-token|\bauth\s*=\s*\()"
-    r"|[a-z]Pass\b"
+_NAMED_ANY_CASE = (
+    r"passw|passphrase|passcode|pwd|(?<![a-z])pw(?![a-z])|_pass\b|pass_|secret|token|"
+    r"credential|creds|authorization|private-token|x-auth-token|x-access-token|\bauth\s*=\s*\("
 )
+_NAMED = re.compile(r"(?i:" + _NAMED_ANY_CASE + r")|[a-z]Pass\b")
+_CAMEL_PASS = re.compile(r"[a-z]Pass\b")
 _OWNED_KEY = re.compile(r"(?i:(?:" + "|".join(sorted(KEY_OWNERS)) + r")[_\-.]?key)")
-_LITERAL = re.compile(TOKEN_PREFIXES + r"|://[^\s/@'\"]*:[^\s/@'\"]+@")
+_OWNED_KEY_ENDINGS = tuple(sorted(o + sep for o in KEY_OWNERS for sep in ("", "_", "-", ".")))
+_LITERAL_PATTERN = TOKEN_PREFIXES + r"|://[^\s/@'\"]*:[^\s/@'\"]+@"
+_LITERAL = re.compile(_LITERAL_PATTERN)
+
+
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a regular expression (`a|b(?:c|d)` -> `a`, `b(?:c|d)`)."""
+    parts: list[str] = []
+    depth, start, index, in_class = 0, 0, 0, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char in "()":
+            depth += 1 if char == "(" else -1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:index])
+            start = index + 1
+        index += 1
+    parts.append(pattern[start:])
+    return parts
+
+
+def _required_literal(alternative: str) -> str:
+    """The longest fixed text every match of `alternative` holds (`\\d{5}:A` -> `:A`): runs of
+    plain characters outside classes and groups; a quantified character ends its run."""
+    best: list[str] = []
+    run: list[str] = []
+    index = 0
+    while index < len(alternative):
+        char = alternative[index]
+        literal: str | None = None
+        end = index + 1
+        if char == "\\" and index + 1 < len(alternative):
+            end = index + 2
+            if not alternative[index + 1].isalnum():
+                literal = alternative[index + 1]
+        elif char.isalnum() or char in "_-/:=~!@#%&',;<>`\"":
+            literal = char
+        elif char in "[(":
+            end = _closing(alternative, index) + 1  # a class or group: not fixed text
+        elif char == "{":
+            end = alternative.find("}", index) + 1 or len(alternative)  # a repeat count
+        if literal is not None and alternative[end : end + 1] not in ("*", "+", "?", "{"):
+            run.append(literal)
+        else:
+            if len(run) > len(best):
+                best = run
+            run = []
+        index = end
+    return "".join(run if len(run) > len(best) else best)
+
+
+def _closing(pattern: str, start: int) -> int:
+    """Index of the `]` or `)` closing the class or group opened at `start`."""
+    depth, index, in_class = 0, start, False
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if in_class:
+            if char == "]" and index > start + 1:
+                in_class = False
+                if depth == 0:
+                    return index
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+        index += 1
+    return len(pattern)
+
+
+def _gate(
+    alternatives: list[str], lower: bool
+) -> tuple[list[tuple[str, re.Pattern[str]]], re.Pattern[str] | None]:
+    """Alternatives holding two or more fixed characters, each with that text (lower-cased
+    when `lower`), and one expression for the rest (None if none)."""
+    gated: list[tuple[str, re.Pattern[str]]] = []
+    rest: list[str] = []
+    for alternative in alternatives:
+        lead = _required_literal(alternative)
+        if len(lead) >= 2:
+            gated.append((lead.lower() if lower else lead, re.compile(alternative)))
+        else:
+            rest.append(alternative)
+    return gated, re.compile("|".join(rest)) if rest else None
+
+
+# `_LITERAL` and `_NAMED` in parts: an alternative whose matches hold two or more fixed
+# characters is tried only when the text holds them (an `in` test); the rest share one
+# expression. Python's engine otherwise tries every alternative at every position of a file.
+_GATED_LITERAL, _UNGATED_LITERAL = _gate(_alternatives(_LITERAL_PATTERN), lower=False)
+_GATED_NAMED, _UNGATED_NAMED = _gate(_alternatives(_NAMED_ANY_CASE), lower=True)
+
+
+def _named(text: str, low: str) -> bool:
+    """`_NAMED.search(text) is not None` for ASCII text: the any-case part runs on the
+    lower-cased text, alternative by alternative."""
+    if "Pass" in text and _CAMEL_PASS.search(text):
+        return True
+    if any(lead in low and pattern.search(low) for lead, pattern in _GATED_NAMED):
+        return True
+    return _UNGATED_NAMED is not None and _UNGATED_NAMED.search(low) is not None
+
+
+def _owned_key(text: str, low: str) -> bool:
+    """`_OWNED_KEY.search(text) is not None` for ASCII text: each `key` is checked for an owner
+    word before it instead of trying every owner everywhere."""
+    at = low.find("key")
+    while at >= 0:
+        if low.endswith(_OWNED_KEY_ENDINGS, 0, at):
+            return True
+        at = low.find("key", at + 1)
+    return False
+
+
+def _literal(text: str) -> bool:
+    """`_LITERAL.search(text) is not None`, fast."""
+    if any(lead in text and pattern.search(text) for lead, pattern in _GATED_LITERAL):
+        return True
+    return _UNGATED_LITERAL is not None and _UNGATED_LITERAL.search(text) is not None
 
 
 def candidate(text: str) -> bool:
-    """`CANDIDATE.search(text) is not None`, fast."""
+    """`CANDIDATE.search(text) is not None`, fast: for ASCII text, where `(?i)` is `lower()`.
+    (Case folding matches the long s to `s`, the Kelvin sign to `k`; `lower()` does not.)"""
+    if not text.isascii():
+        return CANDIDATE.search(text) is not None
     low = text.lower()
-    if any(word in low for word in _NAMED_WORDS) and _NAMED.search(text):
+    if any(word in low for word in _NAMED_WORDS) and _named(text, low):
         return True
-    if "key" in low and _OWNED_KEY.search(text):
+    if "key" in low and _owned_key(text, low):
         return True
-    return _LITERAL.search(text) is not None
+    return _literal(text)
 
 
 WEAK_CANDIDATE = re.compile(r"(?i:key|auth|signature|salt|hmac|seed)")

@@ -11,7 +11,11 @@ import libcst as cst
 
 from reviewbot.model.rule import PythonFile, PythonRule
 from reviewbot.python.bindings import Bindings
-from reviewbot.python.handlers import REQUEST_PARAMS, imports_web_framework
+from reviewbot.python.handlers import (
+    REQUEST_PARAMS,
+    imports_web_framework,
+    imports_web_framework_ast,
+)
 from reviewbot.python.names import dotted, keyword, last_name, names_in, source_of, unwrap_await
 from reviewbot.python.syntax import Syntax
 
@@ -66,6 +70,8 @@ class MassAssignment(Bindings, PythonRule):
 
     @classmethod
     def wants_tree(cls, syntax: Syntax) -> bool:
+        if not imports_web_framework_ast(syntax.tree):
+            return False  # the visitors report nothing without (`self.web`)
         for call in syntax.nodes(ast.Call):
             if any(kw.arg is None for kw in call.keywords):
                 return True
