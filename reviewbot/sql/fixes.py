@@ -28,7 +28,6 @@ from pathlib import PurePosixPath
 from sqlglot import exp
 
 from reviewbot.model.findings import Edit, Fix
-from reviewbot.sql.alembic_inverse import downgrade_edit
 from reviewbot.sql.inverse import DownMigration, PriorType, invert
 from reviewbot.sql.migrations import Migration, Role, migration_of, role_of
 from reviewbot.sql.schema import Catalog, Column, Site, Table
@@ -139,6 +138,10 @@ def file_down_fix(
 
 def alembic_down_fix(source: SourceFile, dialect: str) -> Fix | None:
     """An Alembic revision: `downgrade()` filled (or added) with the inverse operations."""
+    # libcst only here: the other fixes (and a scan whose project rules find nothing to fix)
+    # run without it.
+    from reviewbot.sql.alembic_inverse import downgrade_edit
+
     found = downgrade_edit(source.text, dialect)
     if found is None or found.down.exact == 0:
         return None
