@@ -357,7 +357,13 @@ class TransactionBoundaries(PythonRule):
             objects = _written_objects(call)
             if isinstance(split, tuple):
                 commit, commit_conds, committed = split
-                rewrite = bool(objects) and objects <= committed
+                # Writing again (not deleting) an object already committed updates a row that
+                # is complete on its own: `session.add(entry)`, commit, sign, `merge(entry)`.
+                rewrite = (
+                    method_name(call) in ("add", "add_all", "merge")
+                    and bool(objects)
+                    and objects <= committed
+                )
                 if id(commit) not in reported and compatible(commit_conds, conds) and not rewrite:
                     reported.add(id(commit))
                     self._report_split(commit, call)
