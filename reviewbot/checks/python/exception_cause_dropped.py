@@ -95,6 +95,12 @@ VALUE_NAMES = frozenset(
 )
 
 
+# Form, serializer and schema hooks (`clean_email`, `validate_text`, `_validate_slug`): turning
+# a bad value into a ValidationError with a message for the user is what they are for.
+VALIDATION_HOOK = re.compile(r"^_?(?:clean|validate)(?:_\w+)?$")
+VALIDATION_ERROR = re.compile(r"^\w*ValidationError$")
+
+
 def _call_names(call: cst.Call) -> list[str]:
     names: list[str] = []
     node: cst.BaseExpression | None = call.func
@@ -237,6 +243,8 @@ class ExceptionCauseDropped(PythonRule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         # Handlers whose body we are in (innermost last); None marks a function or class.
         self.handlers: list[HandlerFrame | None] = []
+        # The names of the functions we are in (innermost last).
+        self.functions: list[str] = []
         # The `try` body each handler guards, by the handler's id.
         self.guarded: dict[int, cst.BaseSuite] = {}
 
@@ -250,9 +258,11 @@ class ExceptionCauseDropped(PythonRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.handlers.append(None)
+        self.functions.append(node.name.value)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.handlers.pop()
+        self.functions.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.handlers.append(None)
@@ -287,6 +297,12 @@ class ExceptionCauseDropped(PythonRule):
             return
         if frame.parses and _input_error(node.exc):
             return  # a malformed value translated into an input error that says so
+        if (
+            self.functions
+            and VALIDATION_HOOK.match(self.functions[-1])
+            and VALIDATION_ERROR.match(new.rsplit(".", 1)[-1])
+        ):
+            return  # a validation hook reporting a bad value to the user
         cause = node.cause.item if node.cause is not None else None
         if cause is not None and not (isinstance(cause, cst.Name) and cause.value == "None"):
             return  # `from other`: chained to something on purpose

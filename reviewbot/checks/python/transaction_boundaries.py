@@ -275,8 +275,11 @@ class TransactionBoundaries(PythonRule):
     prefilter = ("commit(", "save(", "create(", "update(", "delete(", "bulk_")
     skip_tests = True
     # Migrations run in a transaction of their own; commands commit between steps on purpose
-    # (checkpoints an operator can resume from).
-    skip_in = frozenset({Where.MIGRATION, Where.COMMAND, Where.SETTINGS})
+    # (checkpoints an operator can resume from); sample-data and example code fill a demo
+    # database, where no real data is left half-changed.
+    skip_in = frozenset(
+        {Where.MIGRATION, Where.COMMAND, Where.SETTINGS, Where.SAMPLE_DATA, Where.EXAMPLE}
+    )
 
     @classmethod
     def wants_tree(cls, syntax: Syntax) -> bool:
