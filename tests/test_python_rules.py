@@ -177,7 +177,7 @@ DJANGO_VIEW_AND_TASK = (
     "@shared_task\n"
     "def purge(ids):\n"
     "    Session.objects.filter(user_id__in=ids).delete()\n"
-    "    Token.objects.filter(user_id__in=ids).delete()\n"
+    "    PurgeLog.objects.create(user_ids=ids)\n"
 )
 
 

@@ -4,6 +4,7 @@ one it caught (no `from err`, not in its arguments, not logged)."""
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass
 
 import libcst as cst
@@ -27,6 +28,131 @@ RECORDS = frozenset(
         "print_exception",
     }
 )
+
+
+# Exceptions that tell a client its input is wrong (a 4xx answer, a form or schema error, a bad
+# setting or template): when the guarded code only parsed a value, the new exception states the
+# cause ("not a valid date"), and the parser's own error is what the client must not see.
+INPUT_ERRORS = re.compile(
+    r"^(?:ValueError|TypeError|\w*ValidationError|BadRequest\w*|HTTPException|HttpError|"
+    r"Wrong(?:Argument|Parameter)s?\w*|\w*(?:Parameter|Argument)(?:Error|Exception)|"
+    r"Invalid(?:Argument|Parameter|Input)s?\w*|ImproperlyConfigured|\w*SyntaxError|"
+    r"\w*ParseError|UnprocessableEntity\w*)$"
+)
+# Calls that parse or convert a value: their only way to fail is a malformed value. A name in a
+# call's chain (`json.loads`, `datetime.strptime(...).date`, `Image.open(f).verify`) decides.
+PARSE_NAMES = frozenset(
+    {
+        "int",
+        "float",
+        "complex",
+        "Decimal",
+        "UUID",
+        "loads",
+        "load",
+        "safe_load",
+        "literal_eval",
+        "strptime",
+        "fromisoformat",
+        "fromtimestamp",
+        "b64decode",
+        "urlsafe_b64decode",
+        "unhexlify",
+        "fromhex",
+        "split",
+        "rsplit",
+        "partition",
+        "rpartition",
+        "resolve",
+        "verify",
+    }
+)
+PARSE_PARTS = re.compile(r"parse|from_string|compile|decode|image|validat", re.I)
+# Calls on a value that do no I/O (string, container and date helpers).
+VALUE_NAMES = frozenset(
+    {
+        "str",
+        "bool",
+        "len",
+        "dict",
+        "list",
+        "tuple",
+        "set",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "lower",
+        "upper",
+        "replace",
+        "startswith",
+        "endswith",
+        "pop",
+        "date",
+        "today",
+        "now",
+        "isinstance",
+    }
+)
+
+
+# Form, serializer and schema hooks (`clean_email`, `validate_text`, `_validate_slug`): turning
+# a bad value into a ValidationError with a message for the user is what they are for.
+VALIDATION_HOOK = re.compile(r"^_?(?:clean|validate)(?:_\w+)?$")
+VALIDATION_ERROR = re.compile(r"^\w*ValidationError$")
+
+
+def _call_names(call: cst.Call) -> list[str]:
+    names: list[str] = []
+    node: cst.BaseExpression | None = call.func
+    while node is not None:
+        if isinstance(node, cst.Call):
+            node = node.func
+        elif isinstance(node, cst.Attribute):
+            names.append(node.attr.value)
+            node = node.value
+        elif isinstance(node, cst.Name):
+            names.append(node.value)
+            return names
+        else:
+            return names
+    return names
+
+
+def only_parses(body: cst.CSTNode) -> bool:
+    """Whether the guarded code only parses or converts a value: at least one parsing call
+    (`int(...)`, `json.loads(...)`, `datetime.strptime(...)`, an image decoded), and every other
+    call a value helper or a class built (an exception raised). What a parser reads (its
+    arguments) is not looked into."""
+    parsed = False
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(current, cst.Call):
+            names = _call_names(current)
+            if any(n in PARSE_NAMES or PARSE_PARTS.search(n) for n in names):
+                parsed = True
+                continue
+            last = names[0] if names else ""
+            if last not in VALUE_NAMES and not (last[:1].isupper() and len(names) == 1):
+                return False
+        stack.extend(current.children)
+    return parsed
+
+
+def _input_error(node: cst.BaseExpression) -> bool:
+    """A client-input exception (`ValidationError(...)`, `BadRequest`, `HTTPException(400)`),
+    not one carrying a 5xx status."""
+    target = node.func if isinstance(node, cst.Call) else node
+    name = last_name(target)
+    if name is None or INPUT_ERRORS.match(name) is None:
+        return False
+    if isinstance(node, cst.Call):
+        for arg in node.args:
+            if isinstance(arg.value, cst.Integer) and arg.value.value.startswith("5"):
+                return False
+    return True
 
 
 def _broad_ast(handler: ast.ExceptHandler) -> bool:
@@ -97,6 +223,7 @@ class HandlerFrame:
     broad: bool
     bound: str | None
     carried: bool
+    parses: bool = False
 
 
 class ExceptionCauseDropped(PythonRule):
@@ -116,12 +243,26 @@ class ExceptionCauseDropped(PythonRule):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         # Handlers whose body we are in (innermost last); None marks a function or class.
         self.handlers: list[HandlerFrame | None] = []
+        # The names of the functions we are in (innermost last).
+        self.functions: list[str] = []
+        # The `try` body each handler guards, by the handler's id.
+        self.guarded: dict[int, cst.BaseSuite] = {}
+
+    def visit_Try(self, node: cst.Try) -> None:
+        for handler in node.handlers:
+            self.guarded[id(handler)] = node.body
+
+    def visit_TryStar(self, node: cst.TryStar) -> None:
+        for handler in node.handlers:
+            self.guarded[id(handler)] = node.body
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         self.handlers.append(None)
+        self.functions.append(node.name.value)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.handlers.pop()
+        self.functions.pop()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
         self.handlers.append(None)
@@ -138,7 +279,9 @@ class ExceptionCauseDropped(PythonRule):
         # Any use of the caught exception (logged with its message, kept, put in the new
         # exception, chained with `from`) carries it on.
         carried = _records(node) or (name is not None and _mentions(node.body, name))
-        self.handlers.append(HandlerFrame(True, name, carried))
+        body = self.guarded.get(id(node))
+        parses = body is not None and only_parses(body)
+        self.handlers.append(HandlerFrame(True, name, carried, parses))
 
     def leave_ExceptHandler(self, original_node: cst.ExceptHandler) -> None:
         self.handlers.pop()
@@ -152,6 +295,14 @@ class ExceptionCauseDropped(PythonRule):
         new = _new_exception(node.exc)
         if new is None or new.rsplit(".", 1)[-1] in EXITS:
             return
+        if frame.parses and _input_error(node.exc):
+            return  # a malformed value translated into an input error that says so
+        if (
+            self.functions
+            and VALIDATION_HOOK.match(self.functions[-1])
+            and VALIDATION_ERROR.match(new.rsplit(".", 1)[-1])
+        ):
+            return  # a validation hook reporting a bad value to the user
         cause = node.cause.item if node.cause is not None else None
         if cause is not None and not (isinstance(cause, cst.Name) and cause.value == "None"):
             return  # `from other`: chained to something on purpose

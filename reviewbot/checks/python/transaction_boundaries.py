@@ -187,6 +187,8 @@ class _Walk:
         self.classify = classify
         self.step = step
         self.conds: list[int] = []
+        # The `if` statements behind the ids in `conds`.
+        self.tests: dict[int, cst.If] = {}
 
     def events(self, states: set[State], node: cst.CSTNode | None) -> set[State]:
         if node is None:
@@ -228,6 +230,7 @@ class _Walk:
         if isinstance(node, cst.If):
             states = self.events(states, node.test)
             self.conds.append(id(node))
+            self.tests[id(node)] = node
             try:
                 taken = self.block(states, node.body)
                 other = node.orelse
@@ -272,8 +275,11 @@ class TransactionBoundaries(PythonRule):
     prefilter = ("commit(", "save(", "create(", "update(", "delete(", "bulk_")
     skip_tests = True
     # Migrations run in a transaction of their own; commands commit between steps on purpose
-    # (checkpoints an operator can resume from).
-    skip_in = frozenset({Where.MIGRATION, Where.COMMAND, Where.SETTINGS})
+    # (checkpoints an operator can resume from); sample-data and example code fill a demo
+    # database, where no real data is left half-changed.
+    skip_in = frozenset(
+        {Where.MIGRATION, Where.COMMAND, Where.SETTINGS, Where.SAMPLE_DATA, Where.EXAMPLE}
+    )
 
     @classmethod
     def wants_tree(cls, syntax: Syntax) -> bool:
@@ -336,23 +342,40 @@ class TransactionBoundaries(PythonRule):
             return Kind.WRITE if sql_write(call) else None
 
         reported: set[int] = set()
+        explained = _explained_commits(node.body)
 
-        # State: (the conditions of a write not yet committed, or None; the commit that
-        # followed an earlier write, with its conditions)
+        # State: (the conditions of writes not yet committed and the objects they wrote, or
+        # None; the commit that followed them, with its conditions and those objects, or None
+        # when the split is deliberate)
         def step(state: State, kind: Kind, call: cst.Call, conds: Conds) -> State:
             pending, split = state
             if kind is Kind.COMMIT:
-                if isinstance(pending, tuple) and compatible(pending, conds):
-                    return (None, (call, conds))
+                if isinstance(pending, tuple):
+                    pending_conds, written = cast(tuple[Conds, frozenset[str]], pending)
+                    if compatible(pending_conds, conds):
+                        if id(call) in explained or _creates_missing(walk, conds, written):
+                            return (None, None)
+                        return (None, (call, conds, written))
                 return (None, split)
+            objects = _written_objects(call)
             if isinstance(split, tuple):
-                commit, commit_conds = split
-                if id(commit) not in reported and compatible(commit_conds, conds):
+                commit, commit_conds, committed = split
+                # Writing again (not deleting) an object already committed updates a row that
+                # is complete on its own: `session.add(entry)`, commit, sign, `merge(entry)`.
+                rewrite = (
+                    method_name(call) in ("add", "add_all", "merge")
+                    and bool(objects)
+                    and objects <= committed
+                )
+                if id(commit) not in reported and compatible(commit_conds, conds) and not rewrite:
                     reported.add(id(commit))
                     self._report_split(commit, call)
-            return (conds, split)
+            if isinstance(pending, tuple):
+                objects = objects | cast(tuple[Conds, frozenset[str]], pending)[1]
+            return ((conds, objects), split)
 
-        _Walk(classify, step).block({(None, None)}, node.body)
+        walk = _Walk(classify, step)
+        walk.block({(None, None)}, node.body)
 
     def _report_split(self, commit: cst.Call, write: cst.Call) -> None:
         target = dotted(commit.func) or "commit"
@@ -378,6 +401,12 @@ class TransactionBoundaries(PythonRule):
             return
         writes = [c for c in _calls(node.body) if django_write(c)]
         if len(writes) < 2 or any(_uses_other_database(c) for c in writes):
+            return
+        # A task that only deletes, or sets columns to values, does the same when it runs
+        # again (a retry, the next scheduled run): a failure half-way is finished then.
+        if any(_decorator_name(d) in TASK_DECORATORS for d in node.decorators) and all(
+            _idempotent(c) for c in writes
+        ):
             return
         # A function that opens a transaction anywhere has thought about where they go.
         for statement in _with_items(node.body):
@@ -447,3 +476,78 @@ def _with_items(node: cst.CSTNode) -> Iterable[cst.BaseExpression]:
         if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not node:
             continue
         stack.extend(current.children)
+
+
+# Django expressions that compute a column from its current value: running such an update twice
+# is not running it once.
+EXPRESSIONS = frozenset(
+    {"F", "Case", "When", "Coalesce", "Greatest", "Least", "Concat", "Func", "ExpressionWrapper"}
+)
+EXPLAINS = re.compile(r"\bcommit|\btransaction", re.I)
+
+
+def _idempotent(call: cst.Call) -> bool:
+    """A Django write that leaves the same rows when repeated: a delete, or an `update(...)`
+    setting columns to values that do not depend on the rows (no `F("n") + 1`)."""
+    name = method_name(call)
+    if name == "delete":
+        return True
+    if name != "update":
+        return False
+    return not any(
+        isinstance(inner, cst.Call) and last_name(inner.func) in EXPRESSIONS
+        for arg in call.args
+        for inner in _calls(arg.value)
+    )
+
+
+def _written_objects(call: cst.Call) -> frozenset[str]:
+    """The variables a session write writes (`session.add(entry)`, `session.add_all([a, b])`)."""
+    if method_name(call) not in SESSION_WRITES or not call.args:
+        return frozenset()
+    value = call.args[0].value
+    items = (
+        [e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value]
+    )
+    return frozenset(item.value for item in items if isinstance(item, cst.Name))
+
+
+def _creates_missing(walk: _Walk, conds: Conds, written: frozenset[str]) -> bool:
+    """Whether the commit ends `if thing is None:` (or `if not thing:`) that wrote `thing`: a
+    row created when a lookup found none. A retry finds it and goes on, so a failure later
+    leaves nothing a retry does not complete."""
+    if not conds or conds[-1] not in walk.tests:
+        return False
+    test = walk.tests[conds[-1]].test
+    name: cst.BaseExpression | None = None
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        name = test.expression
+    elif (
+        isinstance(test, cst.Comparison)
+        and len(test.comparisons) == 1
+        and isinstance(test.comparisons[0].operator, cst.Is)
+        and isinstance(test.comparisons[0].comparator, cst.Name)
+        and test.comparisons[0].comparator.value == "None"
+    ):
+        name = test.left
+    return isinstance(name, cst.Name) and name.value in written
+
+
+def _explained_commits(body: cst.CSTNode) -> set[int]:
+    """Commits whose statement has a comment about committing or transactions just above it:
+    the author says why the commit is there."""
+    found: set[int] = set()
+    stack: list[cst.CSTNode] = [body]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) and current is not body:
+            continue
+        if isinstance(current, cst.SimpleStatementLine):
+            comments = [line.comment.value for line in current.leading_lines if line.comment]
+            if any(EXPLAINS.search(text) for text in comments):
+                found.update(
+                    id(c) for c in _calls(current) if method_name(c) == "commit" and not c.args
+                )
+            continue
+        stack.extend(current.children)
+    return found
