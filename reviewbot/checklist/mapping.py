@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from reviewbot.checklist.extract import AgentDocument, ChecklistItem
 from reviewbot.checklist.patterns import ChecklistPattern, TextIndex
+from reviewbot.checklist.requirement import descriptive
 from reviewbot.model.catalog import RuleMeta, load_catalog
 from reviewbot.model.findings import ChecklistRef
 
@@ -54,7 +55,7 @@ class Mapper:
         )
 
     def rules_for_text(self, text: str, context: str = "", section: str = "") -> tuple[str, ...]:
-        if _TARGET.search(text):
+        if _TARGET.search(text) or descriptive(text, context.split(" \n ") if context else ()):
             return ()
         item = TextIndex.of(text)
         around = TextIndex.of(context) if context else None
