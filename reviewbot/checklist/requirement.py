@@ -66,6 +66,10 @@ _TEST_STEP = re.compile(
     r"\d{3}\b|\bcorrectly (?:sets|populates|attaches|injects|stores|passes)\b",
     re.IGNORECASE,
 )
+# What is allowed, not asked: "Adding columns and indexes is fine".
+_ALLOWANCE = re.compile(
+    r"\b(?:is|are)\s+(?:fine|ok|okay|acceptable|allowed|permitted|not a problem)\b", re.IGNORECASE
+)
 # Sections that describe the project, its stack or its tools, and what the agent troubleshoots
 # or monitors: their entries are facts or skills unless they ask for something.
 _DESCRIPTIVE_SECTION = re.compile(
@@ -74,7 +78,9 @@ _DESCRIPTIVE_SECTION = re.compile(
     r"|\bservice (?:boundaries|map|catalog(?:ue)?|inventory)\b|^troubleshooting\b|^monitoring\b"
     r"|^(?:key\s+)?metrics\b|^(?:current|existing)\s+(?:schema|state|setup|architecture|tables)\b"
     r"|^(?:available\s+)?(?:tools|mcp tools|commands)(?:\s+available)?$"
-    r"|\b(?:use(?:d|ful)?|good|helpful) (?:it |this |them )?for\W*$",
+    r"|\b(?:use(?:d|ful)?|good|helpful) (?:it |this |them )?for\W*$"
+    r"|\b(?:call|invoke|ask|consult|delegate to|hand off to)\s+(?:the\s+)?[\w-]+(?:\s+agent)?\s+for\W*$"
+    r"|^(?:agent|team) (?:coordination|collaboration|handoffs?)\b",
     re.IGNORECASE,
 )
 
@@ -93,9 +99,21 @@ def descriptive(text: str, context: Iterable[str] = ()) -> str | None:
         return "what another agent or tool does"
     if asks_for_something(text):
         return None
+    if _ALLOWANCE.search(text):
+        return "an allowance, not a requirement"
     if any(shape.search(text) for shape in _DESCRIPTIVE_SHAPES):
         return "a statement about the project, its schema or its agents"
     for title in context:
         if _DESCRIPTIVE_SECTION.search(title.strip()):
             return f"under {title.strip()!r}, which describes rather than asks"
     return None
+
+
+def without_allowances(text: str) -> str:
+    """The item minus its clauses that only allow something ("never drop a column; adding indexes
+    is fine" asks only the first): an allowance is not what a finding should quote."""
+    clauses = re.split(r"(?<=[;.])\s+", text)
+    if len(clauses) < 2:
+        return text
+    kept = [c for c in clauses if not _ALLOWANCE.search(c)]
+    return " ".join(kept) if kept else text
