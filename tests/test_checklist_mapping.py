@@ -17,6 +17,7 @@ from reviewbot.checklist.patterns import (
     parse_pattern,
     words,
 )
+from reviewbot.checklist.requirement import descriptive
 from reviewbot.cli import explain_text
 from reviewbot.model.catalog import CatalogError, load_catalog
 
@@ -221,3 +222,20 @@ def test_mapper_over_a_custom_catalog() -> None:
     mapper = Mapper({"select-star": catalog["select-star"]})
     assert mapper.rules_for_text("No SELECT * anywhere") == ("select-star",)
     assert mapper.rules_for_text("Use parameterized queries") == ()
+
+
+# -- the requirement gate ----------------------------------------------------------------------
+
+
+GATE = yaml.safe_load((FIXTURES / "requirement_gate.yml").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", GATE["asks"], ids=lambda c: c["text"][:40])
+def test_items_that_ask_for_something_map(case: dict[str, object]) -> None:
+    assert rules_for(str(case["text"]), str(case["section"])) == set(case["rules"])  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("case", GATE["states"], ids=lambda c: c["text"][:40])
+def test_statements_map_to_no_rule(case: dict[str, str]) -> None:
+    assert descriptive(case["text"], (case["section"],))
+    assert not rules_for(case["text"], case["section"])

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from reviewbot.checklist.extract import AgentDocument, ChecklistItem
 from reviewbot.checklist.patterns import ChecklistPattern, TextIndex
+from reviewbot.checklist.requirement import descriptive, without_allowances
 from reviewbot.model.catalog import RuleMeta, load_catalog
 from reviewbot.model.findings import ChecklistRef
 
@@ -54,9 +55,9 @@ class Mapper:
         )
 
     def rules_for_text(self, text: str, context: str = "", section: str = "") -> tuple[str, ...]:
-        if _TARGET.search(text):
+        if _TARGET.search(text) or descriptive(text, context.split(" \n ") if context else ()):
             return ()
-        item = TextIndex.of(text)
+        item = TextIndex.of(without_allowances(text))
         around = TextIndex.of(context) if context else None
         headings = TextIndex.of(section) if section else None
         return tuple(
