@@ -123,9 +123,7 @@ def _assignment_of(function: cst.FunctionDef, name: str) -> cst.Assign | cst.Ann
     return statement
 
 
-def single_use_value(
-    function: cst.FunctionDef, argument: cst.Name
-) -> cst.BaseExpression | None:
+def single_use_value(function: cst.FunctionDef, argument: cst.Name) -> cst.BaseExpression | None:
     """The expression bound to `argument`'s name when the rewrite may move its values into the
     call that reads `argument`; None otherwise (see the module's docstring)."""
     statement = _assignment_of(function, argument.value)
