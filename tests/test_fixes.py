@@ -356,6 +356,11 @@ def test_sql_injection_fix_follows_the_driver_or_the_option() -> None:
     )
     # Two drivers (or none): which placeholder is unknown, so no fix, unless the option says.
     assert _fix_one("import sqlite3\nimport psycopg2" + body, "sql-injection") is None
+    # `import mysql.connector` binds `mysql` only: still a second driver.
+    assert _fix_one("import sqlite3\nimport mysql.connector" + body, "sql-injection") is None
+    assert _fix_one("import mysql.connector" + body, "sql-injection").endswith(
+        "cur.execute('SELECT a FROM t WHERE id = %s', (uid,))\n"
+    )
     assert _fix_one(body, "sql-injection") is None
     assert _fix_one(body, "sql-injection", **{"fix-paramstyle": "format"}).endswith(
         "cur.execute('SELECT a FROM t WHERE id = %s', (uid,))\n"

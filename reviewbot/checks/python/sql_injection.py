@@ -278,7 +278,10 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
                 for targets in table.imports.values()
                 for target in targets
                 for module, driver_style in DRIVER_STYLES.items()
-                if target == module or target.startswith(module + ".")
+                # `import mysql.connector` binds (and records) only `mysql`.
+                if target == module
+                or target.startswith(module + ".")
+                or module.startswith(target + ".")
             }
             style = styles.pop() if len(styles) == 1 else None
         if style != DOLLAR and method != "execute":
