@@ -323,6 +323,8 @@ def test_sql_injection_fix_shapes(line: str, fixed: str | None) -> None:
             "    for uid in rows:\n        cur.execute(sql)",
             None,
         ),
+        # A value that calls something would run later, after the code in between.
+        ('sql = f"SELECT a FROM t WHERE id = {log(uid)}"\n    cur.execute(sql)', None),
         # An identifier or a clause spliced: no placeholder can carry it.
         ('sql = f"SELECT a FROM {table} WHERE id = {uid}"\n    cur.execute(sql)', None),
         ('sql = "SELECT a FROM t WHERE {}".format(cond)\n    cur.execute(sql)', None),

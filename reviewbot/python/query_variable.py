@@ -5,12 +5,30 @@ can take placeholders and the call the parameters only when nothing else sees th
 the values mean the same at the call as at the assignment. So, in the enclosing function:
 the name occurs exactly twice (the target of one plain assignment, then the call's argument: no
 `+=`, no second or conditional assignment, no other read, not a parameter, not `global`), and
-no name a spliced value reads is bound again after the assignment.
+no name a spliced value reads is bound again after the assignment, and no value calls anything
+but a conversion (`str(x)`, `int(x)`): a call would run later, after the code in between.
 """
 
 from __future__ import annotations
 
 import libcst as cst
+
+# Calls a spliced value may make and still mean the same when it runs at the query's call.
+CONVERSIONS = frozenset({"str", "int", "float", "bool"})
+
+
+class _Calls(cst.CSTVisitor):
+    """Whether an expression calls anything but a conversion (`"...".format` itself aside)."""
+
+    def __init__(self, template: cst.BaseExpression) -> None:
+        self.template = template
+        self.other = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if node is self.template:
+            return
+        if not (isinstance(node.func, cst.Name) and node.func.value in CONVERSIONS):
+            self.other = True
 
 
 class _Names(cst.CSTVisitor):
@@ -141,6 +159,10 @@ def single_use_value(function: cst.FunctionDef, argument: cst.Name) -> cst.BaseE
     if read_at < names.watch_end:
         return None
     value = statement.value
+    calls = _Calls(value)
+    value.visit(calls)
+    if calls.other:
+        return None
     # Names the value reads (its own events, after the target's).
     used = {node.value for node, binds in names.events[bound_at + 1 : names.watch_end]}
     # A value bound again after the assignment (before the call, or later in a loop that runs
