@@ -270,6 +270,87 @@ def test_sql_injection_fix_shapes(line: str, fixed: str | None) -> None:
     assert result == (f"{SQL_HEAD}    {fixed}\n" if fixed is not None else None)
 
 
+@pytest.mark.parametrize(
+    ("body", "fixed"),
+    [
+        # Bound once, read only by the call: the assignment takes the placeholders.
+        (
+            "sql = f\"SELECT a FROM t WHERE id = {uid} AND n = '{name}'\"\n    cur.execute(sql)",
+            'sql = "SELECT a FROM t WHERE id = %s AND n = %s"\n    cur.execute(sql, (uid, name))',
+        ),
+        (
+            'query: str = "DELETE FROM t WHERE id = %s" % uid\n'
+            "    with cur:\n        cur.execute(query)",
+            'query: str = "DELETE FROM t WHERE id = %s"\n'
+            "    with cur:\n        cur.execute(query, (uid,))",
+        ),
+        (
+            'sql = "SELECT a FROM t WHERE id = {} AND n = {n}".format(uid, n=name)\n'
+            "    cur.execute(sql)",
+            'sql = "SELECT a FROM t WHERE id = %s AND n = %s"\n    cur.execute(sql, (uid, name))',
+        ),
+        (
+            "for uid in rows:\n"
+            "        sql = 'UPDATE t SET n = ' + name + ' WHERE id = ' + str(uid)\n"
+            "        cur.execute(sql)",
+            "for uid in rows:\n"
+            "        sql = 'UPDATE t SET n = %s WHERE id = %s'\n"
+            "        cur.execute(sql, (name, str(uid)))",
+        ),
+        # Read elsewhere too (logged, returned): the text must stay as it was.
+        ('sql = f"SELECT a FROM t WHERE id = {uid}"\n    log(sql)\n    cur.execute(sql)', None),
+        ('sql = f"SELECT a FROM t WHERE id = {uid}"\n    cur.execute(sql)\n    return sql', None),
+        # Built in pieces or conditionally, or assigned twice: no fix.
+        (
+            'sql = f"SELECT a FROM t WHERE id = {uid}"\n'
+            "    if cond:\n        sql += ' AND b = 1'\n    cur.execute(sql)",
+            None,
+        ),
+        (
+            'sql = f"SELECT a FROM t WHERE id = {uid}"\n'
+            "    if cond:\n"
+            '        sql = f"SELECT a FROM t WHERE n = {name}"\n'
+            "    cur.execute(sql)",
+            None,
+        ),
+        # A value bound again after the assignment would mean something else at the call.
+        (
+            'sql = f"SELECT a FROM t WHERE id = {uid}"\n    uid = rows[0]\n    cur.execute(sql)',
+            None,
+        ),
+        (
+            'sql = f"SELECT a FROM t WHERE id = {uid}"\n'
+            "    for uid in rows:\n        cur.execute(sql)",
+            None,
+        ),
+        # A value that calls something would run later, after the code in between.
+        ('sql = f"SELECT a FROM t WHERE id = {log(uid)}"\n    cur.execute(sql)', None),
+        # An identifier or a clause spliced: no placeholder can carry it.
+        ('sql = f"SELECT a FROM {table} WHERE id = {uid}"\n    cur.execute(sql)', None),
+        ('sql = "SELECT a FROM t WHERE {}".format(cond)\n    cur.execute(sql)', None),
+        # `.format()` with an argument the text does not use, or an attribute field.
+        ('sql = "SELECT a FROM t WHERE id = {}".format(uid, name)\n    cur.execute(sql)', None),
+        ('sql = "SELECT a FROM t WHERE id = {0.id}".format(uid)\n    cur.execute(sql)', None),
+    ],
+)
+def test_sql_injection_fix_for_a_query_in_a_variable(body: str, fixed: str | None) -> None:
+    head = "import psycopg2\n\n\ndef q(cur, name, uid, rows, table, cond, log):\n"
+    result = _fix_one(f"{head}    {body}\n", "sql-injection")
+    assert result == (f"{head}    {fixed}\n" if fixed is not None else None)
+
+
+def test_sql_injection_fix_for_a_variable_passed_to_text_binds_names() -> None:
+    source = (
+        "from sqlalchemy import text\n\n\ndef q(s, user):\n"
+        '    stmt = f"SELECT a FROM t WHERE id = {user.id}"\n'
+        "    return s.execute(text(stmt))\n"
+    )
+    assert _fix_one(source, "sql-injection").endswith(
+        '    stmt = "SELECT a FROM t WHERE id = :id"\n'
+        "    return s.execute(text(stmt).bindparams(id=user.id))\n"
+    )
+
+
 def test_sql_injection_fix_follows_the_driver_or_the_option() -> None:
     body = "\n\ndef q(cur, uid):\n    cur.execute(f'SELECT a FROM t WHERE id = {uid}')\n"
     assert _fix_one("import sqlite3" + body, "sql-injection").endswith(
@@ -277,6 +358,11 @@ def test_sql_injection_fix_follows_the_driver_or_the_option() -> None:
     )
     # Two drivers (or none): which placeholder is unknown, so no fix, unless the option says.
     assert _fix_one("import sqlite3\nimport psycopg2" + body, "sql-injection") is None
+    # `import mysql.connector` binds `mysql` only: still a second driver.
+    assert _fix_one("import sqlite3\nimport mysql.connector" + body, "sql-injection") is None
+    assert _fix_one("import mysql.connector" + body, "sql-injection").endswith(
+        "cur.execute('SELECT a FROM t WHERE id = %s', (uid,))\n"
+    )
     assert _fix_one(body, "sql-injection") is None
     assert _fix_one(body, "sql-injection", **{"fix-paramstyle": "format"}).endswith(
         "cur.execute('SELECT a FROM t WHERE id = %s', (uid,))\n"

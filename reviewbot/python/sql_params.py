@@ -1,7 +1,8 @@
 """A query built by formatting values into SQL, rewritten as placeholders plus parameters.
 
-Used by sql-injection's fix. Only a query written in the call itself is rewritten: an f-string,
-`"..." % values` or a `+` chain of literals and values; only statements that take parameters
+Used by sql-injection's fix, on a query written in the call itself or bound once to a variable
+only that call reads (query_variable.py): an f-string, `"..." % values`, `"...".format(values)`
+or a `+` chain of literals and values; only statements that take parameters
 (SELECT, INSERT, UPDATE, DELETE, WITH, MERGE, VALUES: a `SET`, DDL or `SHOW` takes none on a
 driver that binds on the server). Every spliced value must sit where SQL takes a value (after a
 comparison, `LIKE`, `LIMIT`/`OFFSET`, inside `IN (...)`/`VALUES (...)`), either bare or alone
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import string
 from dataclasses import dataclass
 
 import libcst as cst
@@ -63,7 +65,59 @@ def pieces(node: cst.BaseExpression) -> list[str | cst.BaseExpression] | None:
         return _percent(node)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
         return _concatenation(node)
+    if (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value == "format"
+        and isinstance(node.func.value, cst.SimpleString)
+    ):
+        return _format(node, node.func.value)
     return None
+
+
+def _format(node: cst.Call, receiver: cst.SimpleString) -> list[str | cst.BaseExpression] | None:
+    """`"... {} ... {name}".format(a, name=b)`: plain fields only, every argument used."""
+    template = receiver.evaluated_value
+    if not isinstance(template, str) or any(arg.star for arg in node.args):
+        return None
+    positional = [arg.value for arg in node.args if arg.keyword is None]
+    named = {arg.keyword.value: arg.value for arg in node.args if arg.keyword is not None}
+    try:
+        fields = list(string.Formatter().parse(template))
+    except ValueError:
+        return None
+    out: list[str | cst.BaseExpression] = []
+    auto, manual = 0, False
+    used: set[int | str] = set()
+    for literal, field, spec, conversion in fields:
+        out.append(literal)
+        if field is None:
+            continue
+        if spec or conversion:
+            return None
+        key: int | str
+        if field == "":
+            key, auto = auto, auto + 1
+        elif field.isdigit():
+            key, manual = int(field), True
+        elif field.isidentifier():
+            key = field
+        else:
+            return None  # `{0.name}`, `{row[id]}`: an attribute or item of an argument
+        if isinstance(key, int):
+            if key >= len(positional):
+                return None
+            out.append(positional[key])
+        else:
+            if key not in named:
+                return None
+            out.append(named[key])
+        used.add(key)
+    if auto and manual:
+        return None
+    if used != {*range(len(positional)), *named}:
+        return None  # an argument the text does not use: dropping it would skip its evaluation
+    return out
 
 
 def _fstring(node: cst.FormattedString) -> list[str | cst.BaseExpression] | None:
@@ -279,6 +333,8 @@ def _strings(node: cst.BaseExpression) -> list[cst.SimpleString]:
         return [node]
     if isinstance(node, cst.BinaryOperation):
         return [*_strings(node.left), *_strings(node.right)]
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return _strings(node.func.value)
     return []
 
 

@@ -12,6 +12,7 @@ from reviewbot.model.findings import Edit, Fix
 from reviewbot.model.rule import PythonRule
 from reviewbot.python.context import Where
 from reviewbot.python.foreign import ForeignSuppressions
+from reviewbot.python.query_variable import single_use_value
 from reviewbot.python.sql_params import DOLLAR, DRIVER_STYLES, FORMAT, NAMED, QMARK, rewrite
 from reviewbot.python.strings import Built, StringTracker
 from reviewbot.python.syntax import Syntax, sql_sink_calls, string_constant
@@ -140,6 +141,8 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
         self.params: list[set[str]] = [set()]
         # Inside a schema definition's SQL fragment (`Column(server_default=text(...))`).
         self.ddl_fragments = 0
+        # The enclosing functions, innermost last: where a query variable's assignment is.
+        self.functions: list[cst.FunctionDef] = []
 
     def visit_Arg(self, node: cst.Arg) -> None:
         if node.keyword is not None and node.keyword.value in DDL_FRAGMENT_ARGS:
@@ -152,6 +155,7 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         super().visit_FunctionDef(node)
+        self.functions.append(node)
         params = node.params
         self.params.append(
             {
@@ -164,6 +168,7 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         super().leave_FunctionDef(original_node)
         self.params.pop()
+        self.functions.pop()
 
     def _identifiers_from_code(self, built: Built) -> bool:
         """Every dynamic part names an identifier and none is a parameter of this function."""
@@ -220,20 +225,34 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
         style = self._paramstyle(sink)
         if style is None:
             return None
-        found = rewrite(argument, style)
+        # The query as written in the call, or (`sql = f"..."; cur.execute(sql)`) as bound
+        # once to a variable only this call reads: then the assignment takes the placeholders.
+        written: cst.BaseExpression | None = argument
+        if isinstance(argument, cst.Name):
+            written = single_use_value(self.functions[-1], argument) if self.functions else None
+        if written is None:
+            return None
+        found = rewrite(written, style)
         if found is None:
             return None
         title = "Pass the values as query parameters"
+        query = self.edit(written, found.query)
         edits: tuple[Edit, ...]
         if style == NAMED:
             binds = ", ".join(f"{n}={v}" for n, v in zip(found.names, found.params, strict=True))
             _, end = self.file.span(node)
-            edits = (self.edit(argument, found.query), self.insert(end, f".bindparams({binds})"))
-        elif style == DOLLAR:
-            edits = (self.edit(argument, ", ".join((found.query, *found.params))),)
+            edits = (query, self.insert(end, f".bindparams({binds})"))
         else:
-            params = ", ".join(found.params) + ("," if len(found.params) == 1 else "")
-            edits = (self.edit(argument, f"{found.query}, ({params})"),)
+            if style == DOLLAR:
+                params = ", ".join(found.params)
+            else:
+                params = "(" + ", ".join(found.params) + ("," if len(found.params) == 1 else "")
+                params += ")"
+            if written is argument:
+                edits = (self.edit(argument, f"{found.query}, {params}"),)
+            else:
+                _, end = self.file.span(argument)
+                edits = (query, self.insert(end, f", {params}"))
         return Fix(title=title, edits=edits, safe=False)
 
     def _paramstyle(self, sink: str) -> str | None:
@@ -259,7 +278,10 @@ class SqlInjection(ForeignSuppressions, StringTracker, PythonRule):
                 for targets in table.imports.values()
                 for target in targets
                 for module, driver_style in DRIVER_STYLES.items()
-                if target == module or target.startswith(module + ".")
+                # `import mysql.connector` binds (and records) only `mysql`.
+                if target == module
+                or target.startswith(module + ".")
+                or module.startswith(target + ".")
             }
             style = styles.pop() if len(styles) == 1 else None
         if style != DOLLAR and method != "execute":
