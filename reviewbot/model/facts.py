@@ -19,6 +19,15 @@ MISSING_DOWN_FACT = "missing-down-migration"
 # only part of what it runs, which a verification on a real database must know.
 UNTRANSLATED_FACT = "alembic-untranslated"
 
+# A rule whose findings in this file wait for the whole project to complete their fixes (the
+# value is the rule's id): the scan calls that rule's `Rule.complete_fixes` after the per-file
+# pass, from the facts of every file, cached or not.
+OPEN_FIX_FACT = "open-fix"
+# The algorithm of a JWT `encode` call ("" when it is not a literal), and a decode without
+# `algorithms=` whose fix waits for them (JwtPin): jwt-without-verification.
+JWT_ISSUED_FACT = "jwt-issued"
+JWT_PIN_FACT = "jwt-pin"
+
 # Facts about SQL: with none of these and no SQL document, the SQL side of a project is empty.
 SQL_FACTS = frozenset({REVISION_FACT, MISSING_DOWN_FACT, UNTRANSLATED_FACT})
 
@@ -41,3 +50,13 @@ class AlembicRevision:
 
     revision: str
     down_revisions: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class JwtPin:
+    """A JWT decode without `algorithms=`, at `line`/`column` (its finding's start), whose
+    `algorithms=[...]` goes in at character `offset` (after its last argument)."""
+
+    line: int
+    column: int
+    offset: int

@@ -50,6 +50,14 @@ class Rule:
                 raise TypeError(f"two implementations of rule {rule_id}")
             REGISTRY[rule_id] = cls
 
+    @classmethod
+    def complete_fixes(cls, findings: list[RawFinding], project: Any) -> list[RawFinding]:
+        """This rule's findings of the per-file pass, with fixes that need other files added
+        from `project.facts` (the engine's `Project`). Called once per scan, after the per-file
+        pass (cached outcomes included), for a rule that recorded an `OPEN_FIX_FACT` (value:
+        its id) in some file; the edits must use offsets the per-file pass recorded."""
+        return findings
+
 
 class ProjectRule(Rule):
     """Runs once per scan after the per-file pass, over everything the pass collected."""

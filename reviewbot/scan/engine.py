@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from reviewbot import checks
 from reviewbot.model.catalog import RuleMeta, active_catalog
-from reviewbot.model.facts import FOREIGN_FACT, REVISION_FACT, SQL_FACTS, AlembicRevision
+from reviewbot.model.facts import (
+    FOREIGN_FACT,
+    OPEN_FIX_FACT,
+    REVISION_FACT,
+    SQL_FACTS,
+    AlembicRevision,
+)
 from reviewbot.model.findings import (
     REDACTED,
     ChecklistRef,
@@ -292,6 +298,7 @@ class Scanner:
             services=self.services,
             history=self._history(migrations) if self.project_ids else frozenset(),
         )
+        self._complete_fixes(project)
         project_rules = self._project_rules(project)
         early = [c for c in project_rules if c.id not in LATE_RULES]
         late = [c for c in project_rules if c.id in LATE_RULES]
@@ -360,6 +367,27 @@ class Scanner:
             if found is not None:
                 files.append(replace(found, creates=frozenset(creates.get(path, ()))))
         return files
+
+    def _complete_fixes(self, project: Project) -> None:
+        """Per-file rules whose fixes wait for the whole project (an `OPEN_FIX_FACT` names them)
+        complete them from its facts (`Rule.complete_fixes`); only those rules are imported."""
+        waiting = sorted(
+            {rid for _, rid in self.facts.get(OPEN_FIX_FACT, ()) if rid in self.enabled}
+        )
+        if not waiting:
+            return
+        checks.load(waiting)
+        for rid in waiting:
+            cls = REGISTRY.get(rid)
+            if cls is None:
+                continue
+            own = [item for item in self.raw if item.rule == rid]
+            try:
+                completed = cls.complete_fixes(own, project)
+            except Exception as exc:  # a bug in a rule must not stop the scan
+                self.errors.append(rule_crash(rid, ".", exc))
+                continue
+            self.raw = [item for item in self.raw if item.rule != rid] + completed
 
     def _project_rules(self, project: Project) -> list[type[ProjectRule]]:
         """The enabled project rules that can see anything. A rule the catalog files under

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from typing import Any
 
 import libcst as cst
 
+from reviewbot.model.facts import JWT_ISSUED_FACT, JWT_PIN_FACT, OPEN_FIX_FACT, JwtPin
 from reviewbot.model.findings import Edit, Fix
-from reviewbot.model.rule import PythonRule
+from reviewbot.model.rule import PythonRule, RawFinding
 from reviewbot.python.bindings import Bindings
 from reviewbot.python.fixes import end_of
 from reviewbot.python.jwt_calls import DECODE, ENCODE, JWT_PREFILTER
@@ -31,6 +34,10 @@ class JwtWithoutVerification(Bindings, PythonRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         names = self.qualified_names(node.func)
+        if names & ENCODE:
+            # What this file signs with, for decodes in files that sign nothing (complete_fixes).
+            self.file.add_fact(JWT_ISSUED_FACT, _algorithm(node))
+            return
         if not names & DECODE:
             return
         name = min(names & DECODE)
@@ -97,32 +104,68 @@ class JwtWithoutVerification(Bindings, PythonRule):
     def _pin(self, node: cst.Call) -> Fix | None:
         """`algorithms=[...]` with the one algorithm this file's `jwt.encode` calls sign with
         (PyJWT's default, HS256, where they name none). Unsafe: tokens another service signs
-        another way are refused from now on. No fix when the file signs nothing or several ways."""
+        another way are refused from now on. No fix when the file signs several ways or with an
+        algorithm that is not a literal; a file that signs nothing takes what the repository
+        signs with, once every file is read (complete_fixes)."""
+        if not node.args or any(arg.star for arg in node.args):
+            return None
         issued = self._issued()
-        if len(issued) != 1 or any(arg.star for arg in node.args):
+        if not issued:
+            start, _ = self.file.span(node)
+            line, column = self.file.source.position(start)
+            offset = end_of(self.file, node.args[-1].value)
+            self.file.add_fact(JWT_PIN_FACT, JwtPin(line, column, offset))
+            self.file.add_fact(OPEN_FIX_FACT, self.id)
+            return None
+        if len(issued) != 1 or "" in issued:
             return None
         (algorithm,) = issued
         text = f"algorithms=[{json.dumps(algorithm)}]"
-        if node.args:
-            edit = self.insert(end_of(self.file, node.args[-1].value), f", {text}")
-        else:
-            return None
+        edit = self.insert(end_of(self.file, node.args[-1].value), f", {text}")
         return Fix(f"Pin `{text}` (what this file signs with)", (edit,), safe=False)
 
     def _issued(self) -> set[str]:
         """Algorithms of the `encode` calls of this file; "" for one that is not a literal."""
         if self.algorithms is None:
-            found: set[str] = set()
-            for call in _calls(self.file.module):
-                if not self.qualified_names(call.func) & ENCODE:
-                    continue
-                value = argument(call, 2, "algorithm")
-                if value is None:
-                    found.add("" if has_double_star(call) else "HS256")
-                else:
-                    found.add(string_value(value) or "")
-            self.algorithms = found
-        return self.algorithms if "" not in self.algorithms else set()
+            self.algorithms = {
+                _algorithm(call)
+                for call in _calls(self.file.module)
+                if self.qualified_names(call.func) & ENCODE
+            }
+        return self.algorithms
+
+    @classmethod
+    def complete_fixes(cls, findings: list[RawFinding], project: Any) -> list[RawFinding]:
+        """Decodes in files that sign nothing: pinned to the algorithm every `encode` call of
+        the repository signs with, when they all name the same one as a literal."""
+        issued = {algorithm for _, algorithm in project.facts.get(JWT_ISSUED_FACT, ())}
+        if len(issued) != 1 or "" in issued:
+            return findings
+        (algorithm,) = issued
+        text = f"algorithms=[{json.dumps(algorithm)}]"
+        pins = {
+            (path, pin.line, pin.column): pin.offset
+            for path, pin in project.facts.get(JWT_PIN_FACT, ())
+            if isinstance(pin, JwtPin)
+        }
+        completed: list[RawFinding] = []
+        for finding in findings:
+            offset = pins.get((finding.path, finding.line, finding.column))
+            if finding.fix is None and offset is not None:
+                edit = Edit(finding.path, offset, offset, f", {text}")
+                fix = Fix(f"Pin `{text}` (what this repository signs with)", (edit,), safe=False)
+                finding = replace(finding, fix=fix)
+            completed.append(finding)
+        return completed
+
+
+def _algorithm(call: cst.Call) -> str:
+    """The algorithm an `encode` call signs with: PyJWT's and jose's default, HS256, when it
+    names none; "" when it is not a literal (or may come from `**kwargs`)."""
+    value = argument(call, 2, "algorithm")
+    if value is None:
+        return "" if has_double_star(call) else "HS256"
+    return string_value(value) or ""
 
 
 class _CallCollector(cst.CSTVisitor):
