@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from reviewbot.model.registry import REGISTRY
 from reviewbot.scan.analysis import Analyzer
 from reviewbot.scan.engine import Scanner
 from reviewbot.scan.fixer import apply_edits
@@ -115,3 +116,18 @@ def test_scan_fix_unsafe_rewrites_the_decoding_file(make_repo, run_cli) -> None:
     assert (root / "auth/tokens.py").read_text() == TOKENS
     assert json.loads(run.out)["findings"] == []
     assert run.code == 0
+
+
+def test_a_crash_completing_fixes_leaves_the_findings_and_names_the_rule(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rule = REGISTRY[RULE]
+
+    def broken(cls: type, findings: list, project: object) -> list:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(rule, "complete_fixes", classmethod(broken))
+    result = scan_texts({"auth/tokens.py": TOKENS, "api/views.py": VIEWS}, [RULE])
+    (finding,) = _jwt(result.findings)
+    assert finding.fix is None
+    assert [e.message for e in result.errors if RULE in e.message and "boom" in e.message]
