@@ -103,6 +103,18 @@ class _Syntactic:
         found[self.node] = (start, end)
 
 
+def _counted(module: cst.Module, wanted: set[cst.CSTNode]) -> _Counting | None:
+    """`module` regenerated once, counting where `wanted` nodes start and end; None when this
+    libcst's code generation calls something `_Counting` does not know (then libcst's own
+    PositionProvider answers)."""
+    try:
+        state = _Counting(module, set(wanted))
+        module._codegen(state)
+    except (AttributeError, TypeError, KeyError):
+        return None
+    return state
+
+
 def offsets(
     module: cst.Module, source: SourceFile, nodes: Iterable[cst.CSTNode]
 ) -> dict[cst.CSTNode, tuple[int, int]]:
@@ -111,10 +123,8 @@ def offsets(
     wanted = set(nodes)
     if not wanted:
         return {}
-    try:
-        state = _Counting(module, set(wanted))
-        module._codegen(state)
-    except (AttributeError, TypeError, KeyError):
+    state = _counted(module, wanted)
+    if state is None:
         ranges = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
         starts = source.line_starts
 
@@ -137,11 +147,8 @@ def positions(
     wanted = set(nodes)
     if not wanted:
         return {}
-    try:
-        state = _Counting(module, set(wanted))
-        module._codegen(state)
-    except (AttributeError, TypeError, KeyError):
-        # A libcst whose code generation calls something this class does not know.
+    state = _counted(module, wanted)
+    if state is None:
         return MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
 
     def position(offset: int) -> CodePosition:
