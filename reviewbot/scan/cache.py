@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 CACHE_DIR = ".reviewbot_cache"
-FORMAT = "2"
+FORMAT = "3"
 KEY_BYTES = 32
 # An entry is bounded by the size of the file it describes: parse trees of SQL pickle to about
 # 43 bytes per byte of source (920 KB of SQL: 39 MB), so ENTRY_BYTES_PER_SOURCE_BYTE times the
@@ -186,6 +186,25 @@ class Cache:
         if where:
             digest.update(b"\0" + where.encode("utf-8"))
         return digest.hexdigest()
+
+    @staticmethod
+    def sql_key(key: str) -> str:
+        """Where the SQL documents of the outcome under `key` are kept, apart from the rest."""
+        return hashlib.sha256(b"sql\0" + key.encode()).hexdigest()
+
+    def put_outcome(self, key: str, outcome: FileOutcome, text_length: int | None = None) -> None:
+        """Store `outcome` (detached) in two parts: its SQL documents (parse trees, which need
+        sqlglot to unpickle) under `sql_key(key)`, the rest under `key`."""
+        from dataclasses import replace
+
+        if outcome.sql_documents:
+            self.put(self.sql_key(key), outcome.sql_documents, text_length)
+            outcome = replace(outcome, sql_documents=[], sql_elsewhere=True)
+        self.put(key, outcome, text_length)
+
+    def get_sql(self, key: str, text_length: int | None = None) -> list[Any] | None:
+        """The SQL documents of the outcome under `key` (None: missing or unreadable)."""
+        return self.get_value(self.sql_key(key), list, text_length)
 
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pickle"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
@@ -76,6 +77,18 @@ class ScanResult:
     held_back: list[Finding] = field(default_factory=list)
     # Findings silenced by an inline directive, each with its `suppression` (JSON, SARIF).
     suppressed: list[Finding] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ProjectOutcome:
+    """What the project pass adds to the per-file outcomes, as the cache keeps it: per-file
+    findings after fixes were completed, the project rules' findings and errors, and the
+    migration files (which need the SQL documents to list)."""
+
+    raw: list[RawFinding]
+    findings: list[RawFinding]
+    errors: list[ScanError]
+    migrations: list[MigrationFile]
 
 
 @dataclass(slots=True)
@@ -185,6 +198,9 @@ class Scanner:
         self.sql_documents: list[SqlDocument] = []
         self.facts: dict[str, list[tuple[str, Any]]] = {}
         self._ignored_rules: dict[str, frozenset[str]] = {}
+        # The uncommitted files (timeline), once per scan; the project pass's output, to store.
+        self._fresh: frozenset[str] | None = None
+        self._stored: ProjectOutcome | None = None
 
     @property
     def analyzer(self) -> Analyzer:
@@ -235,21 +251,79 @@ class Scanner:
                 keys[index] = self.cache.key(source.path, source.text, where)
                 cached = self.cache.get(keys[index], len(source.text))
                 if cached is not None:
-                    outcomes[index] = cached.attach(source)
+                    outcomes[index] = cached
                     continue
             todo.append(index)
+        project_key = self._project_key(sources, keys)
+        if not todo and project_key is not None:
+            assert self.cache is not None
+            stored = self.cache.get_value(project_key, ProjectOutcome)
+            if stored is not None:
+                # Every file and everything the project pass reads is as when it ran: its
+                # output stands, and no SQL document is unpickled (nor sqlglot imported).
+                for source, result in zip(sources, outcomes, strict=True):
+                    assert result is not None
+                    self._collect(source, result)
+                self._report_progress(len(sources), len(sources))
+                return self._finish(skipped=found.skipped, stored=stored)
+        if self.cache is not None:
+            for index, held in enumerate(outcomes):
+                if held is None or not held.sql_elsewhere:
+                    continue
+                documents = self.cache.get_sql(keys[index], len(sources[index].text))
+                if documents is None:  # the SQL part is gone: analyse the file again
+                    outcomes[index] = None
+                    todo.append(index)
+                    continue
+                held.sql_documents = documents
+                held.sql_elsewhere = False
+            todo.sort()
+        for index, held in enumerate(outcomes):
+            if held is not None:
+                held.attach(sources[index])
         done = len(sources) - len(todo)
         self._report_progress(done, len(sources))
+        complete = True
         for index, outcome in self._analyze_all([sources[i] for i in todo], todo):
-            if self.cache is not None and not transient(outcome):
-                self.cache.put(keys[index], outcome.detach(), len(sources[index].text))
+            if self.cache is not None:
+                if transient(outcome):
+                    complete = False
+                else:
+                    self.cache.put_outcome(keys[index], outcome.detach(), len(sources[index].text))
             outcomes[index] = outcome.attach(sources[index])
             done += 1
             self._report_progress(done, len(sources))
         for source, result in zip(sources, outcomes, strict=True):
             assert result is not None
             self._collect(source, result)
-        return self._finish(skipped=found.skipped)
+        scanned = self._finish(skipped=found.skipped)
+        if project_key is not None and complete and self._stored is not None:
+            assert self.cache is not None
+            self.cache.put(project_key, self._stored)
+        return scanned
+
+    def _project_key(self, sources: list[SourceFile], keys: list[str]) -> str | None:
+        """The cache key of the project pass's output, from everything that pass reads: each
+        file's outcome key, in order (they hold the rules, options, project rule digests and
+        reviewbot's code), the configuration (`migrations.start-after`) and which files are
+        uncommitted (the migration timeline). None: never cached (no cache, a fix overlay, or a
+        service such as a database lent to the rules, whose state no key describes)."""
+        if self.cache is None or self.overlay or self.services:
+            return None
+        if self.project_ids and self.config.root.is_dir():
+            self._fresh = fresh_paths(self.config.root)
+        return self.cache.key(
+            "project",
+            "\0".join(keys),
+            json.dumps(
+                {
+                    "config": repr(self.config),
+                    "fresh": sorted(self._fresh or ()),
+                    "paths": [s.path for s in sources],
+                },
+                sort_keys=True,
+            ),
+        )
 
     def _know_places(self, sources: list[SourceFile]) -> None:
         """What the project's own configuration says about its files, before any is analysed."""
@@ -285,8 +359,15 @@ class Scanner:
             self.facts.setdefault(kind, []).extend((source.path, v) for v in values)
         self.sql_documents.extend(outcome.sql_documents)
 
-    def _finish(self, skipped: list[tuple[str, str]]) -> ScanResult:
+    def _finish(
+        self, skipped: list[tuple[str, str]], stored: ProjectOutcome | None = None
+    ) -> ScanResult:
         suppressions = {path: parse_suppressions(src.text) for path, src in self.sources.items()}
+        if stored is not None:
+            self.raw = list(stored.raw)
+            self.errors.extend(stored.errors)
+            return self._report(skipped, suppressions, list(stored.findings), stored.migrations)
+        errors_before = len(self.errors)
         migrations = self._migration_files()
         project = Project(
             config=self.config,
@@ -312,7 +393,22 @@ class Scanner:
                 if isinstance(directive, Directive):
                     project.used_directives.add((_item.path, directive.line, directive.column))
             self._project_pass(project, late)
-        findings, silenced, suppressed = self._filter([*self.raw, *project.findings], suppressions)
+        self._stored = ProjectOutcome(
+            raw=list(self.raw),
+            findings=list(project.findings),
+            errors=self.errors[errors_before:],
+            migrations=migrations,
+        )
+        return self._report(skipped, suppressions, project.findings, migrations)
+
+    def _report(
+        self,
+        skipped: list[tuple[str, str]],
+        suppressions: dict[str, Suppressions],
+        project_findings: list[RawFinding],
+        migrations: list[MigrationFile],
+    ) -> ScanResult:
+        findings, silenced, suppressed = self._filter([*self.raw, *project_findings], suppressions)
         foreign = len(self.facts.get(FOREIGN_FACT, ()))
         summary = ScanSummary(
             files_scanned=len(self.sources),
@@ -340,7 +436,9 @@ class Scanner:
     def _history(self, migrations: list[MigrationFile]) -> frozenset[str]:
         if not migrations:
             return frozenset()
-        fresh = fresh_paths(self.config.root) if self.config.root.is_dir() else frozenset()
+        fresh = self._fresh
+        if fresh is None:
+            fresh = fresh_paths(self.config.root) if self.config.root.is_dir() else frozenset()
         return Timeline.build(migrations, self.config.start_after, fresh).history
 
     def _migration_files(self) -> list[MigrationFile]:

@@ -25,6 +25,9 @@ class FileOutcome:
     errors: list[ScanError] = field(default_factory=list)
     facts: dict[str, list[Any]] = field(default_factory=dict)
     sql_documents: list[SqlDocument] = field(default_factory=list)
+    # Set on a cached outcome whose SQL documents sit in their own cache entry (`Cache.sql_key`):
+    # loading them imports sqlglot, which a warm scan served whole by the project entry skips.
+    sql_elsewhere: bool = False
 
     def detach(self) -> FileOutcome:
         """Drop the host file's text from SQL documents before crossing a process or the cache."""
