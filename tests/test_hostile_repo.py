@@ -422,7 +422,9 @@ def test_fifos_and_planted_cache_files_never_block_or_get_read(tmp_path: Path) -
     code, first, stderr = _scan_json(repo)
     assert code == 1, stderr
     entries = sorted((repo / ".reviewbot_cache").rglob("*.pickle"))
-    assert len(entries) == 3  # the two files' outcomes and the agent checklists' mapping
+    # The two files' outcomes, the SQL documents of query.sql (an entry of their own), the
+    # project pass's output and the agent checklists' mapping.
+    assert len(entries) == 5
     for index, entry in enumerate(entries):
         entry.unlink()
         if index % 2 == 0:
