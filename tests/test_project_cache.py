@@ -143,9 +143,9 @@ def test_an_overlay_never_reads_or_writes_the_project_entry(
     asked: list[type] = []
     real = Cache.get_value
 
-    def spy(self: Cache, key: str, expected: type, text_length: int | None = None) -> Any:
+    def spy(self: Cache, key: str, expected: type, *args: Any, **kwargs: Any) -> Any:
         asked.append(expected)
-        return real(self, key, expected, text_length)
+        return real(self, key, expected, *args, **kwargs)
 
     monkeypatch.setattr(Cache, "get_value", spy)
     rules = ["index-without-concurrently", "table-without-primary-key"]

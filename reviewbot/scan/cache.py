@@ -204,7 +204,7 @@ class Cache:
 
     def get_sql(self, key: str, text_length: int | None = None) -> list[Any] | None:
         """The SQL documents of the outcome under `key` (None: missing or unreadable)."""
-        return self.get_value(self.sql_key(key), list, text_length)
+        return self.get_value(self.sql_key(key), list, text_length, counted=False)
 
     def _entry(self, key: str) -> Path:
         return self.folder / key[:2] / f"{key}.pickle"
@@ -251,29 +251,37 @@ class Cache:
 
         return self.get_value(key, FileOutcome, text_length)
 
-    def get_value(self, key: str, expected: type[T], text_length: int | None = None) -> T | None:
-        """The value of type `expected` stored under `key` (see `get`)."""
+    def get_value(
+        self, key: str, expected: type[T], text_length: int | None = None, counted: bool = True
+    ) -> T | None:
+        """The value of type `expected` stored under `key` (see `get`); `counted`: in `hits` and
+        `misses`, which count the per-file outcomes (and the checklist mapping), not the parts
+        a scan may read besides (SQL documents, the project pass)."""
+        value = self._load(key, expected, text_length)
+        if counted:
+            if value is None:
+                self.misses += 1
+            else:
+                self.hits += 1
+        return value
+
+    def _load(self, key: str, expected: type[T], text_length: int | None) -> T | None:
         try:
             blob = self._read(self._entry(key), entry_limit(text_length))
         except OSError:
             blob = None
         if blob is None:
-            self.misses += 1
             return None
         mac, data = blob[: hashlib.sha256().digest_size], blob[hashlib.sha256().digest_size :]
         if not hmac.compare_digest(mac, self._mac(key, data)):
             # Not written by this user's reviewbot (planted, corrupt, another key): never unpickled.
-            self.misses += 1
             return None
         try:
             outcome = pickle.loads(data)
         except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
-            self.misses += 1
             return None
         if not isinstance(outcome, expected):
-            self.misses += 1
             return None
-        self.hits += 1
         return outcome
 
     def put(self, key: str, outcome: object, text_length: int | None = None) -> None:

@@ -257,7 +257,7 @@ class Scanner:
         project_key = self._project_key(sources, keys)
         if not todo and project_key is not None:
             assert self.cache is not None
-            stored = self.cache.get_value(project_key, ProjectOutcome)
+            stored = self.cache.get_value(project_key, ProjectOutcome, counted=False)
             if stored is not None:
                 # Every file and everything the project pass reads is as when it ran: its
                 # output stands, and no SQL document is unpickled (nor sqlglot imported).
