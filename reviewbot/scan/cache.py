@@ -2,8 +2,10 @@
 
 An entry is keyed by the file's text and everything that could change its outcome: the reviewbot
 version, the enabled rules and their options, the SQL dialect, the path (findings carry it). A
-changed input is a different key, so entries are never stale; project-wide rules are not cached
-and rerun on the (cached) per-file outcomes, so they always see the current schema.
+changed input is a different key, so entries are never stale. An outcome's SQL documents (parse
+trees, whose unpickling imports sqlglot) are an entry of their own, read only when project-wide
+rules run; their output is cached under a key made of every file's key and what else they read
+(scan/engine.py, `Scanner._project_key`), so they rerun whenever any file or the schema changes.
 
 Entries are pickles, and the folder lives in the scanned repository, which anyone opening a pull
 request controls: an entry planted there would run code when unpickled. So every entry carries
