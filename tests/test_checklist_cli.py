@@ -34,7 +34,7 @@ name: py-reviewer
 ---
 
 **Security:**
-- Always use parameterized queries to prevent SQL injection.
+- Use parameterized queries; never format user input into SQL.
 - Avoid N+1 query problems.
 """
 
@@ -344,7 +344,7 @@ def test_example_service_takes_its_rules_from_the_bundled_checklists(run_cli) ->
 
 
 REPO_DOCS = {
-    "AGENTS.md": "# Conventions\n\n- Always use parameterized queries to prevent SQL injection.\n",
+    "AGENTS.md": "# Conventions\n\n- Use parameterized queries; never format user input into SQL.\n",
     ".github/agents/db.md": DB_AGENT,
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import textwrap
 from pathlib import Path
 
@@ -381,8 +382,8 @@ def test_unclosed_fence_and_comment_are_reported() -> None:
 def test_continuation_lines_join_the_item() -> None:
     d = doc(
         """
-        - Always use parameterized queries
-          to prevent SQL injection
+        - Always pass values as query parameters
+          so no input becomes SQL
         - Lazy continuation
         without indentation
         - Item with a paragraph
@@ -392,7 +393,7 @@ def test_continuation_lines_join_the_item() -> None:
         """
     )
     assert texts(d) == [
-        "Always use parameterized queries to prevent SQL injection",
+        "Always pass values as query parameters so no input becomes SQL",
         "Lazy continuation without indentation",
         "Item with a paragraph",
         "Next",
@@ -634,16 +635,21 @@ def test_seed_item_counts(name: str) -> None:
     assert "<example>" not in d.description and "Context:" not in d.description
 
 
+def _digest(*parts: str) -> str:
+    """The seeds stay outside this repository: their text is compared by digest only."""
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:8]
+
+
 def test_seed_sections_and_lines() -> None:
     d = seed("000_41a1626163e2f786.txt")
     by_line = {i.line: i for i in d.items}
-    assert by_line[39].text == "Always use parameterized queries to prevent SQL injection"
-    assert by_line[39].section[-2:] == ("Your Responsibilities", "When writing SQL queries")
-    assert by_line[96].section[-1] == "Ask specific questions about"
+    assert _digest(by_line[39].text) == "e72e9cf3"
+    assert _digest(*by_line[39].section[-2:]) == "70cdb8d9"
+    assert _digest(by_line[96].section[-1]) == "49a63180"
     d = seed("001_60b0bc6c1c48af49.txt")
     by_line = {i.line: i for i in d.items}
-    assert by_line[39].section == ("Your Core Responsibilities", "Security Best Practices")
-    assert by_line[67].text == "Query Safety: Use parameterized queries, never string concatenation"
+    assert _digest(*by_line[39].section) == "8b67e2ef"
+    assert _digest(by_line[67].text) == "3da6532c"
 
 
 FRAGMENTS = [

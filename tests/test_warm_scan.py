@@ -29,7 +29,7 @@ name: db-reviewer
 ## Queries
 
 - Name the columns you need; never `SELECT *`.
-- Always use parameterized queries to prevent SQL injection.
+- Use parameterized queries; never format user input into SQL.
 """
 FIXTURES = Path(__file__).parent / "fixtures" / "rules"
 
