@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from reviewbot.workspace.diff import (
     parse_hunks,
     unquote_path,
 )
+from tests.github_support import git as _git
 
 MULTI_HUNK = "\n".join(
     [
@@ -217,15 +217,6 @@ def test_added_lines_match_difflib(old: list[str], new: list[str]) -> None:
     for hunk in hunks:
         for n, text in hunk.new_text.items():
             assert new[n - 1] == text
-
-
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.name=t", "-c", "user.email=t@t", *args],
-        cwd=cwd,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture

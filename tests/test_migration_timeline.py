@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from reviewbot.sql.migrations import MigrationFile, Timeline, migrations_under, newest_per_stream
 from reviewbot.workspace.config import ConfigError, validate
+from tests.github_support import git as _git
 
 INDEX = "CREATE INDEX orders_placed_idx ON orders (placed_at);\n"
 
@@ -91,15 +91,6 @@ def test_start_after_forms_are_accepted() -> None:
     config = validate({"migrations": {"start-after": {"db/migrations/": "0002"}}}, Path("."), None)
     assert config.start_after == {"db/migrations": "0002"}
     assert validate({"migrations": {"start-after": "0002"}}, Path("."), None).start_after == "0002"
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture

@@ -68,14 +68,19 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def verify_text(capsys: pytest.CaptureFixture[str], root: Path, *args: str) -> tuple[int, str, str]:
+    """`reviewbot migrations verify ROOT ARGS`: exit code, standard output and error."""
+    capsys.readouterr()
+    code = main(["migrations", "verify", str(root), *args])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
 def verify(
     capsys: pytest.CaptureFixture[str], root: Path, *args: str
 ) -> tuple[int, dict[str, object], str]:
-    capsys.readouterr()
-    code = main(["migrations", "verify", str(root), "--format", "json", *args])
-    captured = capsys.readouterr()
-    report = json.loads(captured.out) if captured.out.strip() else {}
-    return code, report, captured.err
+    code, out, err = verify_text(capsys, root, "--format", "json", *args)
+    return code, (json.loads(out) if out.strip() else {}), err
 
 
 def rules_of(report: dict[str, object]) -> list[str]:
@@ -404,9 +409,7 @@ def test_without_binaries_the_message_says_what_to_install(
     monkeypatch.setattr(server, "find_binaries", lambda: None)
     monkeypatch.delenv("REVIEWBOT_DATABASE_URL", raising=False)
     root = write(tmp_path, DBMATE_CLEAN)
-    capsys.readouterr()
-    code = main(["migrations", "verify", str(root)])
-    err = capsys.readouterr().err
+    code, _, err = verify_text(capsys, root)
     assert code == 2
     assert "no PostgreSQL binaries were found" in err and "apt-get install postgresql" in err
 
@@ -500,9 +503,7 @@ def test_a_schema_made_outside_the_migrations_is_a_note(
             "db/migrations/000001_note.down.sql": "ALTER TABLE orders DROP COLUMN note;\n",
         },
     )
-    capsys.readouterr()
-    code = main(["migrations", "verify", str(root), "--database-url", database])
-    out = capsys.readouterr().out
+    code, out, _ = verify_text(capsys, root, "--database-url", database)
     assert code == 0
     assert (
         "not verifiable from 000001_note.up.sql on: it needs `orders`, which no migration statement creates"
@@ -534,9 +535,7 @@ def test_alembic_operations_that_cannot_be_translated_end_the_verdicts(
             ),
         },
     )
-    capsys.readouterr()
-    code = main(["migrations", "verify", str(root), "--database-url", database])
-    out = capsys.readouterr().out
+    code, out, _ = verify_text(capsys, root, "--database-url", database)
     assert code == 0, out  # c3 fails on the database only because b2 could not be translated
     assert "verified up to b2_loop.py, which runs 2 Alembic operation(s)" in out, out
 

@@ -4,7 +4,6 @@ only when nothing that pass reads has changed, and give what a scan without the 
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from reviewbot.project_rules.install import uninstall
 from reviewbot.scan.cache import Cache
 from reviewbot.scan.engine import ProjectOutcome, Scanner
 from reviewbot.workspace.config import Config
+from tests.github_support import git as _git
 
 INDEX = "CREATE INDEX orders_placed_idx ON orders (placed_at);\n"
 Run = Callable[..., Any]
@@ -25,15 +25,6 @@ def _clean() -> Iterator[None]:
     uninstall()
     yield
     uninstall()
-
-
-def _git(root: Path, *args: str) -> None:
-    subprocess.run(
-        ["git", "-c", "user.email=t@t", "-c", "user.name=t", *args],
-        cwd=root,
-        check=True,
-        capture_output=True,
-    )
 
 
 @pytest.fixture

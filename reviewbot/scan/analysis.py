@@ -132,16 +132,7 @@ class Analyzer:
         try:
             cst.parse_module(source.text)
         except (cst.ParserSyntaxError, cst.CSTValidationError) as exc:
-            message, line, column = _syntax_error(exc, source.text)
-            outcome.errors.append(
-                ScanError(
-                    ErrorKind.PARSE_ERROR,
-                    source.path,
-                    f"Python syntax error ({message}); file not checked",
-                    line=line,
-                    column=column,
-                )
-            )
+            outcome.errors.append(_syntax_notice(source, exc))
         except (RecursionError, MemoryError, ValueError):
             pass
 
@@ -190,16 +181,7 @@ class Analyzer:
         except (cst.ParserSyntaxError, cst.CSTValidationError) as exc:
             # A validation error: parsed, but a tree libcst refuses (a bare `except:` before
             # another handler, which CPython's compiler refuses too).
-            message, line, column = _syntax_error(exc, source.text)
-            outcome.errors.append(
-                ScanError(
-                    ErrorKind.PARSE_ERROR,
-                    source.path,
-                    f"Python syntax error ({message}); file not checked",
-                    line=line,
-                    column=column,
-                )
-            )
+            outcome.errors.append(_syntax_notice(source, exc))
             return
         except (MemoryError, ValueError) as exc:
             outcome.errors.append(
@@ -358,6 +340,20 @@ def _too_deep(path: str) -> ScanError:
         ErrorKind.PARSE_ERROR,
         path,
         "Python file nested too deeply to check (recursion limit reached); file not checked",
+    )
+
+
+def _syntax_notice(
+    source: SourceFile, exc: cst.ParserSyntaxError | cst.CSTValidationError
+) -> ScanError:
+    """The notice for a Python file libcst refuses, at the failing token."""
+    message, line, column = _syntax_error(exc, source.text)
+    return ScanError(
+        ErrorKind.PARSE_ERROR,
+        source.path,
+        f"Python syntax error ({message}); file not checked",
+        line=line,
+        column=column,
     )
 
 
